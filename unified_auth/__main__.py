@@ -1,0 +1,3 @@
+from unified_auth.cli import main
+
+main()

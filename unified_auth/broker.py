@@ -1,0 +1,325 @@
+"""Credentials per target: cached, refreshed before they expire, fetched once for N callers.
+
+Each target has a :class:`Lease`: its credentials with the times at which to refresh them,
+scaled to the lifetime the provider granted (counted from when the fetch began):
+
+- before ``advisory_at`` (75 % of the lifetime by default) a caller just reads the lease:
+  one attribute read and one clock read, no lock, no I/O;
+- between ``advisory_at`` and ``mandatory_at`` (90 %) one caller starts a refresh in a
+  background thread and every caller keeps using the still-valid credentials; a failed
+  refresh logs one warning and backs off;
+- past ``mandatory_at`` (or with no credentials yet) callers wait for the single fetch in
+  flight; if it fails while the old credentials are still valid, they are used meanwhile.
+
+A 401 drops exactly the lease it came back with (not a newer one another thread already
+fetched) and makes the next fetch re-resolve the target's secrets, which may have been
+rotated.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future
+from typing import Any
+
+import attrs
+
+from unified_auth.cache import CachedCredentials, CredentialCache
+from unified_auth.clock import Clock, to_datetime
+from unified_auth.config import RefreshSettings
+from unified_auth.errors import CredentialsRejected, PluginError, SecretError, TokenEndpointError
+from unified_auth.http import RetryPolicy, TokenSession
+from unified_auth.model import Credentials, Secret, SecretRef, Target
+from unified_auth.plugins import Hooks
+
+__all__ = ["Broker", "Lease"]
+
+log = logging.getLogger("unified_auth")
+
+_FAILURE_BACKOFF_MAX = 60.0
+
+
+@attrs.frozen
+class Lease:
+    """Credentials for a target (with its secrets resolved) and when to refresh them."""
+
+    target: Target
+    credentials: Credentials
+    key: str
+    obtained_at: float
+    advisory_at: float
+    mandatory_at: float
+    expires_at: float
+
+
+class _Slot:
+    """A target's state. ``lease`` is read without a lock: replacing it is atomic."""
+
+    __slots__ = ("failures", "inflight", "lease", "lock", "resolved", "retry_after", "target",
+                 "warned")
+
+    def __init__(self, target: Target) -> None:
+        self.target = target
+        self.resolved: Target | None = None
+        self.lease: Lease | None = None
+        self.lock = threading.Lock()
+        self.inflight: Future[Lease] | None = None
+        self.failures = 0
+        self.retry_after = 0.0
+        self.warned = False
+
+
+class Broker:
+    """Hands out :class:`Lease` objects for targets; owns caching and refresh."""
+
+    def __init__(
+        self,
+        targets: Iterable[Target],
+        hooks: Hooks,
+        cache: CredentialCache,
+        http: TokenSession,
+        *,
+        clock: Clock,
+        refresh: RefreshSettings,
+        retry: RetryPolicy,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._slots = {target.name: _Slot(target) for target in targets}
+        self._hooks = hooks
+        self._cache = cache
+        self._http = http
+        self._clock = clock
+        self._refresh = refresh
+        self._retry = retry
+        self._sleep = sleep
+
+    def lease(self, target: Target) -> Lease:
+        """Current credentials for ``target``, fetching or refreshing them as needed."""
+        slot = self._slots[target.name]
+        lease = slot.lease
+        if lease is not None and self._clock() < lease.advisory_at:
+            return lease
+        return self._renew(slot)
+
+    def credentials_for(self, target: Target) -> Credentials:
+        """Current credentials for ``target`` (see :meth:`lease`)."""
+        return self.lease(target).credentials
+
+    def invalidate(self, lease: Lease) -> None:
+        """Forget ``lease`` after the API rejected it; a newer lease is left alone."""
+        slot = self._slots[lease.target.name]
+        with slot.lock:
+            if slot.lease is lease:
+                slot.lease = None
+                slot.resolved = None  # the secret may have been rotated: read it again
+        self._cache.discard(lease.key, lease.credentials.value)
+
+    def resolve(self, target: Target) -> Target:
+        """``target`` with every secret reference in its options resolved."""
+        options = target.options
+        resolved: dict[str, Secret] = {}
+        for field in attrs.fields(type(options)):
+            value = getattr(options, field.name)
+            if isinstance(value, SecretRef):
+                resolved[field.alias] = self._resolve_secret(value)
+        if not resolved:
+            return target
+        return attrs.evolve(target, options=attrs.evolve(options, **resolved))
+
+    def _resolve_secret(self, ref: SecretRef) -> Secret:
+        secret = self._hooks.resolve_secret(ref)
+        if secret is None:
+            origin = ref.origin
+            raise SecretError(
+                f"no installed plugin resolves secret references of kind {ref.kind!r}; "
+                f"the core knows env, file, keyring and command",
+                source=origin.source if origin else None,
+                target=origin.target if origin else None,
+                key=origin.key if origin else None)
+        return secret
+
+    def _renew(self, slot: _Slot) -> Lease:
+        now = self._clock()
+        lease = slot.lease
+        if lease is not None and now < lease.expires_at and (
+                now < lease.mandatory_at or now < slot.retry_after):
+            if now >= slot.retry_after:
+                self._refresh_in_background(slot)
+            return lease
+        future, leader = self._join_fetch(slot)
+        if leader:
+            self._run_fetch(slot, future, background=False)
+        try:
+            return future.result()
+        except (TokenEndpointError, PluginError):
+            lease = slot.lease
+            if lease is not None and self._clock() < lease.expires_at:
+                return lease  # _run_fetch logged the failure; the old token still works
+            raise
+
+    def _join_fetch(self, slot: _Slot) -> tuple[Future[Lease], bool]:
+        """The fetch in flight for ``slot``, or a new one this caller leads."""
+        with slot.lock:
+            if slot.inflight is not None:
+                return slot.inflight, False
+            lease = slot.lease
+            if lease is not None and self._clock() < lease.advisory_at:
+                done: Future[Lease] = Future()  # another caller refreshed meanwhile
+                done.set_result(lease)
+                return done, False
+            slot.inflight = Future()
+            return slot.inflight, True
+
+    def _refresh_in_background(self, slot: _Slot) -> None:
+        future, leader = self._join_fetch(slot)
+        if leader:
+            threading.Thread(
+                target=self._run_fetch, args=(slot, future), kwargs={"background": True},
+                name=f"unified-auth-refresh-{slot.target.name}", daemon=True,
+            ).start()
+
+    def _run_fetch(self, slot: _Slot, future: Future[Lease], *, background: bool) -> None:
+        try:
+            lease = self._fetch(slot)
+        except BaseException as exc:
+            slot.failures += 1
+            pause = min(_FAILURE_BACKOFF_MAX, self._retry.backoff * 2**slot.failures)
+            slot.retry_after = self._clock() + pause
+            if slot.lease is not None and isinstance(exc, TokenEndpointError | PluginError):
+                log.warning("target %s: refreshing credentials failed, the current ones stay "
+                            "in use (next try in %.0f s): %s", slot.target.name, pause, exc)
+            with slot.lock:
+                slot.inflight = None
+            future.set_exception(exc)
+            if not background and not isinstance(exc, Exception):
+                raise
+        else:
+            slot.failures = 0
+            slot.retry_after = 0.0
+            with slot.lock:
+                slot.lease = lease
+                slot.inflight = None
+            future.set_result(lease)
+            if not slot.warned:
+                slot.warned = True
+                self._log_warnings(lease.target, lease.obtained_at)
+
+    def _fetch(self, slot: _Slot) -> Lease:
+        target = slot.resolved or self.resolve(slot.target)
+        slot.resolved = target
+        try:
+            return self._fetch_resolved(slot, target)
+        except CredentialsRejected:
+            slot.resolved = None
+            fresh = self.resolve(slot.target)
+            if _fingerprint(fresh) == _fingerprint(target):
+                raise
+            log.info("target %s: credentials were rejected and the secret has changed "
+                     "at its source; trying the new one", slot.target.name)
+            slot.resolved = fresh
+            return self._fetch_resolved(slot, fresh)
+
+    def _fetch_resolved(self, slot: _Slot, target: Target) -> Lease:
+        key = f"{target.name}:{_fingerprint(target)}"
+        with self._cache.fetch_lock(key):
+            cached = self._cache.get(key)
+            stale = slot.lease.credentials.value if slot.lease is not None else None
+            if cached is not None and cached.credentials.value != stale:
+                lease = self._lease(target, key, cached, previous=None)
+                if self._clock() < lease.advisory_at:
+                    return lease  # another process (or a former lease) has a fresh one
+            obtained_at = self._clock()
+            credentials = self._call_with_retries(target, obtained_at)
+            entry = CachedCredentials(credentials, obtained_at)
+            if credentials.expires_at is not None or not self._cache.shared:
+                self._cache.put(key, entry)
+        log.debug("target %s: fetched credentials (%s)", target.name, _lifetime(credentials,
+                                                                                obtained_at))
+        return self._lease(target, key, entry, previous=slot.lease)
+
+    def _call_with_retries(self, target: Target, obtained_at: float) -> Credentials:
+        for attempt in range(self._retry.attempts):
+            if attempt:
+                obtained_at = self._clock()
+            try:
+                return self._call(target, obtained_at)
+            except TokenEndpointError as exc:
+                if attempt + 1 >= self._retry.attempts:
+                    raise TokenEndpointError(
+                        f"target {target.name}: giving up after {self._retry.attempts} "
+                        f"attempts: {exc}", target=target.name, response=exc.response,
+                        request=exc.request) from exc
+                pause = self._retry.pause(attempt)
+                log.info("target %s: token request failed (%s); retrying in %.2f s",
+                         target.name, exc, pause)
+                self._sleep(pause)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _call(self, target: Target, obtained_at: float) -> Credentials:
+        credentials = self._hooks.get_credentials(target, self._http, to_datetime(obtained_at))
+        if credentials is None:
+            raise PluginError(
+                f"target {target.name}: no plugin returned credentials for provider "
+                f"{target.provider!r}; its plugin registered the provider but does not "
+                f"handle it in get_credentials", plugin=target.provider)
+        if not isinstance(credentials, Credentials):
+            raise PluginError(
+                f"target {target.name}: get_credentials returned "
+                f"{type(credentials).__name__}, not Credentials", plugin=target.provider)
+        expires_at = credentials.expires_at
+        if expires_at is not None and expires_at.timestamp() <= self._clock():
+            raise TokenEndpointError(
+                f"target {target.name}: the provider handed out credentials that have "
+                f"already expired; check this machine's clock", target=target.name)
+        return credentials
+
+    def _lease(self, target: Target, key: str, entry: CachedCredentials,
+               previous: Lease | None) -> Lease:
+        expires = entry.expires_ts
+        if math.isinf(expires):
+            return Lease(target, entry.credentials, key, entry.obtained_at,
+                         math.inf, math.inf, math.inf)
+        policy = self._refresh
+        start = entry.obtained_at
+        lifetime = max(expires - start, 0.0)
+        # Never plan the next fetch sooner than min_interval from now: a provider that
+        # hands out very short-lived tokens must not be asked on every call.
+        floor = start + policy.min_interval
+        advisory = max(start + lifetime * policy.advisory, floor)
+        mandatory = max(start + lifetime * policy.mandatory, floor)
+        if previous is not None and previous.credentials.value == entry.credentials.value:
+            # The provider gave back the token we already had: asking again before it
+            # expires would only bring the same answer.
+            advisory = mandatory = expires
+        return Lease(target, entry.credentials, key, start,
+                     min(advisory, expires), min(mandatory, expires), expires)
+
+    def _log_warnings(self, target: Target, now: float) -> None:
+        try:
+            warnings = self._hooks.target_warnings(target, to_datetime(now))
+        except Exception as exc:  # noqa: BLE001 - a warning must never break a request
+            log.debug("target %s: target_warnings failed: %s", target.name, exc)
+            return
+        for warning in warnings:
+            log.warning("target %s: %s", target.name, warning)
+
+
+def _fingerprint(target: Target) -> str:
+    """A digest of the provider and every option, secrets by their own fingerprint."""
+    digest = hashlib.sha256(target.provider.encode())
+    for field in attrs.fields(type(target.options)):
+        value: Any = getattr(target.options, field.name)
+        shown = value.fingerprint if isinstance(value, Secret) else repr(value)
+        digest.update(f"\0{field.name}={shown}".encode())
+    return digest.hexdigest()[:32]
+
+
+def _lifetime(credentials: Credentials, obtained_at: float) -> str:
+    if credentials.expires_at is None:
+        return "no expiry"
+    return f"valid for {credentials.expires_at.timestamp() - obtained_at:.0f} s"

@@ -1,0 +1,391 @@
+"""From a TOML file or a dict to validated targets; every error names file, target and key.
+
+A target's ``provider`` and ``hosts`` belong to the core; its other keys are the provider's
+options, validated by constructing the provider's attrs options class. Keys typed
+:class:`~unified_auth.Secret` take secret references (``{ env = "NAME" }``, ``{ file = ...}``,
+``{ keyring = ... }``, ``{ command = ... }``), kept unresolved here: the broker resolves them
+at first use.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import tomllib
+import types
+import typing
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import attrs
+import platformdirs
+
+from unified_auth.errors import ConfigError
+from unified_auth.model import Origin, Secret, SecretRef, Target
+from unified_auth.plugins import ProviderInfo
+from unified_auth.routing import HostPattern, RouteConflict, Router
+
+__all__ = [
+    "CacheSettings",
+    "Config",
+    "RefreshSettings",
+    "default_config_path",
+    "load_config",
+]
+
+CONFIG_ENV = "UNIFIED_AUTH_CONFIG"
+DICT_SOURCE = "<dict>"
+_CORE_KEYS = ("provider", "hosts")
+_TARGET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+@attrs.frozen
+class CacheSettings:
+    """The ``[cache]`` table: where fetched credentials are kept."""
+
+    backend: Literal["memory", "file", "redis"] = "memory"
+    path: str | None = None
+    url: str | None = None
+
+
+@attrs.frozen
+class RefreshSettings:
+    """The ``[refresh]`` table: refresh windows as fractions of a token's lifetime."""
+
+    advisory: float = 0.75
+    mandatory: float = 0.9
+    min_interval: float = 5.0
+
+
+@attrs.frozen
+class Config:
+    """A validated configuration."""
+
+    source: str
+    targets: Mapping[str, Target]
+    router: Router[Target] = attrs.field(repr=False)
+    cache: CacheSettings = CacheSettings()
+    refresh: RefreshSettings = RefreshSettings()
+    clear_text: tuple[Origin, ...] = ()
+
+
+def default_config_path() -> Path:
+    """``$UNIFIED_AUTH_CONFIG``, else ``./unified-auth.toml``, else the user config dir's."""
+    from_env = os.environ.get(CONFIG_ENV)
+    if from_env:
+        return Path(from_env).expanduser()
+    local = Path("unified-auth.toml")
+    if local.is_file():
+        return local
+    return Path(platformdirs.user_config_dir("unified-auth", appauthor=False)) / "config.toml"
+
+
+def load_config(
+    config: str | os.PathLike[str] | Mapping[str, Any] | None,
+    providers: Mapping[str, ProviderInfo],
+) -> Config:
+    """Read and validate ``config`` (a path, a dict of the same schema, or ``None``)."""
+    source, raw = _read(config)
+    return _Builder(source, providers).build(raw)
+
+
+def _read(config: str | os.PathLike[str] | Mapping[str, Any] | None) -> tuple[str, Any]:
+    if isinstance(config, Mapping):
+        return DICT_SOURCE, config
+    explicit = config is not None
+    path = Path(config).expanduser() if config is not None else default_config_path()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        if explicit or os.environ.get(CONFIG_ENV):
+            raise ConfigError("the config file does not exist", source=str(path)) from None
+        raise ConfigError(
+            f"no config found: looked at ${CONFIG_ENV}, ./unified-auth.toml and {path}; "
+            f"create one (see docs/config.md) or pass its path") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"the config file cannot be read: {type(exc).__name__}",
+                          source=str(path)) from None
+    try:
+        return str(path), tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", source=str(path)) from None
+
+
+class _Builder:
+    def __init__(self, source: str, providers: Mapping[str, ProviderInfo]) -> None:
+        self.source = source
+        self.providers = providers
+        self.clear_text: list[Origin] = []
+        self.claims: list[tuple[HostPattern, str]] = []
+
+    def error(self, message: str, target: str | None = None,
+              key: str | None = None) -> ConfigError:
+        return ConfigError(message, source=self.source, target=target, key=key)
+
+    def build(self, raw: Any) -> Config:
+        if not isinstance(raw, Mapping):
+            raise self.error(f"expected a table at the top level, got {_kind(raw)}")
+        unknown = set(raw) - {"targets", "cache", "refresh"}
+        if unknown:
+            raise self.error(f"unknown top-level table {sorted(unknown)[0]!r}; "
+                             f"expected [targets.NAME], [cache] or [refresh]")
+        tables = raw.get("targets", {})
+        if not isinstance(tables, Mapping):
+            raise self.error(f"expected [targets.NAME] tables, got {_kind(tables)}",
+                             key="targets")
+        targets = {name: self.target(name, table) for name, table in tables.items()}
+        try:
+            router = Router((pattern, targets[name]) for pattern, name in self.claims)
+        except RouteConflict as exc:
+            first, second = typing.cast(tuple[Target, Target], (exc.first, exc.second))
+            raise self.error(
+                f"{exc.pattern.text!r} is claimed by both targets {first.name!r} and "
+                f"{second.name!r}; a host (or URL prefix) may belong to one target only",
+                target=second.name, key="hosts") from None
+        return Config(
+            source=self.source,
+            targets=types.MappingProxyType(targets),
+            router=router,
+            cache=self.table(CacheSettings, raw.get("cache", {}), "cache"),
+            refresh=self.refresh(raw.get("refresh", {})),
+            clear_text=tuple(self.clear_text),
+        )
+
+    def target(self, name: Any, table: Any) -> Target:
+        if not isinstance(name, str) or not _TARGET_NAME.match(name):
+            raise self.error(f"{name!r} is not a valid target name: use letters, digits, "
+                             f"'-', '_' and '.'", key="targets")
+        if not isinstance(table, Mapping):
+            raise self.error(f"expected a table of settings, got {_kind(table)}", name)
+        provider = table.get("provider")
+        if provider is None:
+            raise self.error(f"missing; expected one of the installed providers: "
+                             f"{_listing(self.providers)}", name, "provider")
+        if provider not in self.providers:
+            raise self.error(f"unknown provider {provider!r}; installed providers: "
+                             f"{_listing(self.providers)} (is its plugin installed?)",
+                             name, "provider")
+        hosts = table.get("hosts")
+        if isinstance(hosts, str):
+            hosts = [hosts]
+        if not isinstance(hosts, list | tuple) or not hosts:
+            raise self.error("missing or empty; expected a list of hosts, e.g. "
+                             "[\"api.example.com\"]", name, "hosts")
+        for index, host in enumerate(hosts):
+            try:
+                self.claims.append((HostPattern.parse(host), name))
+            except ValueError as exc:
+                raise self.error(str(exc), name, f"hosts[{index}]") from None
+        info = self.providers[provider]
+        options = {k: v for k, v in table.items() if k not in _CORE_KEYS}
+        return Target(
+            name=name,
+            provider=provider,
+            hosts=tuple(hosts),
+            options=self.options(info, name, options),
+            source=self.source,
+        )
+
+    def options(self, info: ProviderInfo, target: str, raw: Mapping[str, Any]) -> Any:
+        cls = info.options_class
+        fields = {f.alias: f for f in attrs.fields(cls) if f.init}
+        hints = _type_hints(cls)
+        for key in raw:
+            if key not in fields:
+                raise self.error(f"unknown key for provider {info.name!r}; expected one of: "
+                                 f"{', '.join(['provider', 'hosts', *fields])}", target, key)
+        values: dict[str, Any] = {}
+        for key, field in fields.items():
+            expected = hints.get(field.name, Any)
+            if key not in raw:
+                if field.default is attrs.NOTHING:
+                    raise self.error(f"missing; the {info.name!r} provider needs it "
+                                     f"(expected {_describe(expected)})", target, key)
+                continue
+            origin = Origin(self.source, target, key)
+            values[key] = self.value(raw[key], expected, origin)
+        try:
+            return cls(**values)
+        except (TypeError, ValueError) as exc:
+            named = next((k for k in fields if re.search(rf"\b{re.escape(k)}\b", str(exc))), None)
+            raise self.error(f"invalid value: {exc}", target, named) from None
+
+    def value(self, value: Any, expected: Any, origin: Origin) -> Any:
+        if _is_secret_type(expected):
+            return self.secret(value, origin, optional=_allows_none(expected))
+        try:
+            return _coerce(value, expected)
+        except _Mismatch as exc:
+            raise self.error(str(exc), origin.target, origin.key) from None
+
+    def secret(self, value: Any, origin: Origin, *, optional: bool) -> Any:
+        if value is None and optional:
+            return None
+        if isinstance(value, Secret):
+            return value
+        if isinstance(value, SecretRef):
+            return attrs.evolve(value, origin=origin)
+        if isinstance(value, str):
+            self.clear_text.append(origin)
+            return Secret(value)
+        example = '{ env = "NAME" }, { file = "PATH" }, { keyring = "SERVICE" } or ' \
+                  '{ command = "..." }'
+        if not isinstance(value, Mapping):
+            raise self.error(f"expected a secret reference such as {example}, "
+                             f"got {_kind(value)}", origin.target, origin.key)
+        kinds = [k for k in value if k != "username"]
+        if len(kinds) != 1:
+            raise self.error(f"expected exactly one source in the secret reference, such "
+                             f"as {example}; got keys {sorted(value)}",
+                             origin.target, origin.key)
+        kind = kinds[0]
+        location, username = value[kind], value.get("username")
+        if not isinstance(location, str) or not location.strip():
+            raise self.error(f"the secret reference's {kind!r} must be a non-empty string",
+                             origin.target, origin.key)
+        if username is not None and not isinstance(username, str):
+            raise self.error("the secret reference's 'username' must be a string",
+                             origin.target, origin.key)
+        return SecretRef(kind, location, username, origin)
+
+    def table(self, cls: type[Any], raw: Any, name: str) -> Any:
+        if not isinstance(raw, Mapping):
+            raise self.error(f"expected a table, got {_kind(raw)}", key=name)
+        hints = _type_hints(cls)
+        known = {f.alias for f in attrs.fields(cls)}
+        values = {}
+        for key, value in raw.items():
+            if key not in known:
+                raise self.error(f"unknown key; expected one of: {', '.join(sorted(known))}",
+                                 key=f"{name}.{key}")
+            try:
+                values[key] = _coerce(value, hints.get(key, Any))
+            except _Mismatch as exc:
+                raise self.error(str(exc), key=f"{name}.{key}") from None
+        return cls(**values)
+
+    def refresh(self, raw: Any) -> RefreshSettings:
+        settings: RefreshSettings = self.table(RefreshSettings, raw, "refresh")
+        if not 0 < settings.advisory <= settings.mandatory < 1:
+            raise self.error("expected 0 < advisory <= mandatory < 1 (fractions of a "
+                             "token's lifetime, e.g. 0.75 and 0.9)", key="refresh")
+        if settings.min_interval < 0:
+            raise self.error("expected a number of seconds >= 0", key="refresh.min_interval")
+        return settings
+
+
+class _Mismatch(Exception):
+    pass
+
+
+def _coerce(value: Any, expected: Any) -> Any:
+    """Check ``value`` against a type hint, converting where TOML and Python differ."""
+    if expected is Any or expected is object:
+        return value
+    origin = typing.get_origin(expected)
+    args = typing.get_args(expected)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        for option in args:
+            if option is type(None):
+                continue
+            try:
+                return _coerce(value, option)
+            except _Mismatch:
+                continue
+        raise _Mismatch(f"expected {_describe(expected)}, got {_kind(value)}")
+    if origin is Literal:
+        if value in args:
+            return value
+        raise _Mismatch(f"expected one of {', '.join(repr(a) for a in args)}, got {value!r}"
+                        if isinstance(value, str | int | bool) else
+                        f"expected one of {', '.join(repr(a) for a in args)}, got {_kind(value)}")
+    if origin in (tuple, list, Sequence):
+        if not isinstance(value, list | tuple):
+            raise _Mismatch(f"expected {_describe(expected)}, got {_kind(value)}")
+        item = args[0] if args else Any
+        items = [_coerce(v, item) for v in value]
+        return list(items) if origin is list else tuple(items)
+    if origin in (dict, Mapping):
+        if not isinstance(value, Mapping):
+            raise _Mismatch(f"expected {_describe(expected)}, got {_kind(value)}")
+        key_type, value_type = args if len(args) == 2 else (Any, Any)
+        return {_coerce(k, key_type): _coerce(v, value_type) for k, v in value.items()}
+    if expected is dt.date:
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                pass
+        raise _Mismatch(f"expected a date (2027-05-31), got {_kind(value)}")
+    if expected is float:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        raise _Mismatch(f"expected a number, got {_kind(value)}")
+    if expected is int and isinstance(value, bool):
+        raise _Mismatch(f"expected an integer, got {_kind(value)}")
+    if isinstance(expected, type):
+        if isinstance(value, expected):
+            return value
+        raise _Mismatch(f"expected {_describe(expected)}, got {_kind(value)}")
+    return value
+
+
+def _type_hints(cls: type[Any]) -> dict[str, Any]:
+    try:
+        return typing.get_type_hints(cls)
+    except Exception:  # noqa: BLE001 - unresolvable hints: fall back to the plugin's validators
+        return {}
+
+
+def _is_secret_type(expected: Any) -> bool:
+    if expected is Secret:
+        return True
+    return typing.get_origin(expected) in (typing.Union, types.UnionType) and any(
+        arg is Secret for arg in typing.get_args(expected))
+
+
+def _allows_none(expected: Any) -> bool:
+    return type(None) in typing.get_args(expected)
+
+
+_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false",
+          dt.date: "a date", type(None): "nothing", Secret: "a secret reference"}
+
+
+def _describe(expected: Any) -> str:
+    if expected in _NAMES:
+        return _NAMES[expected]
+    origin = typing.get_origin(expected)
+    args = typing.get_args(expected)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_describe(a) for a in args if a is not type(None))
+    if origin is Literal:
+        return "one of " + ", ".join(repr(a) for a in args)
+    if origin in (tuple, list):
+        return f"a list of {_describe(args[0]).removeprefix('a ').removeprefix('an ')}s" \
+            if args else "a list"
+    if origin in (dict, Mapping):
+        return "a table"
+    return getattr(expected, "__name__", str(expected))
+
+
+def _kind(value: Any) -> str:
+    """The TOML-ish kind of ``value``; never the value itself, which could be a secret."""
+    for kind, name in ((bool, "a boolean"), (int, "an integer"), (float, "a number"),
+                       (str, "a string"), (dt.datetime, "a date-time"), (dt.date, "a date"),
+                       (list, "a list"), (tuple, "a list"), (Mapping, "a table")):
+        if isinstance(value, kind):
+            return name
+    return "nothing" if value is None else f"a {type(value).__name__}"
+
+
+def _listing(providers: Mapping[str, ProviderInfo]) -> str:
+    return ", ".join(sorted(providers)) or "none (install a provider plugin)"

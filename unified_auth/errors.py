@@ -1,0 +1,129 @@
+"""The exception hierarchy of unified-auth.
+
+Every error is a :class:`UnifiedAuthError`. Errors that can be raised while a request is
+being sent also subclass :class:`requests.RequestException`, so code that already handles
+``requests`` failures keeps working. Messages name the file, target and key (or host and
+provider) and say what to do next; they never contain a secret.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+
+__all__ = [
+    "AccessDenied",
+    "AuthFailed",
+    "ConfigError",
+    "CredentialsRejected",
+    "InsecureTransportError",
+    "PluginError",
+    "SecretError",
+    "TokenEndpointError",
+    "UnifiedAuthError",
+]
+
+
+class UnifiedAuthError(Exception):
+    """Base class of every error unified-auth raises."""
+
+    def __init__(self, message: str, **context: Any) -> None:
+        # ``context`` carries ``response=``/``request=`` through to RequestException.
+        super().__init__(message, **context)
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigError(UnifiedAuthError, ValueError):
+    """The configuration is invalid: the message names the file, target and key."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str | None = None,
+        target: str | None = None,
+        key: str | None = None,
+    ) -> None:
+        self.source = source
+        self.target = target
+        self.key = key
+        super().__init__(_locate(message, source, target, key))
+
+
+class SecretError(UnifiedAuthError, requests.RequestException):
+    """A secret reference could not be resolved (missing variable, unreadable file, ...)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str | None = None,
+        target: str | None = None,
+        key: str | None = None,
+    ) -> None:
+        self.source = source
+        self.target = target
+        self.key = key
+        super().__init__(_locate(message, source, target, key))
+
+
+class PluginError(UnifiedAuthError, requests.RequestException):
+    """A plugin failed in a way it did not report itself: the message names the plugin."""
+
+    def __init__(self, message: str, *, plugin: str) -> None:
+        self.plugin = plugin
+        super().__init__(message)
+
+
+class CredentialsRejected(UnifiedAuthError, requests.RequestException):
+    """The provider refused the client's credentials. Retrying will not help: fix them."""
+
+    def __init__(self, message: str, *, target: str | None = None, **context: Any) -> None:
+        self.target = target
+        super().__init__(message, **context)
+
+
+class TokenEndpointError(UnifiedAuthError, requests.RequestException):
+    """The token endpoint was unreachable, failed (5xx) or answered nonsense, after retries."""
+
+    def __init__(self, message: str, *, target: str | None = None, **context: Any) -> None:
+        self.target = target
+        super().__init__(message, **context)
+
+
+class InsecureTransportError(UnifiedAuthError, requests.RequestException):
+    """Credentials would have gone over plain http to a host that is not loopback."""
+
+
+class AuthFailed(UnifiedAuthError, requests.HTTPError):
+    """The API answered 401 again after fresh credentials were fetched and the request retried."""
+
+    def __init__(self, message: str, *, target: str | None = None, **context: Any) -> None:
+        self.target = target
+        super().__init__(message, **context)
+
+
+class AccessDenied(UnifiedAuthError, requests.HTTPError):
+    """The API understood the credentials but refused the request (e.g. an API not licensed)."""
+
+    def __init__(self, message: str, *, target: str | None = None, **context: Any) -> None:
+        self.target = target
+        super().__init__(message, **context)
+
+
+def _locate(message: str, source: str | None, target: str | None, key: str | None) -> str:
+    """Prefix ``message`` with where the problem is: ``file: targets.NAME.KEY: message``."""
+    where = []
+    if source:
+        where.append(source)
+    path = ".".join(part for part in ("targets" if target else None, target, key) if part)
+    if path:
+        where.append(path)
+    return ": ".join([*where, message])

@@ -1,0 +1,150 @@
+"""The hooks a unified-auth plugin implements. These docstrings are the plugin author's reference.
+
+A plugin is a module (or object) with functions marked ``@unified_auth.hookimpl`` and named
+after the hooks below, made known through an entry point in the group ``unified_auth``::
+
+    [project.entry-points.unified_auth]
+    acme = "unified_auth_acme"
+
+A plugin only knows how to *fetch* credentials and how to *apply* them. Caching, refresh
+before expiry, single flight, retries with backoff, 401 handling and redaction belong to the
+core, so every plugin gets them for free.
+
+Hooks are called with keyword arguments; an implementation may accept any subset of them.
+Returning ``None`` from a hook means "not mine": never return ``False`` or ``""`` to say no,
+as that stops the chain of a firstresult hook.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    import requests
+
+    from unified_auth.model import Credentials, Secret, SecretRef, Target
+
+PROJECT = "unified_auth"
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+RegisterProvider = Callable[[str, type[Any]], None]
+
+
+@hookspec
+def register_providers(register: RegisterProvider) -> None:
+    """Register the providers this plugin offers.
+
+    Called once, when the hub is loaded, before the config is read.
+
+    :param register: call ``register(name, options_class)`` for each provider. ``name`` is
+        what a target's ``provider`` key says (``"liana"``); ``options_class`` is an attrs
+        class whose fields are that provider's config keys. The core validates a target by
+        constructing it, so a missing key, an unknown key or a wrong type is reported with
+        the file, target and key. Fields typed :class:`~unified_auth.Secret` accept secret
+        references (``{ env = "NAME" }``...), resolved lazily by the core.
+    :returns: nothing.
+    """
+
+
+@hookspec(firstresult=True)
+def get_credentials(
+    target: Target, http: requests.Session, now: datetime
+) -> Credentials | None:
+    """Fetch fresh credentials for ``target``, or return ``None`` if it isn't yours.
+
+    Called by the core when it has no usable cached credentials: on first use, when a token
+    enters its refresh window, and after the API rejected the previous ones. Never called
+    on the per-request path when cached credentials are valid.
+
+    :param target: the target, with every :class:`~unified_auth.Secret` option resolved.
+        Check ``target.provider`` to decide whether it is yours.
+    :param http: a :class:`requests.Session` to fetch with. It has default timeouts, does
+        not follow redirects, refuses plain http to hosts other than loopback, and raises
+        :class:`~unified_auth.errors.TokenEndpointError` for 5xx answers and connection
+        failures; the core retries those with backoff.
+    :param now: the aware UTC time the core took just before calling; compute
+        ``expires_at`` as ``now + expires_in`` so a lifetime counts from when the request
+        was sent.
+    :returns: :class:`~unified_auth.Credentials`, or ``None`` when the target isn't yours.
+        Raise :class:`~unified_auth.errors.CredentialsRejected` when the provider refuses
+        the client (wrong id or secret: not retried) and
+        :class:`~unified_auth.errors.TokenEndpointError` for an answer you cannot use
+        (retried).
+
+    Stops at first non-None result.
+    """
+
+
+@hookspec(firstresult=True)
+def apply_auth(
+    target: Target, credentials: Credentials, request: requests.PreparedRequest
+) -> bool | None:
+    """Put ``credentials`` on ``request``: headers, a signature, whatever the API wants.
+
+    Called on the per-request path for every request to one of the target's hosts, on a
+    copy of the caller's request, so whatever you set never follows a redirect elsewhere.
+    Keep it cheap: no I/O, no locks.
+
+    :param target: the target the request goes to, with secrets resolved.
+    :param credentials: the current credentials, as returned by ``get_credentials``.
+    :param request: the prepared request about to be sent; mutate it in place.
+    :returns: ``True`` when you applied the credentials, ``None`` if the target isn't yours.
+
+    Stops at first non-None result.
+    """
+
+
+@hookspec(firstresult=True)
+def resolve_secret(ref: SecretRef) -> Secret | None:
+    """Turn a secret reference into a :class:`~unified_auth.Secret`.
+
+    Called at a target's first use and again after the provider rejected its credentials
+    (the secret may have been rotated in its file, keyring or environment). The core
+    implements the kinds ``env``, ``file``, ``keyring`` and ``command``; a plugin may add
+    its own (``{ vault = "path" }`` arrives as ``ref.kind == "vault"``).
+
+    :param ref: the reference, with ``kind``, ``location``, optional ``username`` and the
+        ``origin`` (file, target, key) to name in errors.
+    :returns: the :class:`~unified_auth.Secret`, or ``None`` if ``ref.kind`` isn't yours.
+        Raise :class:`~unified_auth.errors.SecretError` when it is yours but unreadable.
+
+    Stops at first non-None result.
+    """
+
+
+@hookspec
+def target_warnings(target: Target, now: datetime) -> list[str] | None:
+    """Say what the user should know about ``target`` before it breaks.
+
+    Called by ``unified-auth check`` and once per hub after a target's first fetch, whose
+    warnings are logged. Examples: a credential whose expiration date is near, a token old
+    enough to be cycled, a token endpoint on plain http.
+
+    :param target: the target (secrets unresolved: don't reveal anything here).
+    :param now: the aware UTC time now.
+    :returns: a list of sentences (possibly empty), or ``None`` if the target isn't yours.
+    """
+
+
+@hookspec(firstresult=True)
+def explain_response(target: Target, response: requests.Response) -> str | None:
+    """Explain a 4xx answer from one of the target's hosts in the provider's terms.
+
+    Called when a request to the target's hosts comes back 401, 403 or 404. The core
+    puts the explanation in the :class:`~unified_auth.errors.AuthFailed` it raises for a
+    401 that survived the retry, and logs it (once per target and status) for 403 and 404.
+    You may instead raise :class:`~unified_auth.errors.AccessDenied` for an answer the user
+    must act on (an API that is not licensed).
+
+    :param target: the target the request went to.
+    :param response: the answer; read it, don't consume a streamed body.
+    :returns: one or two sentences for the user, or ``None`` if you have nothing to add.
+
+    Stops at first non-None result.
+    """

@@ -1,0 +1,174 @@
+"""The hub: a config, the plugins, a broker and caches, and what a script asks of them."""
+
+from __future__ import annotations
+
+import logging
+import os
+import types
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import requests
+
+from unified_auth.adapter import AuthAdapter, TargetAuth, _Authoriser
+from unified_auth.broker import Broker
+from unified_auth.cache import CredentialCache, MemoryCache
+from unified_auth.clock import Clock, system_clock, to_datetime
+from unified_auth.config import Config, load_config
+from unified_auth.errors import ConfigError
+from unified_auth.http import RetryPolicy, TokenSession
+from unified_auth.model import Credentials, Target
+from unified_auth.plugins import BrokenPlugin, Hooks, ProviderInfo, make_plugin_manager
+from unified_auth.routing import is_loopback
+
+__all__ = ["UnifiedAuth", "load", "session"]
+
+log = logging.getLogger("unified_auth")
+
+ConfigSource = str | os.PathLike[str] | Mapping[str, Any] | None
+
+
+class UnifiedAuth:
+    """Config, plugins and caches in one object. Build it with :func:`unified_auth.load`."""
+
+    def __init__(
+        self,
+        config: Config,
+        hooks: Hooks,
+        providers: Mapping[str, ProviderInfo],
+        broken_plugins: Iterable[BrokenPlugin],
+        *,
+        clock: Clock,
+        cache: CredentialCache,
+        retry: RetryPolicy,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        self.config = config
+        self.clock = clock
+        self.provider_info = types.MappingProxyType(dict(providers))
+        self.broken_plugins = tuple(broken_plugins)
+        self._hooks = hooks
+        self._cache = cache
+        self._http = TokenSession(retry)
+        extra = {"sleep": sleep} if sleep is not None else {}
+        self.broker = Broker(config.targets.values(), hooks, cache, self._http, clock=clock,
+                             refresh=config.refresh, retry=retry, **extra)
+        self._authoriser = _Authoriser(self.broker, hooks)
+
+    @property
+    def targets(self) -> Mapping[str, Target]:
+        """Target name -> :class:`Target`."""
+        return self.config.targets
+
+    @property
+    def providers(self) -> Mapping[str, type[Any]]:
+        """Provider name -> its options class."""
+        return {name: info.options_class for name, info in self.provider_info.items()}
+
+    def target(self, name: str) -> Target:
+        """The target called ``name``; a :class:`ConfigError` lists the known ones."""
+        try:
+            return self.config.targets[name]
+        except KeyError:
+            known = ", ".join(sorted(self.config.targets)) or "none"
+            raise ConfigError(f"no target named {name!r}; the config has: {known}",
+                              source=self.config.source) from None
+
+    def session(self) -> requests.Session:
+        """A :class:`requests.Session` whose every request gets its host's credentials."""
+        http = requests.Session()
+        adapter = self.adapter()
+        http.mount("https://", adapter)
+        http.mount("http://", adapter)
+        return http
+
+    def adapter(self, **kwargs: Any) -> AuthAdapter:
+        """The transport adapter, for mounting on a session of your own."""
+        return AuthAdapter(self.config.router, self._authoriser, **kwargs)
+
+    def auth(self, name: str) -> TargetAuth:
+        """A :class:`requests.auth.AuthBase` for one target (``requests.get(url, auth=...)``)."""
+        return TargetAuth(self.target(name), self.config.router, self._authoriser)
+
+    def credentials(self, name: str) -> Credentials:
+        """The target's current credentials, fetched or cached."""
+        return self.broker.credentials_for(self.target(name))
+
+    def warnings(self, name: str) -> list[str]:
+        """What the user should know about a target: from its plugin and from the core."""
+        target = self.target(name)
+        found = [f"{origin.key} is written in clear text in {origin.source}; keep it in the "
+                 f"environment, a file, the keyring or a command instead"
+                 for origin in self.config.clear_text if origin.target == name]
+        found += [f"{host} is reached over plain http: credentials would cross the network "
+                  f"unencrypted" for host in target.hosts
+                  if host.startswith("http://") and not _loopback_url(host)]
+        found += self._hooks.target_warnings(target, to_datetime(self.clock()))
+        return found
+
+    def close(self) -> None:
+        """Close the token session and the cache."""
+        self._http.close()
+        self._cache.close()
+
+    def __enter__(self) -> UnifiedAuth:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<UnifiedAuth {self.config.source} targets={sorted(self.config.targets)}>"
+
+
+def load(
+    config: ConfigSource = None,
+    *,
+    plugins: Iterable[object] = (),
+    clock: Clock | None = None,
+    cache: CredentialCache | None = None,
+    retry: RetryPolicy | None = None,
+    entry_points: bool = True,
+    sleep: Callable[[float], None] | None = None,
+) -> UnifiedAuth:
+    """Load a config (a TOML path, a dict of the same schema, or the default) into a hub.
+
+    :param plugins: plugin objects to register besides the installed ones.
+    :param clock: seconds since the epoch, like :func:`time.time` (tests pass a
+        :class:`unified_auth.testing.ManualClock`).
+    :param cache: a credential cache instead of the one the config's ``[cache]`` names.
+    :param retry: timeouts and retry bounds for token requests.
+    :param entry_points: whether to load the installed plugins (tests may turn it off).
+    :param sleep: how to pause between retries (tests pass a no-op).
+    """
+    pm, broken = make_plugin_manager(plugins, entry_points=entry_points)
+    hooks = Hooks(pm)
+    providers = hooks.providers()
+    parsed = load_config(config, providers)
+    clock = clock or system_clock
+    for origin in parsed.clear_text:
+        if origin.source != "<dict>":
+            log.warning("%s: a secret is written in clear text; use { env = ... }, "
+                        "{ file = ... }, { keyring = ... } or { command = ... }", origin)
+    return UnifiedAuth(parsed, hooks, providers, broken, clock=clock,
+                       cache=cache or _cache_for(parsed, clock), retry=retry or RetryPolicy(),
+                       sleep=sleep)
+
+
+def session(config: ConfigSource = None, **kwargs: Any) -> requests.Session:
+    """A :class:`requests.Session` for ``config``: shorthand for ``load(config).session()``."""
+    return load(config, **kwargs).session()
+
+
+def _cache_for(config: Config, clock: Clock) -> CredentialCache:
+    backend = config.cache.backend
+    if backend == "memory":
+        return MemoryCache(clock)
+    raise ConfigError(f"the {backend!r} cache backend is not available in this version; "
+                      f"use backend = \"memory\"", source=config.source, key="cache.backend")
+
+
+def _loopback_url(url: str) -> bool:
+    from urllib.parse import urlsplit  # noqa: PLC0415
+
+    return is_loopback(urlsplit(url).hostname or "")

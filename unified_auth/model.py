@@ -1,0 +1,128 @@
+"""The value types: :class:`Secret`, :class:`SecretRef`, :class:`Target`, :class:`Credentials`."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+__all__ = ["Credentials", "Origin", "Secret", "SecretRef", "Target"]
+
+_REDACTED = "********"
+
+
+@attrs.frozen(repr=False, eq=False)
+class Secret:
+    """A secret string that never shows itself: ``repr()`` and ``str()`` give ``********``.
+
+    The plain value is only available through :meth:`reveal`.
+    """
+
+    _value: str = attrs.field(alias="value", validator=attrs.validators.instance_of(str))
+
+    def reveal(self) -> str:
+        """Return the plain secret. Call it only where the value goes on the wire."""
+        return self._value
+
+    @property
+    def fingerprint(self) -> str:
+        """A stable digest that identifies the secret without disclosing it (cache keys)."""
+        return _digest(self._value)
+
+    def __repr__(self) -> str:
+        return f"Secret({_REDACTED!r})"
+
+    def __str__(self) -> str:
+        return _REDACTED
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Secret):
+            return NotImplemented
+        return hmac.compare_digest(self._value.encode(), other._value.encode())
+
+    def __hash__(self) -> int:
+        return hash(self.fingerprint)
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __reduce__(self) -> Any:
+        # Pickling would write the plain value wherever the pickle goes.
+        raise TypeError("a Secret cannot be pickled; reveal() it deliberately if you must")
+
+
+@attrs.frozen
+class Origin:
+    """Where a value came from: the config file (or ``<dict>``), the target and the key."""
+
+    source: str
+    target: str
+    key: str
+
+    def __str__(self) -> str:
+        return f"{self.source}: targets.{self.target}.{self.key}"
+
+
+@attrs.frozen
+class SecretRef:
+    """A reference to a secret kept outside the config: ``{ env = "NAME" }`` and friends.
+
+    ``kind`` is the reference's key (``env``, ``file``, ``keyring``, ``command`` or one a
+    plugin adds) and ``location`` its value. The core turns it into a :class:`Secret` through
+    the ``resolve_secret`` hook at first use and again after the provider rejects it.
+    """
+
+    kind: str
+    location: str
+    username: str | None = None
+    origin: Origin | None = attrs.field(default=None, eq=False)
+
+    def describe(self) -> str:
+        """Where the secret lives, fit for display (a command shows only its program)."""
+        if self.kind == "command":
+            program = self.location.split()[0] if self.location.split() else ""
+            return f"command ({program})"
+        if self.kind == "keyring" and self.username:
+            return f"keyring {self.location} ({self.username})"
+        return f"{self.kind} {self.location}"
+
+
+@attrs.frozen
+class Target:
+    """One API the config names: which provider authenticates it and which hosts it owns.
+
+    ``options`` is an instance of the provider's options class. Fields typed :class:`Secret`
+    hold a :class:`SecretRef` (or a clear-text :class:`Secret`) in the config; the core swaps
+    in the resolved :class:`Secret` before it calls ``get_credentials`` and ``apply_auth``.
+    """
+
+    name: str
+    provider: str
+    hosts: tuple[str, ...]
+    options: Any
+    source: str = attrs.field(default="<dict>", eq=False)
+
+
+@attrs.frozen
+class Credentials:
+    """What a provider hands out for a target: a secret value and when it stops working.
+
+    ``expires_at`` is an aware UTC datetime, or ``None`` for credentials that don't expire.
+    """
+
+    value: Secret = attrs.field(validator=attrs.validators.instance_of(Secret))
+    expires_at: datetime | None = attrs.field()
+    token_type: str = "Bearer"
+    scope: str | None = None
+
+    @expires_at.validator
+    def _aware(self, _: attrs.Attribute[datetime | None], value: datetime | None) -> None:
+        if value is not None and value.utcoffset() is None:
+            raise ValueError("Credentials.expires_at must be timezone-aware (UTC)")
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(b"unified-auth\0" + value.encode()).hexdigest()[:32]

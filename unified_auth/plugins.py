@@ -1,0 +1,184 @@
+"""The plugin manager and the one place hooks are called from.
+
+:func:`make_plugin_manager` builds a fresh :class:`pluggy.PluginManager` (never at import
+time): the core's own hookimpls, then every entry point of the group ``unified_auth``, then
+plugin objects passed in code. :class:`Hooks` is the small typed facade the rest of the core
+calls; it turns an unexpected exception from a plugin into a :class:`PluginError` that
+names the plugin.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import logging
+import traceback
+import types
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from typing import Any, TypeVar, cast
+
+import attrs
+import pluggy
+import requests
+
+from unified_auth import hookspecs, secrets
+from unified_auth.errors import ConfigError, PluginError, UnifiedAuthError
+from unified_auth.model import Credentials, Secret, SecretRef, Target
+
+__all__ = ["BrokenPlugin", "Hooks", "ProviderInfo", "make_plugin_manager"]
+
+log = logging.getLogger("unified_auth")
+
+CORE_PLUGIN = "unified_auth.secrets"
+_T = TypeVar("_T")
+
+
+@attrs.frozen
+class BrokenPlugin:
+    """An entry point that failed to load: shown by ``unified-auth plugins``, not fatal."""
+
+    name: str
+    value: str
+    distribution: str | None
+    error: str
+
+
+@attrs.frozen
+class ProviderInfo:
+    """A registered provider: its options class and the plugin that registered it."""
+
+    name: str
+    options_class: type[Any]
+    plugin: str
+
+
+def make_plugin_manager(
+    extra_plugins: Iterable[object] = (), *, entry_points: bool = True
+) -> tuple[pluggy.PluginManager, list[BrokenPlugin]]:
+    """A fresh plugin manager with the core's hooks, the installed plugins and ``extra_plugins``.
+
+    A plugin whose entry point fails to load is skipped with a warning naming its
+    distribution, and returned in the list of broken plugins.
+    """
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    pm.register(secrets, name=CORE_PLUGIN)
+    broken: list[BrokenPlugin] = []
+    if entry_points:
+        for ep in importlib.metadata.entry_points(group=hookspecs.PROJECT):
+            if pm.get_plugin(ep.name) is not None or pm.is_blocked(ep.name):
+                continue
+            dist = ep.dist.name if ep.dist is not None else None
+            try:
+                pm.register(ep.load(), name=ep.name)
+            except Exception as exc:  # noqa: BLE001 - a broken plugin must not break the rest
+                error = f"{type(exc).__name__}: {exc}"
+                log.warning(
+                    "plugin %r (distribution %s) failed to load and is skipped: %s",
+                    ep.name, dist or "unknown", error,
+                )
+                broken.append(BrokenPlugin(ep.name, ep.value, dist, error))
+    for plugin in extra_plugins:
+        pm.register(plugin)
+    pm.check_pending()
+    return pm, broken
+
+
+class Hooks:
+    """Typed calls of the hooks, each called with keyword arguments from here only."""
+
+    def __init__(self, pm: pluggy.PluginManager) -> None:
+        self.pm = pm
+        self._plugin_modules = _plugin_modules(pm)
+
+    def providers(self) -> dict[str, ProviderInfo]:
+        """Ask every plugin to register its providers; a name taken twice is an error."""
+        found: dict[str, ProviderInfo] = {}
+        for impl in reversed(self.pm.hook.register_providers.get_hookimpls()):
+            plugin = impl.plugin_name
+
+            def register(name: str, options_class: type[Any], *, _plugin: str = plugin) -> None:
+                if not isinstance(name, str) or not name:
+                    raise PluginError(f"registered a provider with no name: {name!r}",
+                                      plugin=_plugin)
+                if not (isinstance(options_class, type) and attrs.has(options_class)):
+                    raise PluginError(
+                        f"provider {name!r}: the options class must be an attrs class, "
+                        f"got {options_class!r}", plugin=_plugin)
+                if name in found:
+                    raise ConfigError(
+                        f"provider {name!r} is registered by two plugins: "
+                        f"{found[name].plugin!r} and {_plugin!r}; uninstall one of them")
+                found[name] = ProviderInfo(name, options_class, _plugin)
+
+            self._call(plugin, impl.function, register=register)
+        return found
+
+    def get_credentials(self, target: Target, http: requests.Session,
+                        now: datetime) -> Credentials | None:
+        return cast("Credentials | None",
+                    self._firstresult("get_credentials", target=target, http=http, now=now))
+
+    def apply_auth(self, target: Target, credentials: Credentials,
+                   request: requests.PreparedRequest) -> bool | None:
+        return cast("bool | None", self._firstresult(
+            "apply_auth", target=target, credentials=credentials, request=request))
+
+    def resolve_secret(self, ref: SecretRef) -> Secret | None:
+        return cast("Secret | None", self._firstresult("resolve_secret", ref=ref))
+
+    def target_warnings(self, target: Target, now: datetime) -> list[str]:
+        results = self._guarded(lambda: self.pm.hook.target_warnings(target=target, now=now))
+        return [warning for result in results if result for warning in result]
+
+    def explain_response(self, target: Target, response: requests.Response) -> str | None:
+        return cast("str | None",
+                    self._firstresult("explain_response", target=target, response=response))
+
+    def _firstresult(self, name: str, **kwargs: Any) -> Any:
+        caller = getattr(self.pm.hook, name)
+        return self._guarded(lambda: caller(**kwargs))
+
+    def _guarded(self, call: Callable[[], _T]) -> _T:
+        try:
+            return call()
+        except (UnifiedAuthError, requests.RequestException, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            plugin = self._blame(exc)
+            raise PluginError(
+                f"plugin {plugin!r} failed: {type(exc).__name__}: {exc}; "
+                f"this is a bug in that plugin, report it to its authors",
+                plugin=plugin,
+            ) from exc
+
+    def _call(self, plugin: str, function: Callable[..., _T], **kwargs: Any) -> _T:
+        try:
+            return function(**kwargs)
+        except UnifiedAuthError:
+            raise
+        except Exception as exc:
+            raise PluginError(f"plugin {plugin!r} failed: {type(exc).__name__}: {exc}",
+                              plugin=plugin) from exc
+
+    def _blame(self, exc: BaseException) -> str:
+        """The registered plugin whose code raised ``exc`` (innermost frame wins)."""
+        culprit = "unknown plugin"
+        for frame, _ in traceback.walk_tb(exc.__traceback__):
+            module = frame.f_globals.get("__name__", "")
+            for prefix, plugin in self._plugin_modules.items():
+                if module == prefix or module.startswith(prefix + "."):
+                    culprit = plugin
+        return culprit
+
+
+def _plugin_modules(pm: pluggy.PluginManager) -> Mapping[str, str]:
+    modules: dict[str, str] = {}
+    for name, plugin in pm.list_name_plugin():
+        if plugin is None:
+            continue
+        if isinstance(plugin, types.ModuleType):
+            modules[plugin.__name__] = name
+        else:
+            modules[type(plugin).__module__] = name
+    return modules

@@ -1,0 +1,216 @@
+"""Which target owns a URL: host patterns, parsed and normalised, looked up in O(1).
+
+Patterns (a target's ``hosts``):
+
+- ``api.example.com`` (or ``api.example.com:8443``): https on that host, default port 443;
+- ``*.example.com``: https on any host *below* example.com (one or more labels), never the
+  bare domain;
+- ``https://host:port/path/`` (or ``http://...``, only when written out): that scheme, host,
+  port and path prefix, matched segment by segment.
+
+Matching is on the parsed URL (``urllib.parse``), never on a raw string prefix, so
+``https://api.example.com.evil.net`` and ``https://api.example.com@evil.net`` don't match
+``api.example.com``. The most specific pattern wins: an exact host beats a wildcard, a longer
+wildcard suffix a shorter one, a longer path prefix a shorter one.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import posixpath
+import re
+from collections.abc import Iterable
+from typing import Generic, TypeVar
+from urllib.parse import SplitResult, urlsplit
+
+import attrs
+
+__all__ = ["HostPattern", "RouteConflict", "Router", "is_loopback", "normalise_host"]
+
+T = TypeVar("T")
+
+DEFAULT_PORTS = {"https": 443, "http": 80}
+_LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
+
+
+class RouteConflict(ValueError):
+    """Two claims on the same scheme, host, port and path."""
+
+    def __init__(self, pattern: HostPattern, first: object, second: object) -> None:
+        self.pattern = pattern
+        self.first = first
+        self.second = second
+        super().__init__(f"{pattern.text!r} is claimed by both {first} and {second}")
+
+
+@attrs.frozen
+class HostPattern:
+    """One parsed host pattern. ``host`` is the wildcard's suffix when ``wildcard`` is set."""
+
+    scheme: str
+    host: str
+    port: int
+    path: str
+    wildcard: bool
+    text: str = attrs.field(eq=False)
+
+    @classmethod
+    def parse(cls, text: str) -> HostPattern:
+        """Parse ``text``; a :class:`ValueError` says what was expected."""
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError("expected a host, *.domain or a URL prefix, got an empty value")
+        raw = text.strip()
+        if "://" in raw:
+            return cls._parse_url(raw)
+        if any(c in raw for c in "/?#@"):
+            raise ValueError(f"{raw!r} is neither a host nor a URL: write a bare host "
+                             f"(api.example.com) or a full prefix (https://api.example.com/v1/)")
+        wildcard = raw.startswith("*.")
+        host_port = raw[2:] if wildcard else raw
+        parts = urlsplit(f"https://{host_port}")
+        host = _pattern_host(parts.hostname, raw)
+        port = _pattern_port(parts, raw)
+        if wildcard and _is_ip(host):
+            raise ValueError(f"{raw!r}: a wildcard needs a domain, not an IP address")
+        if wildcard and "." not in host:
+            raise ValueError(f"{raw!r}: a wildcard must name a domain with at least two labels "
+                             f"(*.example.com), not a top-level domain")
+        return cls("https", host, port, "", wildcard, raw)
+
+    @classmethod
+    def _parse_url(cls, raw: str) -> HostPattern:
+        parts = urlsplit(raw)
+        scheme = parts.scheme.lower()
+        if scheme not in DEFAULT_PORTS:
+            raise ValueError(f"{raw!r}: only https:// (or http://) URL prefixes are supported")
+        if parts.username is not None or parts.password is not None:
+            raise ValueError(f"{raw!r}: a URL prefix must not carry a user name or password")
+        if parts.query or parts.fragment:
+            raise ValueError(f"{raw!r}: a URL prefix must not have a query or fragment")
+        if (parts.hostname or "").startswith("*"):
+            raise ValueError(f"{raw!r}: wildcards are written without a scheme (*.example.com)")
+        host = _pattern_host(parts.hostname, raw)
+        port = _pattern_port(parts, raw)
+        return cls(scheme, host, port, _normalise_path(parts.path), False, raw)
+
+
+def normalise_host(host: str) -> str:
+    """Lower-case, without a trailing dot, IDNA-encoded; IP addresses in canonical form."""
+    host = host.strip().rstrip(".").lower()
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    if not host.isascii():
+        host = host.encode("idna").decode("ascii")
+    return host
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is a loopback address or ``localhost``."""
+    host = normalise_host(host)
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class Router(Generic[T]):
+    """Maps URLs to the value (a target) whose pattern matches most specifically."""
+
+    def __init__(self, claims: Iterable[tuple[HostPattern, T]] = ()) -> None:
+        exact: dict[tuple[str, str, int], list[tuple[str, T]]] = {}
+        wild: dict[tuple[str, str, int], list[tuple[str, T]]] = {}
+        seen: dict[HostPattern, T] = {}
+        for pattern, value in claims:
+            if pattern in seen:
+                raise RouteConflict(pattern, seen[pattern], value)
+            seen[pattern] = value
+            table = wild if pattern.wildcard else exact
+            table.setdefault((pattern.scheme, pattern.host, pattern.port), []).append(
+                (pattern.path, value))
+        for table in (exact, wild):
+            for entries in table.values():
+                entries.sort(key=lambda entry: len(entry[0]), reverse=True)
+        self._exact = exact
+        self._wild = wild
+
+    def match(self, url: str) -> T | None:
+        """The value claiming ``url``, or ``None`` when no pattern matches it."""
+        try:
+            parts = urlsplit(url)
+            scheme = parts.scheme
+            port = parts.port or DEFAULT_PORTS.get(scheme)
+            host = parts.hostname
+        except ValueError:
+            return None
+        if not host or port is None:
+            return None
+        host = host.rstrip(".")
+        if not host.isascii():
+            host = normalise_host(host)
+        path = parts.path or "/"
+        if "/." in path:
+            path = _normalise_path(path) or "/"
+        entries = self._exact.get((scheme, host, port))
+        if entries is not None:
+            found = _by_path(entries, path)
+            if found is not None:
+                return found
+        if self._wild:
+            labels = host.split(".")
+            for start in range(1, len(labels)):
+                entries = self._wild.get((scheme, ".".join(labels[start:]), port))
+                if entries is not None:
+                    found = _by_path(entries, path)
+                    if found is not None:
+                        return found
+        return None
+
+
+def _by_path(entries: list[tuple[str, T]], path: str) -> T | None:
+    for prefix, value in entries:
+        if not prefix or path == prefix or path.startswith(prefix + "/"):
+            return value
+    return None
+
+
+def _normalise_path(path: str) -> str:
+    """``/v1/`` -> ``/v1``; dot segments resolved; the root is ``""``."""
+    if not path or path == "/":
+        return ""
+    resolved = posixpath.normpath("/" + path.lstrip("/"))
+    return "" if resolved == "/" else resolved.rstrip("/")
+
+
+def _pattern_host(hostname: str | None, raw: str) -> str:
+    if not hostname:
+        raise ValueError(f"{raw!r} has no host name")
+    try:
+        host = normalise_host(hostname)
+    except UnicodeError:
+        raise ValueError(f"{raw!r}: the host name is not a valid (internationalised) "
+                         f"domain name") from None
+    if not _is_ip(host) and not all(_LABEL.match(label) for label in host.split(".")):
+        raise ValueError(f"{raw!r}: {host!r} is not a valid host name")
+    return host
+
+
+def _pattern_port(parts: SplitResult, raw: str) -> int:
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError(f"{raw!r}: the port must be a number from 1 to 65535") from None
+    return port if port else DEFAULT_PORTS[parts.scheme.lower()]
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
