@@ -24,6 +24,7 @@ from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
 
 from unified_auth.broker import Broker, Lease
+from unified_auth.clock import Clock, to_datetime
 from unified_auth.errors import AuthFailed, PluginError
 from unified_auth.model import Target
 from unified_auth.plugins import Hooks
@@ -39,14 +40,16 @@ _EXPLAINED_STATUSES = (403, 404)
 class _Authoriser:
     """What the adapter and TargetAuth share: applying, 401 handling, explanations."""
 
-    def __init__(self, broker: Broker, hooks: Hooks) -> None:
+    def __init__(self, broker: Broker, hooks: Hooks, clock: Clock) -> None:
         self.broker = broker
         self.hooks = hooks
+        self.clock = clock
         self._explained: set[tuple[str, int]] = set()
         self._explained_lock = threading.Lock()
 
     def apply(self, lease: Lease, request: requests.PreparedRequest) -> None:
-        applied = self.hooks.apply_auth(lease.target, lease.credentials, request)
+        now = to_datetime(self.clock())
+        applied = self.hooks.apply_auth(lease.target, lease.credentials, request, now)
         if not applied:
             raise PluginError(
                 f"target {lease.target.name}: no plugin applied credentials for provider "

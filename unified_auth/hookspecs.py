@@ -83,7 +83,7 @@ def get_credentials(
 
 @hookspec(firstresult=True)
 def apply_auth(
-    target: Target, credentials: Credentials, request: requests.PreparedRequest
+    target: Target, credentials: Credentials, request: requests.PreparedRequest, now: datetime
 ) -> bool | None:
     """Put ``credentials`` on ``request``: headers, a signature, whatever the API wants.
 
@@ -94,6 +94,7 @@ def apply_auth(
     :param target: the target the request goes to, with secrets resolved.
     :param credentials: the current credentials, as returned by ``get_credentials``.
     :param request: the prepared request about to be sent; mutate it in place.
+    :param now: the aware UTC time, from the hub's clock (for a signature's timestamp).
     :returns: ``True`` when you applied the credentials, ``None`` if the target isn't yours.
 
     Stops at first non-None result.

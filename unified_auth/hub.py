@@ -53,7 +53,7 @@ class UnifiedAuth:
         extra = {"sleep": sleep} if sleep is not None else {}
         self.broker = Broker(config.targets.values(), hooks, cache, self._http, clock=clock,
                              refresh=config.refresh, retry=retry, **extra)
-        self._authoriser = _Authoriser(self.broker, hooks)
+        self._authoriser = _Authoriser(self.broker, hooks, clock)
 
     @property
     def targets(self) -> Mapping[str, Target]:

@@ -120,9 +120,9 @@ class Hooks:
                     self._firstresult("get_credentials", target=target, http=http, now=now))
 
     def apply_auth(self, target: Target, credentials: Credentials,
-                   request: requests.PreparedRequest) -> bool | None:
+                   request: requests.PreparedRequest, now: datetime) -> bool | None:
         return cast("bool | None", self._firstresult(
-            "apply_auth", target=target, credentials=credentials, request=request))
+            "apply_auth", target=target, credentials=credentials, request=request, now=now))
 
     def resolve_secret(self, ref: SecretRef) -> Secret | None:
         return cast("Secret | None", self._firstresult("resolve_secret", ref=ref))
