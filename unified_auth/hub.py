@@ -7,6 +7,7 @@ import os
 import types
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -94,6 +95,19 @@ class UnifiedAuth:
         """The target's current credentials, fetched or cached."""
         return self.broker.credentials_for(self.target(name))
 
+    def headers(self, name: str, url: str | None = None) -> dict[str, str]:
+        """The headers the target's credentials put on a GET of ``url`` (default: its first host).
+
+        For shell scripts (``unified-auth token --header``); a signature made for one URL is
+        not valid for another.
+        """
+        target = self.target(name)
+        url = url or _url_of(target.hosts[0])
+        request = requests.Request("GET", url).prepare()
+        before = dict(request.headers)
+        self._authoriser.apply(self.broker.lease(target), request)
+        return {k: v for k, v in request.headers.items() if before.get(k) != v}
+
     def warnings(self, name: str) -> list[str]:
         """What the user should know about a target: from its plugin and from the core."""
         target = self.target(name)
@@ -169,6 +183,10 @@ def _cache_for(config: Config, clock: Clock) -> CredentialCache:
 
 
 def _loopback_url(url: str) -> bool:
-    from urllib.parse import urlsplit  # noqa: PLC0415
-
     return is_loopback(urlsplit(url).hostname or "")
+
+
+def _url_of(host_pattern: str) -> str:
+    if "://" in host_pattern:
+        return host_pattern
+    return "https://" + host_pattern.removeprefix("*.") + "/"
