@@ -3,16 +3,25 @@
 >>> import unified_auth
 >>> session = unified_auth.session("unified-auth.toml")        # doctest: +SKIP
 >>> session.get("https://rest.lianamailer.com/v1/lists")        # doctest: +SKIP
+
+The names below are imported on first use: the pytest plugin in ``unified_auth.testing``
+is loaded by every pytest run of an environment that has unified-auth, and importing a
+submodule runs this file, so it must not pull in requests and the whole core.
 """
 
 from __future__ import annotations
 
-from unified_auth.adapter import AuthAdapter, TargetAuth
-from unified_auth.cache import CachedCredentials, CredentialCache
+import importlib
+from typing import TYPE_CHECKING
+
 from unified_auth.hookspecs import hookimpl
-from unified_auth.http import RetryPolicy
-from unified_auth.hub import UnifiedAuth, load, session
-from unified_auth.model import Credentials, Origin, Secret, SecretRef, Target
+
+if TYPE_CHECKING:
+    from unified_auth.adapter import AuthAdapter, TargetAuth
+    from unified_auth.cache import CachedCredentials, CredentialCache
+    from unified_auth.http import RetryPolicy
+    from unified_auth.hub import UnifiedAuth, load, session
+    from unified_auth.model import Credentials, Origin, Secret, SecretRef, Target
 
 __all__ = [
     "AuthAdapter",
@@ -30,3 +39,32 @@ __all__ = [
     "load",
     "session",
 ]
+
+_LAZY = {
+    "AuthAdapter": "unified_auth.adapter",
+    "TargetAuth": "unified_auth.adapter",
+    "CachedCredentials": "unified_auth.cache",
+    "CredentialCache": "unified_auth.cache",
+    "RetryPolicy": "unified_auth.http",
+    "UnifiedAuth": "unified_auth.hub",
+    "load": "unified_auth.hub",
+    "session": "unified_auth.hub",
+    "Credentials": "unified_auth.model",
+    "Origin": "unified_auth.model",
+    "Secret": "unified_auth.model",
+    "SecretRef": "unified_auth.model",
+    "Target": "unified_auth.model",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'unified_auth' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -14,14 +14,24 @@ __all__ = ["Credentials", "Origin", "Secret", "SecretRef", "Target"]
 _REDACTED = "********"
 
 
-@attrs.frozen(repr=False, eq=False)
 class Secret:
     """A secret string that never shows itself: ``repr()`` and ``str()`` give ``********``.
 
-    The plain value is only available through :meth:`reveal`.
+    The plain value is only available through :meth:`reveal`. Deliberately not an attrs
+    class, so ``attrs.asdict()`` of a value holding one keeps it opaque instead of
+    unpacking the plain string.
     """
 
-    _value: str = attrs.field(alias="value", validator=attrs.validators.instance_of(str))
+    __slots__ = ("_value",)
+    _value: str
+
+    def __init__(self, value: str) -> None:
+        if not isinstance(value, str):
+            raise TypeError(f"a Secret wraps a str, not {type(value).__name__}")
+        object.__setattr__(self, "_value", value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("a Secret is immutable")
 
     def reveal(self) -> str:
         """Return the plain secret. Call it only where the value goes on the wire."""

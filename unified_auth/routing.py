@@ -151,8 +151,8 @@ class Router(Generic[T]):
         if not host or port is None:
             return None
         host = host.rstrip(".")
-        if not host.isascii():
-            host = normalise_host(host)
+        if ":" in host or not host.isascii():
+            host = normalise_host(host)  # IPv6 literals and IDNA: rare, so off the fast path
         path = parts.path or "/"
         if "/." in path:
             path = _normalise_path(path) or "/"
