@@ -1,0 +1,58 @@
+"""Test helpers for unified-auth and for the projects that use it.
+
+The emulators are imported on first use: the pytest plugin imports this package in every
+test run of every environment with unified-auth installed, and most runs never need them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+from unified_auth.testing.clock import ManualClock
+
+if TYPE_CHECKING:
+    from unified_auth.testing.leaks import assert_no_leaks
+    from unified_auth.testing.liana import CredentialInfo, LianaCounters, LianaEmulator
+    from unified_auth.testing.liquidplanner import (
+        Change,
+        ExampleOrg,
+        LiquidPlannerCounters,
+        LiquidPlannerEmulator,
+        TokenInfo,
+    )
+
+__all__ = [
+    "Change",
+    "CredentialInfo",
+    "ExampleOrg",
+    "LianaCounters",
+    "LianaEmulator",
+    "LiquidPlannerCounters",
+    "LiquidPlannerEmulator",
+    "ManualClock",
+    "TokenInfo",
+    "assert_no_leaks",
+]
+
+_LAZY = {
+    "assert_no_leaks": "unified_auth.testing.leaks",
+    "CredentialInfo": "unified_auth.testing.liana",
+    "LianaCounters": "unified_auth.testing.liana",
+    "LianaEmulator": "unified_auth.testing.liana",
+    "Change": "unified_auth.testing.liquidplanner",
+    "ExampleOrg": "unified_auth.testing.liquidplanner",
+    "LiquidPlannerCounters": "unified_auth.testing.liquidplanner",
+    "LiquidPlannerEmulator": "unified_auth.testing.liquidplanner",
+    "TokenInfo": "unified_auth.testing.liquidplanner",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_LAZY[name]), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
