@@ -1,0 +1,234 @@
+"""The adapter: per-host credentials, 401 handling, and nothing sent where it doesn't belong."""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+import responses
+from loopback import echo_server
+from toy_provider import body, load, toy_target, write_secret
+
+from unified_auth.errors import AuthFailed
+from unified_auth.testing import LianaEmulator, ManualClock
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(1_800_000_000.0)
+
+
+@pytest.fixture
+def liana(clock: ManualClock) -> Iterator[LianaEmulator]:
+    with LianaEmulator(clock=clock) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def echo() -> Iterator[str]:
+    with echo_server() as url:
+        yield url
+
+
+@pytest.fixture
+def other_echo() -> Iterator[str]:
+    with echo_server() as url:
+        yield url
+
+
+def toy_hub(liana: LianaEmulator, clock: ManualClock, tmp_path: Path):  # type: ignore[no-untyped-def]
+    client_id, secret = liana.create_credential("adapter")
+    secret_file = write_secret(tmp_path / "toy.secret", secret)
+    return load({"targets": {"api": toy_target(liana.url, client_id, secret_file)}},
+                clock=clock)
+
+
+def key_hub(echo: str, tmp_path: Path, **extra: object):  # type: ignore[no-untyped-def]
+    key = write_secret(tmp_path / "key", "key-canary-1234567890")
+    return load({"targets": {"keyed": {"provider": "toy-key", "hosts": [f"{echo}/"],
+                                       "key": {"file": str(key)}, **extra}}})
+
+
+def test_each_request_gets_the_credentials_of_its_own_host(echo: str, other_echo: str,
+                                                           tmp_path: Path) -> None:
+    session = key_hub(echo, tmp_path).session()
+    assert body(session.get(f"{echo}/x"))["headers"]["X-Toy-Key"] == "key-canary-1234567890"
+    assert "X-Toy-Key" not in body(session.get(f"{other_echo}/x"))["headers"]
+
+
+def test_the_callers_request_object_never_carries_credentials(echo: str,
+                                                              tmp_path: Path) -> None:
+    session = key_hub(echo, tmp_path).session()
+    prepared = session.prepare_request(requests.Request("GET", f"{echo}/x"))
+    response = session.send(prepared)
+    assert "X-Toy-Key" not in prepared.headers
+    assert response.request.headers["X-Toy-Key"]  # the copy that went out had them
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirect_to_another_host_is_sent_without_credentials(
+        echo: str, other_echo: str, tmp_path: Path, status: int) -> None:
+    session = key_hub(echo, tmp_path).session()
+    response = session.get(f"{echo}/redirect/{status}?to={other_echo}/landed")
+    landed = body(response)
+    assert landed["path"] == "/landed"
+    assert "X-Toy-Key" not in landed["headers"]
+    assert "Authorization" not in landed["headers"]
+
+
+def test_a_redirect_within_the_target_keeps_its_credentials(echo: str,
+                                                            tmp_path: Path) -> None:
+    session = key_hub(echo, tmp_path).session()
+    landed = body(session.get(f"{echo}/redirect/302?to={echo}/landed"))
+    assert landed["headers"]["X-Toy-Key"] == "key-canary-1234567890"
+
+
+@responses.activate
+def test_a_redirect_to_plain_http_on_the_same_host_is_sent_without_credentials(
+        tmp_path: Path) -> None:
+    key = write_secret(tmp_path / "key", "key-canary-1234567890")
+    hub = load({"targets": {"keyed": {"provider": "toy-key", "hosts": ["api.example.com"],
+                                      "key": {"file": str(key)}}}})
+    responses.get("https://api.example.com/start", status=302,
+                  headers={"Location": "http://api.example.com/landed"})
+    responses.get("http://api.example.com/landed", json={})
+    hub.session().get("https://api.example.com/start")
+    first, second = (call.request for call in responses.calls)
+    assert first.headers["X-Toy-Key"] == "key-canary-1234567890"
+    assert "X-Toy-Key" not in second.headers
+
+
+def test_a_401_drops_the_token_fetches_once_and_retries_once(
+        liana: LianaEmulator, clock: ManualClock, tmp_path: Path) -> None:
+    hub = toy_hub(liana, clock, tmp_path)
+    session = hub.session()
+    assert session.get(f"{liana.url}/v1/lists").status_code == 200
+    liana.revoke_tokens()
+    response = session.get(f"{liana.url}/v1/lists")
+    assert response.status_code == 200
+    assert [r.status_code for r in response.history] == [401]
+    counters = liana.counters
+    assert counters.tokens_issued == 2
+    assert counters.api_requests == 3
+
+
+def test_a_post_with_a_replayable_body_is_retried_with_the_same_body(
+        liana: LianaEmulator, clock: ManualClock, tmp_path: Path) -> None:
+    hub = toy_hub(liana, clock, tmp_path)
+    session = hub.session()
+    hub.credentials("api")
+    liana.revoke_tokens()
+    hub_target = f"{liana.url}/v1/lists"
+    assert session.post(hub_target, json={"a": 1}).status_code in (200, 404, 405)
+    assert liana.counters.tokens_issued == 2
+
+
+@responses.activate
+def test_a_second_401_raises_auth_failed_with_the_providers_explanation(
+        tmp_path: Path) -> None:
+    issued = iter(range(100))
+    responses.add_callback(
+        responses.POST, "https://auth.example.com/token",
+        callback=lambda r: (200, {}, f'{{"access_token": "t{next(issued)}", '
+                                     f'"expires_in": 900}}'))
+    responses.get("https://api.example.com/v1/x", status=401)
+    secret = write_secret(tmp_path / "s", "secret-canary-value")
+    hub = load({"targets": {"api": {
+        "provider": "toy", "hosts": ["api.example.com"], "client_id": "c",
+        "client_secret": {"file": str(secret)},
+        "token_url": "https://auth.example.com/token"}}})
+    with pytest.raises(AuthFailed) as failure:
+        hub.session().get("https://api.example.com/v1/x")
+    message = str(failure.value)
+    assert "target api" in message and "401" in message and "retried once" in message
+    assert "rotate the toy secret" in message
+    assert isinstance(failure.value, requests.RequestException)
+    assert failure.value.response is not None and failure.value.response.status_code == 401
+    api_calls = [c for c in responses.calls if "api.example.com" in c.request.url]
+    token_calls = [c for c in responses.calls if "auth.example.com" in c.request.url]
+    assert len(api_calls) == 2 and len(token_calls) == 2
+    assert api_calls[0].request.headers["Authorization"] == "Bearer t0"
+    assert api_calls[1].request.headers["Authorization"] == "Bearer t1"
+
+
+@responses.activate
+def test_a_streamed_body_is_not_retried(tmp_path: Path,
+                                        caplog: pytest.LogCaptureFixture) -> None:
+    responses.post("https://auth.example.com/token",
+                   json={"access_token": "t", "expires_in": 900})
+    responses.post("https://api.example.com/upload", status=401)
+    secret = write_secret(tmp_path / "s", "secret-canary-value")
+    hub = load({"targets": {"api": {
+        "provider": "toy", "hosts": ["api.example.com"], "client_id": "c",
+        "client_secret": {"file": str(secret)},
+        "token_url": "https://auth.example.com/token"}}})
+
+    def stream() -> Iterator[bytes]:
+        yield b'["hello"]'
+
+    with caplog.at_level(logging.INFO, logger="unified_auth"):
+        response = hub.session().post("https://api.example.com/upload", data=stream())
+    assert response.status_code == 401
+    assert "not retried" in caplog.text
+    assert len([c for c in responses.calls if "upload" in c.request.url]) == 1
+
+
+def test_a_file_body_is_not_retried_either(liana: LianaEmulator, clock: ManualClock,
+                                           tmp_path: Path) -> None:
+    hub = toy_hub(liana, clock, tmp_path)
+    hub.credentials("api")
+    liana.revoke_tokens()
+    session = hub.session()
+    response = session.post(f"{liana.url}/v1/lists", data=io.BytesIO(b"x"))
+    assert response.status_code == 401
+    assert liana.counters.api_requests == 1
+    assert session.get(f"{liana.url}/v1/lists").status_code == 200  # fresh token next time
+    assert liana.counters.tokens_issued == 2
+
+
+def test_a_request_to_an_unclaimed_host_goes_out_untouched(echo: str, other_echo: str,
+                                                           tmp_path: Path) -> None:
+    session = key_hub(echo, tmp_path).session()
+    headers = body(session.get(f"{other_echo}/x", headers={"X-Mine": "1"}))["headers"]
+    assert headers["X-Mine"] == "1"
+    assert "X-Toy-Key" not in headers
+
+
+def test_target_auth_authenticates_only_its_hosts(echo: str, other_echo: str,
+                                                  tmp_path: Path,
+                                                  caplog: pytest.LogCaptureFixture) -> None:
+    auth = key_hub(echo, tmp_path).auth("keyed")
+    assert body(requests.get(f"{echo}/x", auth=auth, timeout=5))["headers"]["X-Toy-Key"]
+    with caplog.at_level(logging.WARNING, logger="unified_auth"):
+        elsewhere = body(requests.get(f"{other_echo}/x", auth=auth, timeout=5))
+    assert "X-Toy-Key" not in elsewhere["headers"]
+    assert "not one of its hosts" in caplog.text
+
+
+def test_target_auth_takes_its_headers_off_a_redirect_to_another_host(
+        echo: str, other_echo: str, tmp_path: Path) -> None:
+    auth = key_hub(echo, tmp_path).auth("keyed")
+    response = requests.get(f"{echo}/redirect/307?to={other_echo}/landed", auth=auth,
+                            timeout=5)
+    assert body(response)["path"] == "/landed"
+    assert "X-Toy-Key" not in body(response)["headers"]
+
+
+def test_target_auth_retries_a_401_once(liana: LianaEmulator, clock: ManualClock,
+                                        tmp_path: Path) -> None:
+    hub = toy_hub(liana, clock, tmp_path)
+    auth = hub.auth("api")
+    hub.credentials("api")
+    liana.revoke_tokens()
+    response = requests.get(f"{liana.url}/v1/lists", auth=auth, timeout=5)
+    assert response.status_code == 200
+    assert liana.counters.tokens_issued == 2
+
+
+def test_hub_headers_shows_what_a_target_adds(echo: str, tmp_path: Path) -> None:
+    hub = key_hub(echo, tmp_path)
+    assert hub.headers("keyed") == {"X-Toy-Key": "key-canary-1234567890"}

@@ -1,0 +1,113 @@
+"""A provider written the way a third-party plugin would be, for the core's own tests.
+
+``toy`` fetches OAuth 2.0 client-credentials tokens (it speaks to the Liana emulator);
+``toy-key`` puts a static key in a header. The core's tests use these rather than the
+bundled plugins, so they pin the core's behaviour and nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+import attrs
+import requests
+
+import unified_auth
+from unified_auth import Credentials, Secret, Target, hookimpl
+from unified_auth.errors import CredentialsRejected, TokenEndpointError
+
+
+@attrs.frozen
+class ToyOptions:
+    client_id: str
+    client_secret: Secret
+    token_url: str
+    scope: str | None = None
+    expires_on: date | None = None
+    retries: int = 3
+    tags: tuple[str, ...] = ()
+    mode: Literal["post", "basic"] = "post"
+
+
+@attrs.frozen
+class ToyKeyOptions:
+    key: Secret
+    header: str = "X-Toy-Key"
+
+
+class ToyPlugin:
+    """Registered per test (``plugins=[ToyPlugin()]``): a fresh one each time."""
+
+    def __init__(self) -> None:
+        self.fetches = 0
+
+    @hookimpl
+    def register_providers(self, register: Any) -> None:
+        register("toy", ToyOptions)
+        register("toy-key", ToyKeyOptions)
+
+    @hookimpl
+    def get_credentials(self, target: Target, http: requests.Session,
+                        now: datetime) -> Credentials | None:
+        if target.provider == "toy-key":
+            return Credentials(value=target.options.key, expires_at=None)
+        if target.provider != "toy":
+            return None
+        self.fetches += 1
+        options: ToyOptions = target.options
+        response = http.post(options.token_url, data={
+            "grant_type": "client_credentials", "client_id": options.client_id,
+            "client_secret": options.client_secret.reveal()})
+        if response.status_code in (400, 401):
+            raise CredentialsRejected(f"target {target.name}: the client was refused",
+                                      target=target.name)
+        try:
+            answer = response.json()
+            token, lifetime = answer["access_token"], float(answer["expires_in"])
+        except (ValueError, KeyError, TypeError):
+            raise TokenEndpointError(f"target {target.name}: malformed token answer",
+                                     target=target.name) from None
+        return Credentials(value=Secret(token), expires_at=now + timedelta(seconds=lifetime))
+
+    @hookimpl
+    def apply_auth(self, target: Target, credentials: Credentials,
+                   request: requests.PreparedRequest) -> bool | None:
+        if target.provider == "toy":
+            request.headers["Authorization"] = f"Bearer {credentials.value.reveal()}"
+            return True
+        if target.provider == "toy-key":
+            request.headers[target.options.header] = credentials.value.reveal()
+            return True
+        return None
+
+    @hookimpl
+    def explain_response(self, target: Target, response: requests.Response) -> str | None:
+        if target.provider in ("toy", "toy-key") and response.status_code == 401:
+            return "The toy provider says: rotate the toy secret."
+        return None
+
+
+def toy_target(url: str, client_id: str, secret_file: Path, prefix: str = "/v1/",
+               **extra: Any) -> dict[str, Any]:
+    """A ``toy`` target on ``url`` (an emulator's base URL) reading its secret from a file."""
+    return {"provider": "toy", "hosts": [f"{url}{prefix}"], "client_id": client_id,
+            "client_secret": {"file": str(secret_file)}, "token_url": f"{url}/token", **extra}
+
+
+def write_secret(path: Path, secret: str) -> Path:
+    path.write_text(secret + "\n", encoding="utf-8")
+    path.chmod(0o600)
+    return path
+
+
+def load(config: dict[str, Any], **kwargs: Any) -> unified_auth.UnifiedAuth:
+    """A hub with only the core and the toy plugin: no bundled plugins, no sleeping."""
+    kwargs.setdefault("sleep", lambda seconds: None)
+    return unified_auth.load(config, plugins=[ToyPlugin()], entry_points=False, **kwargs)
+
+
+def body(response: requests.Response) -> Any:
+    return json.loads(response.content)
