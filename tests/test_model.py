@@ -15,7 +15,7 @@ CANARY = "canary-value-0a1b2c3d"
 
 def test_secret_hides_its_value_everywhere_but_reveal() -> None:
     secret = Secret(CANARY)
-    for shown in (repr(secret), str(secret), f"{secret}", f"{secret!r}", "%s" % secret):
+    for shown in (repr(secret), str(secret), f"{secret}", f"{secret!r}", "%s" % secret)  # noqa: UP031:
         assert CANARY not in shown
     assert repr(secret) == "Secret('********')"
     assert secret.reveal() == CANARY
@@ -50,7 +50,7 @@ def test_credentials_are_complete_with_value_and_expiry() -> None:
     credentials = Credentials(value=Secret("x"), expires_at=None)
     assert credentials.token_type == "Bearer" and credentials.scope is None
     with pytest.raises(ValueError, match="timezone-aware"):
-        Credentials(value=Secret("x"), expires_at=datetime(2030, 1, 1))  # noqa: DTZ001
+        Credentials(value=Secret("x"), expires_at=datetime(2030, 1, 1))
     Credentials(value=Secret("x"), expires_at=datetime(2030, 1, 1, tzinfo=UTC))
 
 

@@ -1,0 +1,165 @@
+"""The plugin manager: entry points, broken plugins, blame, duplicates, who wins."""
+
+from __future__ import annotations
+
+import logging
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pluggy
+import pytest
+from toy_provider import ToyKeyOptions, ToyPlugin, write_secret
+
+import unified_auth
+from unified_auth import Secret, hookimpl
+from unified_auth.errors import ConfigError, PluginError
+from unified_auth.model import SecretRef
+from unified_auth.plugins import Hooks, make_plugin_manager
+
+
+def install_distribution(root: Path, name: str, module_source: str) -> None:
+    """A real (unpacked) distribution on sys.path with an entry point in our group."""
+    module = name.replace("-", "_")
+    (root / f"{module}.py").write_text(textwrap.dedent(module_source))
+    info = root / f"{module}-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(f"[unified_auth]\n{module} = {module}\n")
+
+
+def test_installed_entry_points_are_loaded(tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    install_distribution(tmp_path, "ua-acme", """
+        import attrs
+        from unified_auth import hookimpl
+
+        @attrs.frozen
+        class AcmeOptions:
+            region: str = "eu"
+
+        @hookimpl
+        def register_providers(register):
+            register("acme", AcmeOptions)
+    """)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    hub = unified_auth.load({"targets": {}})
+    assert hub.provider_info["acme"].plugin == "ua_acme"
+    assert {"liana", "liquidplanner", "liana-legacy", "basic", "api-key"} <= set(hub.providers)
+
+
+def test_a_broken_plugin_is_a_warning_naming_its_distribution(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    install_distribution(tmp_path, "ua-broken", "raise ImportError('missing dependency foo')")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with caplog.at_level(logging.WARNING, logger="unified_auth"):
+        hub = unified_auth.load({"targets": {}})
+    assert "ua-broken" in caplog.text and "missing dependency foo" in caplog.text
+    [broken] = [b for b in hub.broken_plugins if b.name == "ua_broken"]
+    assert broken.distribution == "ua-broken"
+    assert "ImportError: missing dependency foo" in broken.error
+    assert "liana" in hub.providers  # the others still work
+
+
+def test_a_misspelled_hookimpl_is_an_error_not_silence() -> None:
+    class Typo:
+        @hookimpl
+        def get_credential(self, target: Any) -> None:  # missing "s"
+            return None
+
+    with pytest.raises(pluggy.PluginValidationError, match="get_credential"):
+        make_plugin_manager([Typo()], entry_points=False)
+
+
+def test_an_exception_from_a_plugin_is_wrapped_with_its_name(tmp_path: Path) -> None:
+    class Exploding(ToyPlugin):
+        @hookimpl
+        def get_credentials(self, target: Any, http: Any, now: Any) -> None:
+            raise RuntimeError("kaboom")
+
+    key = write_secret(tmp_path / "k", "secret-value-123")
+    plugin = Exploding()
+    hub = unified_auth.load({"targets": {"k": {"provider": "toy-key", "hosts": ["a.example.com"],
+                                              "key": {"file": str(key)}}}},
+                            plugins=[plugin], entry_points=False)
+    with pytest.raises(PluginError) as failure:
+        hub.credentials("k")
+    assert "kaboom" in str(failure.value)
+    assert failure.value.plugin == hub._hooks.pm.get_name(plugin)
+
+
+def test_a_provider_registered_twice_is_an_error() -> None:
+    class Again:
+        @hookimpl
+        def register_providers(self, register: Any) -> None:
+            register("toy", ToyKeyOptions)
+
+    with pytest.raises(ConfigError, match="provider 'toy' is registered by two plugins"):
+        unified_auth.load({"targets": {}}, plugins=[ToyPlugin(), Again()], entry_points=False)
+
+
+def test_an_options_class_must_be_attrs() -> None:
+    class NotAttrs:
+        @hookimpl
+        def register_providers(self, register: Any) -> None:
+            register("plain", dict)
+
+    with pytest.raises(PluginError, match="must be an attrs class"):
+        unified_auth.load({"targets": {}}, plugins=[NotAttrs()], entry_points=False)
+
+
+def test_a_plugin_resolver_wins_over_the_core_for_the_same_kind(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    class EnvFromVault:
+        @hookimpl
+        def resolve_secret(self, ref: SecretRef) -> Secret | None:
+            return Secret("from-the-plugin") if ref.kind == "env" else None
+
+    monkeypatch.setenv("UA_KEY", "from-the-environment")
+    hub = unified_auth.load(
+        {"targets": {"k": {"provider": "toy-key", "hosts": ["a.example.com"],
+                           "key": {"env": "UA_KEY"}}}},
+        plugins=[ToyPlugin(), EnvFromVault()], entry_points=False)
+    assert hub.credentials("k").value.reveal() == "from-the-plugin"
+
+
+def test_a_plugin_can_add_a_secret_kind() -> None:
+    class Vault:
+        @hookimpl
+        def resolve_secret(self, ref: SecretRef) -> Secret | None:
+            return Secret(f"vault:{ref.location}") if ref.kind == "vault" else None
+
+    hub = unified_auth.load(
+        {"targets": {"k": {"provider": "toy-key", "hosts": ["a.example.com"],
+                           "key": {"vault": "kv/api"}}}},
+        plugins=[ToyPlugin(), Vault()], entry_points=False)
+    assert hub.credentials("k").value.reveal() == "vault:kv/api"
+
+
+def test_each_load_gets_a_fresh_plugin_manager() -> None:
+    first = unified_auth.load({"targets": {}}, plugins=[ToyPlugin()], entry_points=False)
+    second = unified_auth.load({"targets": {}}, entry_points=False)
+    assert "toy" in first.providers and "toy" not in second.providers
+
+
+def test_target_warnings_collect_from_every_plugin() -> None:
+    @attrs.frozen
+    class Opts:
+        pass
+
+    class Warner:
+        @hookimpl
+        def register_providers(self, register: Any) -> None:
+            register("warned", Opts)
+
+        @hookimpl
+        def target_warnings(self, target: Any, now: Any) -> list[str] | None:
+            return ["rotate soon"] if target.provider == "warned" else None
+
+    hub = unified_auth.load({"targets": {"w": {"provider": "warned", "hosts": ["a.example.com"]}}},
+                            plugins=[Warner()], entry_points=False)
+    assert hub.warnings("w") == ["rotate soon"]
+    hooks = Hooks(make_plugin_manager([Warner()], entry_points=False)[0])
+    assert hooks.target_warnings(hub.targets["w"], now=None) == ["rotate soon"]  # type: ignore[arg-type]

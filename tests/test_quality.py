@@ -1,0 +1,50 @@
+"""Quality gates that CI enforces: ruff, mypy --strict, and README's commands being true."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _tool(name: str) -> str:
+    found = shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
+    if found is None:
+        pytest.fail(f"{name} is not installed: pip install -e '.[test]'")
+    return found
+
+
+def test_ruff_is_clean() -> None:
+    done = subprocess.run([_tool("ruff"), "check", "unified_auth", "plugins", "tests"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_mypy_strict_is_clean() -> None:
+    done = subprocess.run([sys.executable, "-m", "mypy"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def _sh_blocks(text: str) -> list[str]:
+    return [b.strip() for b in re.findall(r"```sh\n(.*?)```", text, flags=re.S)]
+
+
+def test_ci_runs_exactly_the_test_command_of_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    test_command = next(b for b in _sh_blocks(readme) if "pytest" in b)
+    ci_lines = [line.strip() for line in ci.splitlines()]
+    assert test_command in ci_lines
+    assert ci_lines[-1] == test_command
+
+
+def test_the_readme_main_job_runs_the_demo() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert any(b.endswith("unified-auth demo") for b in _sh_blocks(readme))

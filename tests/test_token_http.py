@@ -1,0 +1,121 @@
+"""Token fetches: timeouts, bounded retries with backoff, no redirects, no plain http."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+import responses
+from toy_provider import load, toy_target, write_secret
+
+from unified_auth import RetryPolicy
+from unified_auth.errors import InsecureTransportError, TokenEndpointError
+from unified_auth.http import TokenSession
+from unified_auth.testing import LianaEmulator, ManualClock
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(1_800_000_000.0)
+
+
+@pytest.fixture
+def liana(clock: ManualClock) -> Iterator[LianaEmulator]:
+    with LianaEmulator(clock=clock) as emulator:
+        yield emulator
+
+
+def hub_for(liana: LianaEmulator, clock: ManualClock, tmp_path: Path, **kwargs: object):  # type: ignore[no-untyped-def]
+    client_id, secret = liana.create_credential("http")
+    secret_file = write_secret(tmp_path / "s", secret)
+    pauses: list[float] = []
+    hub = load({"targets": {"api": toy_target(liana.url, client_id, secret_file)}},
+               clock=clock, sleep=pauses.append, **kwargs)
+    return hub, pauses
+
+
+@pytest.mark.parametrize("fault", ["status", "malformed", "drop"])
+def test_transient_failures_are_retried_then_succeed(liana: LianaEmulator, clock: ManualClock,
+                                                     tmp_path: Path, fault: str) -> None:
+    hub, pauses = hub_for(liana, clock, tmp_path)
+    liana.inject_fault(fault, times=2)  # type: ignore[arg-type]
+    assert hub.credentials("api")
+    assert liana.counters.token_requests == 3
+    assert len(pauses) == 2
+
+
+@pytest.mark.parametrize("fault", ["status", "malformed", "drop"])
+def test_retries_are_bounded_then_a_typed_error(liana: LianaEmulator, clock: ManualClock,
+                                                tmp_path: Path, fault: str) -> None:
+    hub, pauses = hub_for(liana, clock, tmp_path)
+    liana.inject_fault(fault, times=10)  # type: ignore[arg-type]
+    with pytest.raises(TokenEndpointError) as failure:
+        hub.credentials("api")
+    assert isinstance(failure.value, requests.RequestException)
+    assert "giving up after 3 attempts" in str(failure.value)
+    assert liana.counters.token_requests == 3
+    assert len(pauses) == 2
+
+
+def test_a_token_endpoint_that_hangs_times_out_and_is_retried(liana: LianaEmulator,
+                                                             clock: ManualClock,
+                                                             tmp_path: Path) -> None:
+    policy = RetryPolicy(attempts=2, read_timeout=0.2, connect_timeout=0.2)
+    hub, _ = hub_for(liana, clock, tmp_path, retry=policy)
+    liana.inject_fault("delay", seconds=0.6, times=2)
+    with pytest.raises(TokenEndpointError, match="could not be reached"):
+        hub.credentials("api")
+    assert liana.counters.token_requests == 2
+
+
+def test_backoff_grows_and_is_capped_with_jitter() -> None:
+    policy = RetryPolicy(backoff=0.5, backoff_max=4.0)
+    for retry in range(8):
+        ceiling = min(4.0, 0.5 * 2**retry)
+        pauses = [policy.pause(retry) for _ in range(50)]
+        assert all(0 <= p <= ceiling for p in pauses)
+        assert len(set(pauses)) > 1  # jittered, not lock-step
+
+
+def test_4xx_is_not_retried(liana: LianaEmulator, clock: ManualClock, tmp_path: Path) -> None:
+    from unified_auth.errors import CredentialsRejected
+
+    hub, pauses = hub_for(liana, clock, tmp_path)
+    liana.inject_fault("status", status=400, times=5)
+    with pytest.raises(CredentialsRejected):
+        hub.credentials("api")
+    assert pauses == []
+
+
+@responses.activate
+def test_token_endpoints_are_never_redirected() -> None:
+    responses.post("https://auth.example.com/token", status=307,
+                   headers={"Location": "https://evil.example/token"})
+    with pytest.raises(TokenEndpointError, match="never redirected"):
+        TokenSession().post("https://auth.example.com/token", data={"client_secret": "x"})
+    assert len(responses.calls) == 1
+
+
+def test_plain_http_is_refused_unless_loopback() -> None:
+    with pytest.raises(InsecureTransportError, match="plain http"):
+        TokenSession().post("http://auth.example.com/token", data={})
+
+
+@responses.activate
+def test_every_token_request_has_a_timeout() -> None:
+    seen: list[object] = []
+    responses.add_callback(responses.POST, "https://auth.example.com/token",
+                           callback=lambda r: (200, {}, "{}"))
+    original = requests.adapters.HTTPAdapter.send
+
+    def spy(self: object, request: object, **kwargs: object) -> object:
+        seen.append(kwargs.get("timeout"))
+        return original(self, request, **kwargs)  # type: ignore[arg-type]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(requests.adapters.HTTPAdapter, "send", spy)
+        TokenSession(RetryPolicy(connect_timeout=1.5, read_timeout=7.0)).post(
+            "https://auth.example.com/token")
+    assert seen == [(1.5, 7.0)]
