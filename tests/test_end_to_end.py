@@ -1,0 +1,108 @@
+"""All five bundled providers through one session, against the emulators (issue: emulators).
+
+Uses the pytest plugin's own fixtures, as a user's suite would, plus a small server for the
+static providers (Basic, API key).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import unified_auth
+from unified_auth.errors import AuthFailed
+from unified_auth.testing import (
+    LianaEmulator,
+    LiquidPlannerEmulator,
+    ManualClock,
+    assert_no_leaks,
+)
+from unified_auth.testing.classic import ClassicEmulator
+
+
+@pytest.fixture
+def classic(unified_auth_clock: ManualClock) -> Iterator[ClassicEmulator]:
+    with ClassicEmulator(clock=unified_auth_clock) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def five_targets(unified_auth_config: dict[str, Any], classic: ClassicEmulator,
+                 tmp_path: Path) -> dict[str, Any]:
+    password = classic.add_user("me@example.com")
+    key = classic.create_api_key("ci")
+    (tmp_path / "classic.password").write_text(password)
+    (tmp_path / "classic.key").write_text(key)
+    targets = dict(unified_auth_config["targets"])
+    targets["classic"] = {"provider": "basic", "hosts": [f"{classic.url}/basic/"],
+                          "username": "me@example.com",
+                          "password": {"file": str(tmp_path / "classic.password")}}
+    targets["keyed"] = {"provider": "api-key", "hosts": [f"{classic.url}/keyed/"],
+                        "key": {"file": str(tmp_path / "classic.key")}}
+    return {"targets": targets}
+
+
+def secret_file(config: dict[str, Any], target: str, key: str) -> Path:
+    return Path(config["targets"][target][key]["file"])
+
+
+def test_one_session_for_five_providers_with_rotation_and_owner_disconnect(
+        five_targets: dict[str, Any], liana_emulator: LianaEmulator,
+        liquidplanner_emulator: LiquidPlannerEmulator, classic: ClassicEmulator,
+        unified_auth_clock: ManualClock, caplog: pytest.LogCaptureFixture) -> None:
+    liana, lp, clock = liana_emulator, liquidplanner_emulator, unified_auth_clock
+    hub = unified_auth.load(five_targets, clock=clock, sleep=lambda s: None)
+    assert set(hub.targets) == {"liana", "liana-legacy", "liquidplanner", "classic", "keyed"}
+    session = hub.session()
+    outputs: list[str] = []
+
+    def call(method: str, url: str, **kwargs: Any) -> Any:
+        response = session.request(method, url, timeout=5, **kwargs)
+        outputs.append(response.text)
+        assert response.status_code in (200, 201), (url, response.status_code, response.text)
+        return response.json()
+
+    with caplog.at_level(logging.DEBUG):
+        assert call("GET", f"{liana.url}/v1/lists")["succeed"] is True
+        assert call("POST", f"{liana.url}/api/v1/echoMessage", json=["hello"])["result"] == [
+            "hello"]
+        assert call("POST", f"{liana.url}/api/v1/echoMessage",
+                    json={"text": "Hyvää päivää"})["result"] == {"text": "Hyvää päivää"}
+        assert call("GET", f"{liana.url}/api/v1/lists?page=2")["succeed"] is True
+        assert call("GET", f"{lp.url}/api/workspaces/v1")["data"]
+        assert call("GET", f"{classic.url}/basic/me")["method"] == "basic"
+        assert call("GET", f"{classic.url}/keyed/status")["method"] == "api-key"
+
+        # Rotation in LianaAccount mid-run: the old secret dies at once; the new one is
+        # written where the config points, and the next refresh picks it up.
+        client_id = five_targets["targets"]["liana"]["client_id"]
+        old_secret = secret_file(five_targets, "liana", "client_secret").read_text().strip()
+        new_secret = liana.rotate(client_id)
+        secret_file(five_targets, "liana", "client_secret").write_text(new_secret)
+        clock.advance(900 * 0.95)
+        assert call("GET", f"{liana.url}/v1/lists")["succeed"] is True
+        assert call("POST", f"{liana.url}/api/v1/echoMessage", json=["after"])["result"] == [
+            "after"]
+
+        # The LiquidPlanner token's owner leaves the workspace: its tokens are disabled.
+        lp.disconnect_member(lp.example.editor_id)
+        with pytest.raises(AuthFailed) as failure:
+            session.get(f"{lp.url}/api/workspaces/v1", timeout=5)
+
+    message = str(failure.value)
+    assert "target liquidplanner" in message
+    assert "disconnected" in message and "Org Admin" in message
+    counters = liana.counters
+    assert counters.tokens_issued == 2
+    assert counters.expired_token_requests == 0
+    assert counters.token_requests == 3  # first, the rejected old secret, the new one
+    assert classic.counters.basic_requests == 1 and classic.counters.api_key_requests == 1
+    secrets = [old_secret, new_secret]
+    secrets += [secret_file(five_targets, t, k).read_text().strip() for t, k in (
+        ("liana-legacy", "secret"), ("liquidplanner", "token"),
+        ("classic", "password"), ("keyed", "key"))]
+    assert_no_leaks([*outputs, caplog.text, message, repr(failure.value)], secrets)
