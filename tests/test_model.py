@@ -15,7 +15,7 @@ CANARY = "canary-value-0a1b2c3d"
 
 def test_secret_hides_its_value_everywhere_but_reveal() -> None:
     secret = Secret(CANARY)
-    for shown in (repr(secret), str(secret), f"{secret}", f"{secret!r}", "%s" % secret)  # noqa: UP031:
+    for shown in (repr(secret), str(secret), f"{secret}", f"{secret!r}", "%s" % secret):  # noqa: UP031
         assert CANARY not in shown
     assert repr(secret) == "Secret('********')"
     assert secret.reveal() == CANARY
