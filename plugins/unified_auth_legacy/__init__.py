@@ -1,1 +1,79 @@
-"""placeholder: filled by the plugin issue."""
+"""Providers for APIs without OAuth: ``liana-legacy`` (signed requests), ``basic``, ``api-key``.
+
+None of them fetches anything: the credentials are the secrets of the config, applied to
+every request: as a signature (``liana-legacy``), an HTTP Basic header (``basic``, e.g.
+LiquidPlanner Classic) or a key in a named header (``api-key``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import attrs
+import requests
+
+from unified_auth import Credentials, Target, hookimpl
+from unified_auth_legacy.explain import explain
+from unified_auth_legacy.options import ApiKeyOptions, BasicOptions, LianaLegacyOptions
+from unified_auth_legacy.signed import apply_signature, signing_credentials
+from unified_auth_legacy.static import (
+    api_key_credentials,
+    apply_api_key,
+    apply_basic,
+    basic_credentials,
+)
+
+__all__ = [
+    "ApiKeyOptions",
+    "BasicOptions",
+    "LianaLegacyOptions",
+    "apply_auth",
+    "explain_response",
+    "get_credentials",
+    "register_providers",
+]
+
+
+@attrs.frozen
+class _Provider:
+    options_class: type[Any]
+    credentials: Callable[[Target], Credentials]
+    apply: Callable[[Target, Credentials, requests.PreparedRequest, datetime], None]
+
+
+_PROVIDERS = {
+    "liana-legacy": _Provider(LianaLegacyOptions, signing_credentials, apply_signature),
+    "basic": _Provider(BasicOptions, basic_credentials, apply_basic),
+    "api-key": _Provider(ApiKeyOptions, api_key_credentials, apply_api_key),
+}
+
+
+@hookimpl
+def register_providers(register: Callable[[str, type[Any]], None]) -> None:
+    for name, provider in _PROVIDERS.items():
+        register(name, provider.options_class)
+
+
+@hookimpl
+def get_credentials(target: Target) -> Credentials | None:
+    provider = _PROVIDERS.get(target.provider)
+    return None if provider is None else provider.credentials(target)
+
+
+@hookimpl
+def apply_auth(target: Target, credentials: Credentials, request: requests.PreparedRequest,
+               now: datetime) -> bool | None:
+    provider = _PROVIDERS.get(target.provider)
+    if provider is None:
+        return None
+    provider.apply(target, credentials, request, now)
+    return True
+
+
+@hookimpl
+def explain_response(target: Target, response: requests.Response) -> str | None:
+    if target.provider not in _PROVIDERS:
+        return None
+    return explain(target.provider, response)

@@ -1,1 +1,68 @@
-"""placeholder: filled by the plugin issue."""
+"""The ``liana`` provider: OAuth 2.0 client-credentials tokens from Liana's token endpoint.
+
+Config keys are the fields of :class:`LianaOptions`. Tokens are fetched with a form post of
+``grant_type``, ``client_id`` and ``client_secret`` and sent as ``Authorization: Bearer``;
+the core caches them and fetches a new one before ``expires_in`` runs out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import requests
+
+from unified_auth import Credentials, Target, hookimpl
+from unified_auth_liana.expiry import expiry_warnings, refuse_if_expired
+from unified_auth_liana.explain import explain
+from unified_auth_liana.options import LianaOptions
+from unified_auth_liana.token import request_token
+
+__all__ = [
+    "PROVIDER",
+    "LianaOptions",
+    "apply_auth",
+    "explain_response",
+    "get_credentials",
+    "register_providers",
+    "target_warnings",
+]
+
+PROVIDER = "liana"
+
+
+@hookimpl
+def register_providers(register: Callable[[str, type[Any]], None]) -> None:
+    register(PROVIDER, LianaOptions)
+
+
+@hookimpl
+def get_credentials(target: Target, http: requests.Session, now: datetime) -> Credentials | None:
+    if target.provider != PROVIDER:
+        return None
+    refuse_if_expired(target, target.options, now)
+    return request_token(target, http, now)
+
+
+@hookimpl
+def apply_auth(target: Target, credentials: Credentials,
+               request: requests.PreparedRequest) -> bool | None:
+    if target.provider != PROVIDER:
+        return None
+    request.headers["Authorization"] = f"Bearer {credentials.value.reveal()}"
+    return True
+
+
+@hookimpl
+def target_warnings(target: Target, now: datetime) -> list[str] | None:
+    if target.provider != PROVIDER:
+        return None
+    return expiry_warnings(target.options, now)
+
+
+@hookimpl
+def explain_response(target: Target, response: requests.Response) -> str | None:
+    if target.provider != PROVIDER:
+        return None
+    return explain(target, response)

@@ -1,1 +1,66 @@
-"""placeholder: filled by the plugin issue."""
+"""The ``liquidplanner`` provider: a LiquidPlanner API token as ``Authorization: Bearer``.
+
+API tokens don't expire, so the token from the config's secret reference is the
+credential itself: no token endpoint, no refresh timer. After a 401 the core reads the
+secret again (it may have been replaced) and retries once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import requests
+
+from unified_auth import Credentials, Target, hookimpl
+from unified_auth_liquidplanner.explain import cycling_warnings, explain
+from unified_auth_liquidplanner.options import LiquidPlannerOptions
+from unified_auth_liquidplanner.token import token_credentials
+
+__all__ = [
+    "PROVIDER",
+    "LiquidPlannerOptions",
+    "apply_auth",
+    "explain_response",
+    "get_credentials",
+    "register_providers",
+    "target_warnings",
+]
+
+PROVIDER = "liquidplanner"
+
+
+@hookimpl
+def register_providers(register: Callable[[str, type[Any]], None]) -> None:
+    register(PROVIDER, LiquidPlannerOptions)
+
+
+@hookimpl
+def get_credentials(target: Target) -> Credentials | None:
+    if target.provider != PROVIDER:
+        return None
+    return token_credentials(target)
+
+
+@hookimpl
+def apply_auth(target: Target, credentials: Credentials,
+               request: requests.PreparedRequest) -> bool | None:
+    if target.provider != PROVIDER:
+        return None
+    request.headers["Authorization"] = f"Bearer {credentials.value.reveal()}"
+    return True
+
+
+@hookimpl
+def target_warnings(target: Target, now: datetime) -> list[str] | None:
+    if target.provider != PROVIDER:
+        return None
+    return cycling_warnings(target.options, now)
+
+
+@hookimpl
+def explain_response(target: Target, response: requests.Response) -> str | None:
+    if target.provider != PROVIDER:
+        return None
+    return explain(response)

@@ -1,0 +1,51 @@
+"""The ``basic`` and ``api-key`` providers: a fixed header built from a secret."""
+
+from __future__ import annotations
+
+import base64
+import re
+from datetime import datetime
+
+import requests
+
+from unified_auth import Credentials, Secret, Target
+from unified_auth.errors import SecretError
+from unified_auth_legacy.options import ApiKeyOptions, BasicOptions
+
+__all__ = ["api_key_credentials", "apply_api_key", "apply_basic", "basic_credentials"]
+
+# A control character would break the header, and http.client would then quote the whole
+# value, key included, in its error message.
+_HEADER_SAFE = re.compile(r"[\x21-\x7e]+")
+
+
+def basic_credentials(target: Target) -> Credentials:
+    """``base64(username:password)``: what follows ``Basic`` in the header."""
+    options: BasicOptions = target.options
+    # RFC 7617 charset=UTF-8; requests' own helper would use latin-1 and fail on others.
+    pair = f"{options.username}:{options.password.reveal()}".encode()
+    encoded = base64.b64encode(pair).decode("ascii")
+    return Credentials(value=Secret(encoded), expires_at=None, token_type="Basic")
+
+
+def apply_basic(target: Target, credentials: Credentials, request: requests.PreparedRequest,
+                now: datetime) -> None:
+    request.headers["Authorization"] = f"Basic {credentials.value.reveal()}"
+
+
+def api_key_credentials(target: Target) -> Credentials:
+    """The key itself, checked fit for a header."""
+    options: ApiKeyOptions = target.options
+    if not _HEADER_SAFE.fullmatch(options.key.reveal()):
+        raise SecretError(
+            "the API key contains spaces or control characters, so it cannot be sent in a "
+            "header; copy it again, without line breaks",
+            source=target.source, target=target.name, key="key")
+    return Credentials(value=options.key, expires_at=None, token_type=options.prefix or "")
+
+
+def apply_api_key(target: Target, credentials: Credentials,
+                  request: requests.PreparedRequest, now: datetime) -> None:
+    options: ApiKeyOptions = target.options
+    key = credentials.value.reveal()
+    request.headers[options.header] = f"{options.prefix} {key}" if options.prefix else key

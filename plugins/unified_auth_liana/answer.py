@@ -1,0 +1,141 @@
+"""Turning the token endpoint's 200 answer into :class:`Credentials`, or saying why not.
+
+Every complaint is a :class:`TokenEndpointError`, which the core retries a bounded number of
+times: a garbled answer is usually a proxy or a deploy in progress, not a config mistake.
+Messages describe what is wrong with the answer without quoting it, as it may hold a token.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import threading
+from datetime import datetime, timedelta
+from typing import Any
+
+import requests
+
+from unified_auth import Credentials, Secret
+from unified_auth.errors import TokenEndpointError
+from unified_auth_liana.options import MAX_TTL
+
+__all__ = ["credentials_from_answer"]
+
+log = logging.getLogger("unified_auth.liana")
+
+# RFC 6750 b64token is stricter; this is what can go in a header without breaking it.
+_HEADER_SAFE = re.compile(r"[\x21-\x7e]+")
+
+
+def credentials_from_answer(
+    response: requests.Response, *, where: str, now: datetime, default_ttl: int,
+    scope: str | None, note_key: tuple[str, ...],
+) -> Credentials:
+    """The credentials in a token answer; ``expires_at`` counts from ``now`` (the request).
+
+    :param where: how messages start: ``target NAME: the Liana token endpoint HOST``.
+    :param note_key: identifies the target for the once-only note about a missing lifetime.
+    """
+    document = _json_object(response, where)
+    token = document.get("access_token")
+    if not isinstance(token, str) or not token:
+        raise _malformed(where, response, "has no access_token" if token is None else
+                         f"has an access_token that is {_kind(token)}, not a token")
+    if not _HEADER_SAFE.fullmatch(token):
+        raise _malformed(where, response, "has an access_token with spaces or control "
+                                          "characters, which cannot go in a header")
+    token_type = document.get("token_type", "Bearer")
+    if not isinstance(token_type, str) or token_type.lower() != "bearer":
+        shown = repr(token_type[:40]) if isinstance(token_type, str) else _kind(token_type)
+        raise _malformed(where, response, f"has token_type {shown}; only Bearer tokens "
+                                          f"are supported")
+    lifetime = _lifetime(document.get("expires_in"), where, response)
+    if lifetime is None:
+        _note_default_ttl(note_key, where, default_ttl)
+        lifetime = float(default_ttl)
+    granted = document.get("scope")
+    return Credentials(
+        value=Secret(token),
+        expires_at=now + timedelta(seconds=lifetime),
+        token_type="Bearer",
+        scope=granted if isinstance(granted, str) else scope,
+    )
+
+
+def _json_object(response: requests.Response, where: str) -> dict[str, Any]:
+    try:
+        document = response.json()
+    except ValueError:
+        content_type = response.headers.get("Content-Type", "no content type")
+        raise _malformed(where, response, f"is not JSON ({content_type}, "
+                                          f"{len(response.content)} bytes)") from None
+    if not isinstance(document, dict):
+        raise _malformed(where, response, f"is JSON {_kind(document)}, not an object")
+    return document
+
+
+def _lifetime(value: Any, where: str, response: requests.Response) -> float | None:
+    if value is None:
+        return None
+    seconds: float | None = None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = float(value)
+    elif isinstance(value, str):
+        # Some servers send the number as a string; accept it, but only a plain number.
+        try:
+            seconds = float(value.strip())
+        except ValueError:
+            seconds = None
+    if seconds is None:
+        raise _malformed(where, response, f"has a non-numeric expires_in ({_kind(value)})")
+    if not math.isfinite(seconds):
+        raise _malformed(where, response, "has a non-numeric expires_in (not finite)")
+    if seconds <= 0:
+        raise _malformed(where, response, f"has expires_in {seconds:g}: a token's "
+                                          f"lifetime must be positive")
+    if seconds > MAX_TTL:
+        raise _malformed(where, response, f"has expires_in {seconds:g}: more than a year "
+                                          f"is not a plausible token lifetime")
+    return seconds
+
+
+class _Once:
+    """Remembers which targets were told something, so the log says it once, not hourly."""
+
+    def __init__(self) -> None:
+        self._seen: set[tuple[str, ...]] = set()
+        self._lock = threading.Lock()
+
+    def first(self, key: tuple[str, ...]) -> bool:
+        with self._lock:
+            if key in self._seen:
+                return False
+            self._seen.add(key)
+            return True
+
+
+# Hooks are module-level functions with no per-hub object to hang this on.
+_noted = _Once()
+
+
+def _note_default_ttl(key: tuple[str, ...], where: str, default_ttl: int) -> None:
+    if _noted.first(key):
+        log.info("%s answered without expires_in; assuming the token lives default_ttl = "
+                 "%d s (set default_ttl in the target to change it)", where, default_ttl)
+
+
+def _malformed(where: str, response: requests.Response, problem: str) -> TokenEndpointError:
+    return TokenEndpointError(
+        f"{where} answered {response.status_code} with a token answer that {problem}; "
+        f"if this persists, check that token_url points at Liana's token endpoint",
+        response=response)
+
+
+def _kind(value: Any) -> str:
+    """What JSON kind ``value`` is, never the value itself (it could be a token)."""
+    for kind, name in ((bool, "a boolean"), (int, "an integer"), (float, "a number"),
+                       (str, "a string"), (list, "an array"), (dict, "an object")):
+        if isinstance(value, kind):
+            return name
+    return "null" if value is None else f"a {type(value).__name__}"
