@@ -232,3 +232,21 @@ def test_target_auth_retries_a_401_once(liana: LianaEmulator, clock: ManualClock
 def test_hub_headers_shows_what_a_target_adds(echo: str, tmp_path: Path) -> None:
     hub = key_hub(echo, tmp_path)
     assert hub.headers("keyed") == {"X-Toy-Key": "key-canary-1234567890"}
+
+
+@pytest.mark.parametrize("via", ["session", "auth"])
+def test_a_403_is_explained_once_per_target(liana: LianaEmulator, clock: ManualClock,
+                                            tmp_path: Path, via: str,
+                                            caplog: pytest.LogCaptureFixture) -> None:
+    hub = toy_hub(liana, clock, tmp_path)
+    liana.api_enabled = False
+    url = f"{liana.url}/v1/lists"
+    with caplog.at_level(logging.WARNING, logger="unified_auth"):
+        for _ in range(3):
+            if via == "session":
+                response = hub.session().get(url)
+            else:
+                response = requests.get(url, auth=hub.auth("api"), timeout=5)
+            assert response.status_code == 403
+    explained = [r for r in caplog.records if "needs a toy license" in r.getMessage()]
+    assert len(explained) == 1

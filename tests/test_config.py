@@ -194,11 +194,13 @@ def test_a_plugin_validator_error_names_the_key() -> None:
 
     @attrs.frozen
     class Strict:
-        url: str = attrs.field(validator=lambda _, a, v: _https(a.name, v))
+        client_id: str = "c"
+        url: str = attrs.field(default="https://x", validator=lambda _, a, v: _https(a.name, v))
 
     def _https(name: str, value: str) -> None:
         if not value.startswith("https://"):
-            raise ValueError(f"{name} must start with https://")
+            # names another key on purpose: the error must still be pinned to this one
+            raise ValueError(f"{name} must start with https:// (unlike a client_id)")
 
     class Plugin:
         @unified_auth.hookimpl

@@ -85,8 +85,12 @@ class ToyPlugin:
 
     @hookimpl
     def explain_response(self, target: Target, response: requests.Response) -> str | None:
-        if target.provider in ("toy", "toy-key") and response.status_code == 401:
+        if target.provider not in ("toy", "toy-key"):
+            return None
+        if response.status_code == 401:
             return "The toy provider says: rotate the toy secret."
+        if response.status_code == 403:
+            return "The toy provider says: this API needs a toy license."
         return None
 
 

@@ -167,7 +167,10 @@ class TargetAuth(AuthBase):
             if self._router.match(location) is not self.target:
                 _restore(sent.headers, state.original)
             return response
-        if response.status_code != 401 or state.retried:
+        if response.status_code != 401:
+            self._authoriser.explain(self.target, response)
+            return response
+        if state.retried:
             return response
         broker = self._authoriser.broker
         broker.invalidate(state.lease)

@@ -206,11 +206,26 @@ class _Builder:
                 continue
             origin = Origin(self.source, target, key)
             values[key] = self.value(raw[key], expected, origin)
+        for key, value in values.items():
+            self.check_validator(fields[key], value, target, key)
         try:
             return cls(**values)
         except (TypeError, ValueError) as exc:
-            named = next((k for k in fields if re.search(rf"\b{re.escape(k)}\b", str(exc))), None)
-            raise self.error(f"invalid value: {exc}", target, named) from None
+            # A validator that needs the whole instance (or checks several keys together)
+            # fails only here, where the key it meant cannot be known for certain.
+            raise self.error(f"invalid value: {exc}", target) from None
+
+    def check_validator(self, field: attrs.Attribute[Any], value: Any, target: str,
+                        key: str) -> None:
+        """Run one field's validator alone, so its error is pinned to its key."""
+        if field.validator is None or isinstance(value, SecretRef):
+            return
+        try:
+            field.validator(None, field, value)
+        except (TypeError, ValueError) as exc:
+            raise self.error(f"invalid value: {exc}", target, key) from None
+        except Exception:  # noqa: BLE001, S110 - it needs the instance: construction decides
+            pass
 
     def value(self, value: Any, expected: Any, origin: Origin) -> Any:
         if _is_secret_type(expected):
