@@ -16,12 +16,12 @@ import pytest
 import unified_auth
 from unified_auth.errors import AuthFailed
 from unified_auth.testing import (
+    ClassicEmulator,
     LianaEmulator,
     LiquidPlannerEmulator,
     ManualClock,
     assert_no_leaks,
 )
-from unified_auth.testing.classic import ClassicEmulator
 
 
 @pytest.fixture

@@ -48,3 +48,14 @@ def test_ci_runs_exactly_the_test_command_of_the_readme() -> None:
 def test_the_readme_main_job_runs_the_demo() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert any(b.endswith("unified-auth demo") for b in _sh_blocks(readme))
+
+
+def test_every_package_in_the_tree_is_shipped() -> None:
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    shipped = set(config["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(ROOT).parts)
+             for p in (ROOT / "unified_auth").rglob("__init__.py")}
+    found |= {p.parent.name for p in (ROOT / "plugins").glob("*/__init__.py")}
+    assert found - shipped == set(), "add these to [tool.setuptools] packages"

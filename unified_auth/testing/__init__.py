@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from unified_auth.testing.clock import ManualClock
 
 if TYPE_CHECKING:
+    from unified_auth.testing.classic import ClassicCounters, ClassicEmulator
     from unified_auth.testing.leaks import assert_no_leaks
     from unified_auth.testing.liana import CredentialInfo, LianaCounters, LianaEmulator
     from unified_auth.testing.liquidplanner import (
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Change",
+    "ClassicCounters",
+    "ClassicEmulator",
     "CredentialInfo",
     "ExampleOrg",
     "LianaCounters",
@@ -36,6 +39,8 @@ __all__ = [
 ]
 
 _LAZY = {
+    "ClassicCounters": "unified_auth.testing.classic",
+    "ClassicEmulator": "unified_auth.testing.classic",
     "assert_no_leaks": "unified_auth.testing.leaks",
     "CredentialInfo": "unified_auth.testing.liana",
     "LianaCounters": "unified_auth.testing.liana",

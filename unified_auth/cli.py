@@ -1,5 +1,0 @@
-"""placeholder: filled by the CLI issue."""
-
-
-def main() -> None:
-    raise SystemExit("not yet")

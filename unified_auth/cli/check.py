@@ -1,0 +1,225 @@
+"""``unified-auth check``: each target's config, secret source, credentials, expiry, warnings.
+
+The checks that need no network (config, secret sources, warnings) run first; then every
+target's credentials are fetched concurrently, with a progress display on a terminal.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import attrs
+import click
+import requests
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from unified_auth import Secret, SecretRef, Target, UnifiedAuth
+from unified_auth.cli import _logging, output
+from unified_auth.cli._common import config_option, load_hub
+from unified_auth.errors import UnifiedAuthError
+from unified_auth.routing import is_loopback
+
+__all__ = ["TargetReport", "check", "inspect", "obtain", "secret_sources"]
+
+CLEAR_TEXT = "config (clear text)"
+_MAX_WORKERS = 8
+_WIDE = 140
+"""Columns from which each field of a target gets its own column."""
+
+
+@attrs.frozen
+class TargetReport:
+    """What ``check`` found about one target. It holds no secret."""
+
+    name: str
+    provider: str
+    hosts: tuple[str, ...]
+    secrets: tuple[tuple[str, str], ...]
+    """``(key, where the secret lives)`` for each secret option."""
+    warnings: tuple[str, ...] = ()
+    checked: bool = False
+    expires_at: datetime | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.checked and self.error is None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "provider": self.provider,
+            "hosts": list(self.hosts),
+            "secrets": [{"key": key, "source": source} for key, source in self.secrets],
+            "ok": self.ok,
+            "credentials": self.ok,
+            "expires_at": self.expires_at.isoformat() if self.expires_at else None,
+            "error": self.error,
+            "warnings": list(self.warnings),
+        }
+
+
+def secret_sources(target: Target) -> tuple[tuple[str, str], ...]:
+    """Where each of the target's secrets lives, fit for display: never the value."""
+    found = []
+    for field in attrs.fields(type(target.options)):
+        value = getattr(target.options, field.name)
+        if isinstance(value, SecretRef):
+            found.append((field.alias, value.describe()))
+        elif isinstance(value, Secret):
+            found.append((field.alias, CLEAR_TEXT))
+    return tuple(found)
+
+
+def inspect(hub: UnifiedAuth, name: str) -> TargetReport:
+    """The checks that need no network: provider, hosts, secret sources and warnings."""
+    target = hub.target(name)
+    report = TargetReport(target.name, target.provider, target.hosts, secret_sources(target))
+    try:
+        warnings = hub.warnings(name)
+    except UnifiedAuthError as exc:
+        return attrs.evolve(report, checked=True, error=exc.message)
+    return attrs.evolve(report, warnings=tuple(warnings + _token_url_warnings(target, warnings)))
+
+
+def obtain(hub: UnifiedAuth, report: TargetReport) -> TargetReport:
+    """``report`` completed with the outcome of fetching the target's credentials."""
+    if report.checked:
+        return report
+    try:
+        credentials = hub.credentials(report.name)
+    except (UnifiedAuthError, requests.RequestException) as exc:
+        return attrs.evolve(report, checked=True, error=_message(exc))
+    return attrs.evolve(report, checked=True, expires_at=credentials.expires_at)
+
+
+def _token_url_warnings(target: Target, already: list[str]) -> list[str]:
+    token_url = getattr(target.options, "token_url", None)
+    if not isinstance(token_url, str) or not token_url.lower().startswith("http://"):
+        return []
+    if is_loopback(urlsplit(token_url).hostname or ""):
+        return []  # like the hosts: plain http to this machine crosses no network
+    if any(token_url in w or ("token" in w.lower() and "http" in w.lower()) for w in already):
+        return []
+    return [f"the token endpoint {token_url} is on plain http: the client secret would cross "
+            f"the network unencrypted (the token request is refused); use https"]
+
+
+def _message(exc: BaseException) -> str:
+    if isinstance(exc, UnifiedAuthError):
+        return exc.message
+    return f"{type(exc).__name__}: {exc}"
+
+
+@click.command()
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@click.argument("targets", nargs=-1, metavar="[TARGET]...")
+def check(config_path: Path | None, as_json: bool, targets: tuple[str, ...]) -> None:
+    """Check each target (default: all): secret source, credentials, expiry and warnings.
+
+    Credentials are fetched for real, concurrently. Secrets are described by where they
+    live, never shown. Exit status: 0 all good, 1 some target failed, 2 config error.
+    """
+    shown: list[str] = []
+
+    def already_shown(message: str) -> bool:
+        return "written in clear text" in message or any(w in message for w in shown)
+
+    with _logging.mute(already_shown):
+        hub = load_hub(config_path)
+        with hub:
+            names = list(dict.fromkeys(targets)) or sorted(hub.targets)
+            reports = [inspect(hub, name) for name in names]
+            shown.extend(w for report in reports for w in report.warnings)
+            reports = _obtain_all(hub, reports)
+    if as_json:
+        output.print_json({"config": hub.config.source, "ok": all(r.ok for r in reports),
+                           "targets": [report.to_json() for report in reports]})
+    else:
+        _render(hub.config.source, reports)
+    if not all(report.ok for report in reports):
+        raise click.exceptions.Exit(1)
+
+
+def _obtain_all(hub: UnifiedAuth, reports: list[TargetReport]) -> list[TargetReport]:
+    if not reports:
+        return []
+    done = list(reports)
+    with (ThreadPoolExecutor(min(_MAX_WORKERS, len(reports)),
+                             thread_name_prefix="unified-auth-check") as pool,
+          _progress(len(reports)) as advance):
+        futures = {pool.submit(obtain, hub, report): i for i, report in enumerate(reports)}
+        for future in as_completed(futures):
+            done[futures[future]] = future.result()
+            advance()
+    return done
+
+
+@contextlib.contextmanager
+def _progress(total: int) -> Iterator[Callable[[], None]]:
+    """A progress bar on stderr for several targets, only when stderr is a terminal."""
+    console = output.stderr_console()
+    if total < 2 or not console.is_terminal:
+        yield lambda: None
+        return
+    columns = (TextColumn("fetching credentials"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("fetch", total=total)
+        yield lambda: progress.advance(task)
+
+
+def _render(source: str, reports: list[TargetReport]) -> None:
+    console = output.stdout_console()
+    if not reports:
+        console.print(f"{source}: no targets configured.", markup=False, soft_wrap=True)
+        return
+    title = f"Targets in {source}"
+    if console.width >= _WIDE:
+        grid = output.table(console, "target", "provider", "hosts", "secret source",
+                            "credentials", "expires", "warnings", title=title)
+        for report in reports:
+            cells = _cells(report)
+            output.add_row(grid, report.name, report.provider, cells["hosts"],
+                           cells["secrets"], cells["credentials"], cells["expires"],
+                           cells["warnings"], style=None if report.ok else "red")
+    else:
+        # Seven columns don't fit 80: the long cells share one column, a line each.
+        grid = output.table(console, title=title)
+        grid.show_lines = grid.expand = True
+        grid.add_column("target", no_wrap=True)
+        grid.add_column("provider", no_wrap=True)
+        grid.add_column("credentials", ratio=2, overflow="fold")
+        grid.add_column("details", ratio=5, overflow="fold")
+        for report in reports:
+            cells = _cells(report)
+            details = [f"hosts: {cells['hosts']}", f"secret source: {cells['secrets']}"]
+            details += [f"warning: {w}" for w in report.warnings]
+            obtained = "ok" if report.ok else "FAILED"
+            if not report.ok:
+                details.append(f"error: {report.error}")
+            else:
+                obtained += f"\nexpires: {cells['expires']}"
+            output.add_row(grid, report.name, report.provider, obtained,
+                           "\n".join(details), style=None if report.ok else "red")
+    console.print(grid)
+    failed = sum(not r.ok for r in reports)
+    warned = sum(bool(r.warnings) for r in reports)
+    console.print(f"{len(reports)} target(s): {len(reports) - failed} ok, {failed} failed, "
+                  f"{warned} with warnings.", markup=False)
+
+
+def _cells(report: TargetReport) -> dict[str, str]:
+    return {
+        "hosts": ", ".join(report.hosts),
+        "secrets": ", ".join(f"{key}: {where}" for key, where in report.secrets) or "none",
+        "credentials": "ok" if report.ok else f"FAILED: {report.error}",
+        "expires": output.expiry(report.expires_at) if report.ok else "-",
+        "warnings": "\n".join(f"- {w}" for w in report.warnings) or "-",
+    }

@@ -1,0 +1,234 @@
+"""``unified-auth request``: one authenticated request through the hub's session.
+
+The status line and headers go to stderr (credentials, cookies and key-like headers
+redacted), the body to stdout or a file, so ``unified-auth request GET URL | jq`` works.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import BinaryIO
+from urllib.parse import urlsplit, urlunsplit
+
+import click
+import requests
+
+from unified_auth import Target, UnifiedAuth
+from unified_auth.cli import _logging, output
+from unified_auth.cli._common import config_option, load_hub
+from unified_auth.errors import UnifiedAuthError
+
+__all__ = ["EXIT_HTTP_ERROR", "is_sensitive_header", "request"]
+
+EXIT_HTTP_ERROR = 1
+REDACTED = "<redacted>"
+DEFAULT_TIMEOUT = 30.0
+_SENSITIVE_NAMES = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
+_SENSITIVE_WORDS = re.compile(r"api[-_]?key|token|secret|passw(or)?d|signature|session|"
+                              r"credential|(^|-)auth($|-)", re.IGNORECASE)
+_METHOD = re.compile(r"^[A-Za-z]+$")
+_CHUNK = 64 * 1024
+_NOT_CREDENTIALS = frozenset({"date", "content-type", "content-md5", "content-length",
+                              "accept", "user-agent", "host"})
+_MIN_SECRET = 6  # shorter values would hide ordinary headers by chance
+
+
+def is_sensitive_header(name: str, credential_headers: Iterable[str] = ()) -> bool:
+    """Whether a header's value must not be shown: credentials, cookies, anything key-like."""
+    lowered = name.lower()
+    return (lowered in _SENSITIVE_NAMES or bool(_SENSITIVE_WORDS.search(lowered))
+            or lowered in {h.lower() for h in credential_headers})
+
+
+@click.command()
+@config_option
+@click.option("-H", "--header", "header_lines", multiple=True, metavar="'NAME: VALUE'",
+              help="An extra request header (repeatable).")
+@click.option("-d", "--data", metavar="DATA",
+              help="The request body, sent as is; @FILE reads it from a file, @- from stdin.")
+@click.option("--json-data", metavar="JSON",
+              help="A JSON body (checked), sent with Content-Type: application/json; "
+                   "@FILE and @- work as for --data.")
+@click.option("-o", "--output", "output_path", metavar="FILE",
+              type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+              help="Write the body to FILE instead of stdout.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              default=DEFAULT_TIMEOUT, show_default=True,
+              help="Seconds to wait for the connection, and then for each read.")
+@click.argument("method")
+@click.argument("url")
+def request(config_path: Path | None, header_lines: tuple[str, ...], data: str | None,
+            json_data: str | None, output_path: Path | None, timeout: float, method: str,
+            url: str) -> None:
+    """Send one METHOD request to URL with the credentials of the target that owns URL.
+
+    The status line and headers go to stderr with credentials, cookies and key-like
+    headers redacted; the body goes to stdout (or FILE). Exit status: 0 for a 1xx-3xx
+    answer, 1 for a 4xx/5xx answer (the body is still written) or a failure (no answer,
+    timeout, credentials refused), 2 for a config or usage error.
+    """
+    if not _METHOD.match(method):
+        raise click.BadParameter(f"{method!r} is not an HTTP method", param_hint="METHOD")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise click.BadParameter(f"expected an http:// or https:// URL, got {url!r}",
+                                 param_hint="URL")
+    shown_url = _without_userinfo(url)
+    headers = _parse_headers(header_lines)
+    body = _body(data, json_data, headers)
+    with load_hub(config_path) as hub:
+        target = hub.config.router.match(url)
+        if target is None:
+            _logging.LOGGER.warning("no target in %s owns %s: sending it without credentials",
+                                    hub.config.source, shown_url)
+        response = _send(hub, method.upper(), url, headers, body, timeout, shown_url)
+        with response:
+            _show_head(response, _Redactor(hub, target, url))
+            try:
+                _write_body(response, output_path)
+            except requests.RequestException as exc:
+                output.error(f"the answer from {shown_url} broke off: {type(exc).__name__}")
+                raise click.exceptions.Exit(1) from None
+    if response.status_code >= 400:
+        output.error(f"the server answered {response.status_code} {response.reason}")
+        raise click.exceptions.Exit(EXIT_HTTP_ERROR)
+
+
+def _parse_headers(lines: tuple[str, ...]) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for line in lines:
+        name, colon, value = line.partition(":")
+        if not colon or not name.strip() or any(c.isspace() for c in name.strip()):
+            raise click.BadParameter(f"expected 'Name: value', got {line!r}",
+                                     param_hint="'-H'")
+        headers[name.strip()] = value.strip()
+    return headers
+
+
+def _body(data: str | None, json_data: str | None, headers: dict[str, str]) -> bytes | None:
+    if data is not None and json_data is not None:
+        raise click.UsageError("give the body with -d/--data or with --json-data, not both")
+    if json_data is not None:
+        text = _read_argument(json_data, "--json-data")
+        try:
+            json.loads(text)
+        except ValueError as exc:
+            raise click.BadParameter(f"not valid JSON: {exc}", param_hint="'--json-data'") \
+                from None
+        if not any(name.lower() == "content-type" for name in headers):
+            headers["Content-Type"] = "application/json"
+        return text.encode("utf-8")
+    if data is not None:
+        return _read_argument(data, "--data").encode("utf-8")
+    return None
+
+
+def _read_argument(value: str, option: str) -> str:
+    if not value.startswith("@"):
+        return value
+    if value == "@-":
+        return sys.stdin.read()
+    try:
+        return Path(value[1:]).expanduser().read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.BadParameter(f"cannot read {value[1:]}: {type(exc).__name__}",
+                                 param_hint=f"'{option}'") from None
+
+
+def _send(hub: UnifiedAuth, method: str, url: str, headers: dict[str, str],
+          body: bytes | None, timeout: float, shown_url: str) -> requests.Response:
+    try:
+        return hub.session().request(method, url, headers=headers, data=body,
+                                     timeout=(timeout, timeout), stream=True)
+    except UnifiedAuthError:
+        raise
+    except (requests.exceptions.InvalidSchema, requests.exceptions.InvalidURL):
+        raise click.BadParameter(f"{shown_url!r} is not a usable URL", param_hint="URL") \
+            from None
+    except requests.Timeout:
+        output.error(f"no answer from {shown_url} within {timeout:g} s (see --timeout)")
+    except requests.ConnectionError as exc:
+        output.error(f"cannot connect to {shown_url}: {_root_cause(exc)}")
+    except requests.RequestException as exc:
+        output.error(f"the request to {shown_url} failed: {type(exc).__name__}")
+    raise click.exceptions.Exit(1)
+
+
+def _root_cause(exc: BaseException) -> str:
+    """The innermost OS-level reason (\"Connection refused\"), else the exception's type."""
+    seen: list[BaseException] = []
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        current = pending.pop()
+        if current is None or current in seen:
+            continue
+        seen.append(current)
+        if isinstance(current, OSError) and current.strerror:
+            return current.strerror
+        pending += [current.__cause__, current.__context__,
+                    *(a for a in current.args if isinstance(a, BaseException))]
+        reason = getattr(current, "reason", None)
+        if isinstance(reason, BaseException):
+            pending.append(reason)
+    return type(exc).__name__
+
+
+def _without_userinfo(url: str) -> str:
+    """``url`` without a ``user:password@`` part, for messages."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
+class _Redactor:
+    """Hides header values that are credentials: by name, or because they contain one."""
+
+    def __init__(self, hub: UnifiedAuth, target: Target | None, url: str) -> None:
+        self.names: set[str] = set()
+        self._values: list[str] = []
+        if target is None:
+            return
+        try:
+            added = hub.headers(target.name, url)
+            token = hub.credentials(target.name).value.reveal()
+        except UnifiedAuthError:
+            return
+        # A signature's Date or Content-Type is part of what it signs, not a credential.
+        self.names = {name for name in added if name.lower() not in _NOT_CREDENTIALS}
+        self._values = [token] if len(token) >= _MIN_SECRET else []
+
+    def shown(self, name: str, value: str) -> str:
+        hidden = is_sensitive_header(name, self.names) or any(v in value for v in self._values)
+        return REDACTED if hidden else value
+
+
+def _show_head(response: requests.Response, redactor: _Redactor) -> None:
+    version = {10: "HTTP/1.0", 11: "HTTP/1.1", 20: "HTTP/2"}.get(
+        getattr(response.raw, "version", 11), "HTTP/1.1")
+    lines = [f"{version} {response.status_code} {response.reason}"]
+    lines += [f"{name}: {redactor.shown(name, value)}" for name, value in response.headers.items()]
+    click.echo("\n".join(lines), err=True)
+
+
+def _write_body(response: requests.Response, output_path: Path | None) -> None:
+    chunks = response.iter_content(_CHUNK)
+    if output_path is None or str(output_path) == "-":
+        stdout: BinaryIO = sys.stdout.buffer
+        for chunk in chunks:
+            stdout.write(chunk)
+        stdout.flush()
+        return
+    size = 0
+    try:
+        with output_path.open("wb") as file:
+            for chunk in chunks:
+                size += file.write(chunk)
+    except OSError as exc:
+        output.error(f"cannot write {output_path}: {exc.strerror or type(exc).__name__}")
+        raise click.exceptions.Exit(1) from None
+    click.echo(f"wrote {size} bytes to {output_path}", err=True)
