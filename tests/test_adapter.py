@@ -250,3 +250,9 @@ def test_a_403_is_explained_once_per_target(liana: LianaEmulator, clock: ManualC
             assert response.status_code == 403
     explained = [r for r in caplog.records if "needs a toy license" in r.getMessage()]
     assert len(explained) == 1
+
+
+def test_target_for_names_the_owner_of_a_url(echo: str, tmp_path: Path) -> None:
+    hub = key_hub(echo, tmp_path)
+    assert hub.target_for(f"{echo}/anything") is hub.target("keyed")
+    assert hub.target_for("https://elsewhere.example/") is None

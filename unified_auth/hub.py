@@ -75,6 +75,10 @@ class UnifiedAuth:
             raise ConfigError(f"no target named {name!r}; the config has: {known}",
                               source=self.config.source) from None
 
+    def target_for(self, url: str) -> Target | None:
+        """The target whose credentials a request to ``url`` would get, or ``None``."""
+        return self.config.router.match(url)
+
     def session(self) -> requests.Session:
         """A :class:`requests.Session` whose every request gets its host's credentials."""
         http = requests.Session()

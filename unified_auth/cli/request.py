@@ -81,7 +81,7 @@ def request(config_path: Path | None, header_lines: tuple[str, ...], data: str |
     headers = _parse_headers(header_lines)
     body = _body(data, json_data, headers)
     with load_hub(config_path) as hub:
-        target = hub.config.router.match(url)
+        target = hub.target_for(url)
         if target is None:
             _logging.LOGGER.warning("no target in %s owns %s: sending it without credentials",
                                     hub.config.source, shown_url)
