@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,6 +19,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length)
+        if self.path.startswith("/slow"):
+            time.sleep(float(self.path.partition("?seconds=")[2] or 1))
         if self.path.startswith("/redirect"):
             status, _, location = self.path.partition("?to=")
             self.send_response(int(status.rsplit("/", 1)[-1]) if "/" in status[1:] else 302)
@@ -38,7 +41,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 @contextmanager
 def echo_server() -> Iterator[str]:
-    """Serves ``/redirect/STATUS?to=URL`` (a redirect) and anything else (an echo)."""
+    """Serves ``/redirect/STATUS?to=URL`` (a redirect), ``/slow?seconds=S`` (a late echo)
+    and anything else (an echo)."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},

@@ -256,3 +256,15 @@ def test_target_for_names_the_owner_of_a_url(echo: str, tmp_path: Path) -> None:
     hub = key_hub(echo, tmp_path)
     assert hub.target_for(f"{echo}/anything") is hub.target("keyed")
     assert hub.target_for("https://elsewhere.example/") is None
+
+
+def test_api_requests_without_a_timeout_get_the_default(echo: str, tmp_path: Path) -> None:
+    hub = key_hub(echo, tmp_path)
+    session = requests.Session()
+    session.mount("http://", hub.adapter(default_timeout=(0.2, 0.2)))
+    assert session.get(f"{echo}/slow?seconds=0.05").status_code == 200
+    with pytest.raises(requests.Timeout):
+        session.get(f"{echo}/slow?seconds=0.6")  # claimed host
+    with echo_server() as unclaimed, pytest.raises(requests.Timeout):
+        session.get(f"{unclaimed}/slow?seconds=0.6")  # and any other host
+    assert session.get(f"{echo}/slow?seconds=0.3", timeout=2).status_code == 200

@@ -58,3 +58,12 @@ def test_value_types_are_frozen() -> None:
     credentials = Credentials(value=Secret("x"), expires_at=None)
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         credentials.token_type = "MAC"  # type: ignore[misc]
+
+
+def test_secret_copies_are_itself() -> None:
+    import copy
+
+    secret = Secret(CANARY)
+    credentials = Credentials(value=secret, expires_at=None)
+    assert copy.deepcopy(credentials).value is secret
+    assert copy.copy(secret) is secret

@@ -63,6 +63,46 @@ def test_a_broken_plugin_is_a_warning_naming_its_distribution(
     assert "liana" in hub.providers  # the others still work
 
 
+def test_an_installed_plugin_with_a_misspelled_hook_is_skipped_as_broken(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    install_distribution(tmp_path, "ua-typo", """
+        from unified_auth import hookimpl
+
+        @hookimpl
+        def get_credential(target, http, now):
+            return None
+    """)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    hub = unified_auth.load({"targets": {}})
+    [broken] = [b for b in hub.broken_plugins if b.name == "ua_typo"]
+    assert "unknown hook 'get_credential'" in broken.error
+    assert "liana" in hub.providers
+
+
+def test_options_with_unresolvable_type_hints_are_refused(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    install_distribution(tmp_path, "ua-hidden", """
+        from __future__ import annotations
+        from typing import TYPE_CHECKING
+        import attrs
+        from unified_auth import hookimpl
+        if TYPE_CHECKING:
+            from unified_auth import Secret
+
+        @attrs.frozen
+        class HiddenOptions:
+            key: Secret
+
+        @hookimpl
+        def register_providers(register):
+            register("hidden", HiddenOptions)
+    """)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(PluginError, match="type hints of HiddenOptions cannot be resolved"):
+        unified_auth.load({"targets": {"h": {"provider": "hidden", "hosts": ["a.example.com"],
+                                             "key": "clear-text-canary"}}})
+
+
 def test_a_misspelled_hookimpl_is_an_error_not_silence() -> None:
     class Typo:
         @hookimpl

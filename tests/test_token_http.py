@@ -119,3 +119,9 @@ def test_every_token_request_has_a_timeout() -> None:
         TokenSession(RetryPolicy(connect_timeout=1.5, read_timeout=7.0)).post(
             "https://auth.example.com/token")
     assert seen == [(1.5, 7.0)]
+
+
+def test_send_is_guarded_like_request() -> None:
+    prepared = requests.Request("POST", "http://auth.example.com/token").prepare()
+    with pytest.raises(InsecureTransportError):
+        TokenSession().send(prepared)

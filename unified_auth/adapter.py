@@ -35,6 +35,8 @@ __all__ = ["AuthAdapter", "TargetAuth"]
 log = logging.getLogger("unified_auth")
 
 _EXPLAINED_STATUSES = (403, 404)
+DEFAULT_TIMEOUT = (10.0, 60.0)
+"""(connect, read) seconds for requests sent without a timeout of their own."""
 
 
 class _Authoriser:
@@ -89,11 +91,12 @@ class _Authoriser:
 class AuthAdapter(HTTPAdapter):
     """An :class:`HTTPAdapter` that authenticates each request for the target of its host."""
 
-    def __init__(self, router: Router[Target], authoriser: _Authoriser,
-                 **kwargs: Any) -> None:
+    def __init__(self, router: Router[Target], authoriser: _Authoriser, *,
+                 default_timeout: Any = DEFAULT_TIMEOUT, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._router = router
         self._authoriser = authoriser
+        self.default_timeout = default_timeout
 
     def send(
         self,
@@ -104,6 +107,9 @@ class AuthAdapter(HTTPAdapter):
         cert: Any = None,
         proxies: Mapping[str, str] | None = None,
     ) -> requests.Response:
+        if timeout is None:
+            # requests waits forever by default; a hung API must not hang the script.
+            timeout = self.default_timeout
         target = self._router.match(request.url or "")
         if target is None:
             return super().send(request, stream, timeout, verify, cert, proxies)

@@ -207,7 +207,7 @@ class Broker:
             future.set_result(lease)
             if not slot.warned:
                 slot.warned = True
-                self._log_warnings(lease.target, lease.obtained_at)
+                self._log_warnings(slot.target, lease.obtained_at)
 
     def _fetch(self, slot: _Slot) -> Lease:
         target = slot.resolved or self.resolve(slot.target)

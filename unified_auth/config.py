@@ -22,7 +22,7 @@ from typing import Any, Literal
 import attrs
 import platformdirs
 
-from unified_auth.errors import ConfigError
+from unified_auth.errors import ConfigError, PluginError
 from unified_auth.model import Origin, Secret, SecretRef, Target
 from unified_auth.plugins import ProviderInfo
 from unified_auth.routing import HostPattern, RouteConflict, Router
@@ -140,6 +140,9 @@ class _Builder:
             router = Router((pattern, targets[name]) for pattern, name in self.claims)
         except RouteConflict as exc:
             first, second = typing.cast(tuple[Target, Target], (exc.first, exc.second))
+            if first.name == second.name:
+                raise self.error(f"{exc.pattern.text!r} is listed twice", target=first.name,
+                                 key="hosts") from None
             raise self.error(
                 f"{exc.pattern.text!r} is claimed by both targets {first.name!r} and "
                 f"{second.name!r}; a host (or URL prefix) may belong to one target only",
@@ -191,7 +194,15 @@ class _Builder:
     def options(self, info: ProviderInfo, target: str, raw: Mapping[str, Any]) -> Any:
         cls = info.options_class
         fields = {f.alias: f for f in attrs.fields(cls) if f.init}
-        hints = _type_hints(cls)
+        try:
+            hints = typing.get_type_hints(cls)
+        except Exception as exc:  # noqa: BLE001 - NameError, TypeError...: all mean the same
+            # Without the hints a Secret field would take a clear-text string as a plain
+            # str, shown in reprs: refuse rather than guess.
+            raise PluginError(
+                f"provider {info.name!r}: the type hints of {cls.__name__} cannot be "
+                f"resolved ({type(exc).__name__}: {exc}); import the types it names (Secret, "
+                f"date) at run time, not only under TYPE_CHECKING", plugin=info.plugin) from None
         for key in raw:
             if key not in fields:
                 raise self.error(f"unknown key for provider {info.name!r}; expected one of: "
@@ -268,7 +279,7 @@ class _Builder:
     def table(self, cls: type[Any], raw: Any, name: str) -> Any:
         if not isinstance(raw, Mapping):
             raise self.error(f"expected a table, got {_kind(raw)}", key=name)
-        hints = _type_hints(cls)
+        hints = typing.get_type_hints(cls)
         known = {f.alias for f in attrs.fields(cls)}
         values = {}
         for key, value in raw.items():
@@ -351,13 +362,6 @@ def _coerce(value: Any, expected: Any) -> Any:
             return value
         raise _Mismatch(f"expected {_describe(expected)}, got {_kind(value)}")
     return value
-
-
-def _type_hints(cls: type[Any]) -> dict[str, Any]:
-    try:
-        return typing.get_type_hints(cls)
-    except Exception:  # noqa: BLE001 - unresolvable hints: fall back to the plugin's validators
-        return {}
 
 
 def _is_secret_type(expected: Any) -> bool:

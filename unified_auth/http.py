@@ -54,25 +54,24 @@ class TokenSession(requests.Session):
         self.policy = policy or RetryPolicy()
         self.headers["User-Agent"] = "unified-auth"
 
-    def request(
-        self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any
-    ) -> requests.Response:
-        text_url = url.decode() if isinstance(url, bytes) else url
-        parts = urlsplit(text_url)
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        # Everything goes through send(), whether a plugin calls get/post/request or send.
+        parts = urlsplit(request.url or "")
         host = parts.hostname or "?"
         if parts.scheme == "http" and not is_loopback(host):
             raise InsecureTransportError(
                 f"refusing to send credentials to {host} over plain http; "
                 f"use an https:// token URL")
-        kwargs.setdefault("timeout", (self.policy.connect_timeout, self.policy.read_timeout))
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = (self.policy.connect_timeout, self.policy.read_timeout)
         kwargs["allow_redirects"] = False
         try:
-            response = super().request(method, url, *args, **kwargs)
+            response = super().send(request, **kwargs)
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise TokenEndpointError(
                 f"the token endpoint {host} could not be reached "
                 f"({type(exc).__name__}); check the network and the token URL",
-                request=exc.request) from exc
+                request=request) from exc
         if response.status_code >= 500:
             raise TokenEndpointError(
                 f"the token endpoint {host} answered {response.status_code} "

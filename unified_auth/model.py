@@ -59,6 +59,12 @@ class Secret:
     def __bool__(self) -> bool:
         return bool(self._value)
 
+    def __copy__(self) -> Secret:
+        return self  # immutable: a copy may as well be the same object
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Secret:
+        return self
+
     def __reduce__(self) -> Any:
         # Pickling would write the plain value wherever the pickle goes.
         raise TypeError("a Secret cannot be pickled; reveal() it deliberately if you must")

@@ -69,9 +69,14 @@ def make_plugin_manager(
             if pm.get_plugin(ep.name) is not None or pm.is_blocked(ep.name):
                 continue
             dist = ep.dist.name if ep.dist is not None else None
+            plugin: object = None
             try:
-                pm.register(ep.load(), name=ep.name)
+                plugin = ep.load()
+                pm.register(plugin, name=ep.name)
+                _check_hook_names(pm, plugin)
             except Exception as exc:  # noqa: BLE001 - a broken plugin must not break the rest
+                if plugin is not None and pm.is_registered(plugin):
+                    pm.unregister(plugin)
                 error = f"{type(exc).__name__}: {exc}"
                 log.warning(
                     "plugin %r (distribution %s) failed to load and is skipped: %s",
@@ -170,6 +175,21 @@ class Hooks:
                 if module == prefix or module.startswith(prefix + "."):
                     culprit = plugin
         return culprit
+
+
+def _check_hook_names(pm: pluggy.PluginManager, plugin: object) -> None:
+    """Refuse a hookimpl no hookspec knows (a misspelled hook would be silently unused)."""
+    for name in dir(pm.hook):
+        caller = getattr(pm.hook, name)
+        if (isinstance(caller, pluggy.HookCaller) and not caller.has_spec()
+                and any(impl.plugin is plugin for impl in caller.get_hookimpls())):
+            raise pluggy.PluginValidationError(
+                plugin, f"unknown hook {name!r}: is it misspelled? "
+                        f"(known: {', '.join(sorted(_SPEC_NAMES))})")
+
+
+_SPEC_NAMES = [name for name in dir(hookspecs) if hasattr(getattr(hookspecs, name),
+                                                          "unified_auth_spec")]
 
 
 def _plugin_modules(pm: pluggy.PluginManager) -> Mapping[str, str]:
