@@ -1,1 +1,20 @@
+from collections.abc import Iterator
+
+import pytest
+
+from unified_auth.testing import LianaEmulator, ManualClock
+
 pytest_plugins = ["pytester"]
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """A hand-moved clock at a fixed instant, shared by a hub and its emulators."""
+    return ManualClock(1_800_000_000.0)
+
+
+@pytest.fixture
+def liana(clock: ManualClock) -> Iterator[LianaEmulator]:
+    """The Liana emulator on ``clock``, tokens living 900 s."""
+    with LianaEmulator(clock=clock) as emulator:
+        yield emulator

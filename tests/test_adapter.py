@@ -18,17 +18,6 @@ from unified_auth.testing import LianaEmulator, ManualClock
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(1_800_000_000.0)
-
-
-@pytest.fixture
-def liana(clock: ManualClock) -> Iterator[LianaEmulator]:
-    with LianaEmulator(clock=clock) as emulator:
-        yield emulator
-
-
-@pytest.fixture
 def echo() -> Iterator[str]:
     with echo_server() as url:
         yield url

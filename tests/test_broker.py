@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,17 +20,6 @@ from unified_auth.errors import CredentialsRejected, TokenEndpointError
 from unified_auth.testing import LianaEmulator, ManualClock
 
 LIFETIME = 900
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(1_800_000_000.0)
-
-
-@pytest.fixture
-def liana(clock: ManualClock) -> Iterator[LianaEmulator]:
-    with LianaEmulator(clock=clock, expires_in=LIFETIME) as emulator:
-        yield emulator
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,17 +13,6 @@ from unified_auth import RetryPolicy
 from unified_auth.errors import InsecureTransportError, TokenEndpointError
 from unified_auth.http import TokenSession
 from unified_auth.testing import LianaEmulator, ManualClock
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(1_800_000_000.0)
-
-
-@pytest.fixture
-def liana(clock: ManualClock) -> Iterator[LianaEmulator]:
-    with LianaEmulator(clock=clock) as emulator:
-        yield emulator
 
 
 def hub_for(liana: LianaEmulator, clock: ManualClock, tmp_path: Path, **kwargs: object):  # type: ignore[no-untyped-def]
