@@ -16,12 +16,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Generic, Self, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 import attrs
 
-__all__ = ["Clock", "EmulatorServer", "Request", "Response"]
+__all__ = ["Clock", "CountingEmulator", "EmulatorServer", "Request", "Response"]
 
 Clock = Callable[[], float]
 """Seconds since the epoch, like :func:`time.time` (or a :class:`ManualClock`)."""
@@ -141,6 +141,38 @@ class EmulatorServer:
             return self._dispatch(request)
         except Exception as exc:  # noqa: BLE001 - a bug here must reach the test as a 500
             return Response.json(500, {"error": f"emulator error: {type(exc).__name__}: {exc}"})
+
+
+CountersT = TypeVar("CountersT", bound=attrs.AttrsInstance)
+
+
+class CountingEmulator(EmulatorServer, Generic[CountersT]):
+    """An emulator that counts what it sees in an attrs class of int fields (``counters_class``).
+
+    Subclasses bump ``self._counts[name]`` under ``self._lock``; readers get snapshots.
+    """
+
+    counters_class: type[CountersT]
+
+    def __init__(self, *, clock: Clock | None = None, port: int = 0) -> None:
+        super().__init__(clock=clock, port=port)
+        self._counts: dict[str, int] = attrs.asdict(self.counters_class())
+
+    @property
+    def counters(self) -> CountersT:
+        """A snapshot of the counters."""
+        with self._lock:
+            return self.counters_class(**self._counts)
+
+    def stats(self) -> dict[str, int]:
+        """The counters as a dict."""
+        with self._lock:
+            return dict(self._counts)
+
+    def reset_counters(self) -> None:
+        """Set every counter back to zero."""
+        with self._lock:
+            self._counts = attrs.asdict(self.counters_class())
 
 
 class _Server(ThreadingHTTPServer):

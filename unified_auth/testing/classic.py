@@ -18,7 +18,7 @@ import secrets
 
 import attrs
 
-from unified_auth.testing._server import Clock, EmulatorServer, Request, Response
+from unified_auth.testing._server import Clock, CountingEmulator, Request, Response
 
 __all__ = ["ClassicCounters", "ClassicEmulator"]
 
@@ -44,13 +44,15 @@ class _ApiKey:
     key_hash: bytes = attrs.field(repr=False)
 
 
-class ClassicEmulator(EmulatorServer):
+class ClassicEmulator(CountingEmulator[ClassicCounters]):
     """Static credentials on loopback: users with passwords (Basic) and API keys.
 
     >>> with ClassicEmulator() as classic:
     ...     password = classic.add_user("me@example.com")
     ...     key = classic.create_api_key("ci")
     """
+
+    counters_class = ClassicCounters
 
     def __init__(self, *, clock: Clock | None = None, port: int = 0,
                  realm: str = "Classic") -> None:
@@ -60,7 +62,6 @@ class ClassicEmulator(EmulatorServer):
         """Why the last request was refused (tests pin the reason with it)."""
         self._users: dict[str, bytes] = {}
         self._keys: dict[str, _ApiKey] = {}
-        self._counts = attrs.asdict(ClassicCounters())
 
     # -- admin -------------------------------------------------------------------------
 
@@ -89,21 +90,6 @@ class ClassicEmulator(EmulatorServer):
         """Revoke the API key called ``name``."""
         with self._lock:
             self._keys.pop(name, None)
-
-    @property
-    def counters(self) -> ClassicCounters:
-        """A snapshot of the counters."""
-        with self._lock:
-            return ClassicCounters(**self._counts)
-
-    def stats(self) -> dict[str, int]:
-        """The counters as a dict."""
-        return attrs.asdict(self.counters)
-
-    def reset_counters(self) -> None:
-        """Set every counter back to zero."""
-        with self._lock:
-            self._counts = attrs.asdict(ClassicCounters())
 
     # -- HTTP --------------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, unquote_plus
 
 import attrs
 
-from unified_auth.testing._server import Clock, EmulatorServer, Request, Response
+from unified_auth.testing._server import Clock, CountingEmulator, Request, Response
 
 __all__ = ["CredentialInfo", "FaultKind", "LianaCounters", "LianaEmulator"]
 
@@ -99,12 +99,14 @@ class _Fault:
     status: int
 
 
-class LianaEmulator(EmulatorServer):
+class LianaEmulator(CountingEmulator[LianaCounters]):
     """Liana's token endpoint (``/token``) and REST API (``/v1/...``, ``/api/v1/...``).
 
     >>> with LianaEmulator() as liana:
     ...     client_id, secret = liana.create_credential("ci")
     """
+
+    counters_class = LianaCounters
 
     def __init__(
         self,
@@ -127,7 +129,6 @@ class LianaEmulator(EmulatorServer):
         self._tokens: dict[str, _Token] = {}
         self._legacy_users: dict[str, _LegacyUser] = {}
         self._faults: deque[_Fault] = deque()
-        self._counts = attrs.asdict(LianaCounters())
 
     @property
     def token_url(self) -> str:
@@ -223,21 +224,6 @@ class LianaEmulator(EmulatorServer):
         """Forget the faults not yet consumed."""
         with self._lock:
             self._faults.clear()
-
-    @property
-    def counters(self) -> LianaCounters:
-        """A snapshot of the counters."""
-        with self._lock:
-            return LianaCounters(**self._counts)
-
-    def stats(self) -> dict[str, int]:
-        """The counters as a dict."""
-        return attrs.asdict(self.counters)
-
-    def reset_counters(self) -> None:
-        """Set every counter back to zero."""
-        with self._lock:
-            self._counts = attrs.asdict(LianaCounters())
 
     # -- HTTP --------------------------------------------------------------------------
 

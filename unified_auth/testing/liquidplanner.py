@@ -15,7 +15,7 @@ from typing import Any
 
 import attrs
 
-from unified_auth.testing._server import Clock, EmulatorServer, Request, Response
+from unified_auth.testing._server import Clock, CountingEmulator, Request, Response
 
 __all__ = [
     "ACCESS_LEVELS",
@@ -101,8 +101,10 @@ class _Token:
     enabled: bool = True
 
 
-class LiquidPlannerEmulator(EmulatorServer):
+class LiquidPlannerEmulator(CountingEmulator[LiquidPlannerCounters]):
     """LiquidPlanner's API under ``/api/...``, authenticated by ``Bearer <API token>``."""
+
+    counters_class = LiquidPlannerCounters
 
     def __init__(self, *, clock: Clock | None = None, port: int = 0) -> None:
         super().__init__(clock=clock, port=port)
@@ -115,7 +117,6 @@ class LiquidPlannerEmulator(EmulatorServer):
         self._tokens: dict[str, _Token] = {}
         self._changes: list[Change] = []
         self._next_id = 1
-        self._counts = attrs.asdict(LiquidPlannerCounters())
 
     # -- admin: organization -----------------------------------------------------------
 
@@ -226,21 +227,6 @@ class LiquidPlannerEmulator(EmulatorServer):
         """The writes made through the API, oldest first (a copy)."""
         with self._lock:
             return list(self._changes)
-
-    @property
-    def counters(self) -> LiquidPlannerCounters:
-        """A snapshot of the counters."""
-        with self._lock:
-            return LiquidPlannerCounters(**self._counts)
-
-    def stats(self) -> dict[str, int]:
-        """The counters as a dict."""
-        return attrs.asdict(self.counters)
-
-    def reset_counters(self) -> None:
-        """Set every counter back to zero."""
-        with self._lock:
-            self._counts = attrs.asdict(LiquidPlannerCounters())
 
     # -- HTTP --------------------------------------------------------------------------
 
