@@ -119,3 +119,6 @@ def test_describe_never_shows_a_command_line() -> None:
     hub = hub_with({"command": "pass show api --password=inline-canary"})
     ref = hub.targets["k"].options.key
     assert ref.describe() == "command (pass)"
+    for shown in (repr(ref), repr(hub.targets["k"])):
+        assert "inline-canary" not in shown
+        assert "(pass)" in shown

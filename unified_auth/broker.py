@@ -190,7 +190,9 @@ class Broker:
             slot.failures += 1
             pause = min(_FAILURE_BACKOFF_MAX, self._retry.backoff * 2**slot.failures)
             slot.retry_after = self._clock() + pause
-            if slot.lease is not None and isinstance(exc, TokenEndpointError | PluginError):
+            held = slot.lease
+            still_valid = held is not None and self._clock() < held.expires_at
+            if still_valid and isinstance(exc, TokenEndpointError | PluginError):
                 log.warning("target %s: refreshing credentials failed, the current ones stay "
                             "in use (next try in %.0f s): %s", slot.target.name, pause, exc)
             with slot.lock:

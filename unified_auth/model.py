@@ -82,7 +82,7 @@ class Origin:
         return f"{self.source}: targets.{self.target}.{self.key}"
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class SecretRef:
     """A reference to a secret kept outside the config: ``{ env = "NAME" }`` and friends.
 
@@ -95,6 +95,12 @@ class SecretRef:
     location: str
     username: str | None = None
     origin: Origin | None = attrs.field(default=None, eq=False)
+
+    def __repr__(self) -> str:
+        # A command line may carry a token or password of its own: show only its program.
+        location = self.describe().partition(" ")[2] if self.kind == "command" else self.location
+        user = f", username={self.username!r}" if self.username is not None else ""
+        return f"SecretRef(kind={self.kind!r}, location={location!r}{user})"
 
     def describe(self) -> str:
         """Where the secret lives, fit for display (a command shows only its program)."""
