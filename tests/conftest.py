@@ -1,3 +1,4 @@
+import logging
 from collections.abc import Iterator
 
 import pytest
@@ -18,3 +19,10 @@ def liana(clock: ManualClock) -> Iterator[LianaEmulator]:
     """The Liana emulator on ``clock``, tokens living 900 s."""
     with LianaEmulator(clock=clock) as emulator:
         yield emulator
+
+
+@pytest.fixture
+def logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    """Captured logs, DEBUG included, for tests that look for leaks in them."""
+    caplog.set_level(logging.DEBUG)
+    return caplog

@@ -7,7 +7,6 @@ import hashlib
 import hmac
 import io
 import json
-import logging
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -36,21 +35,9 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def liana(clock: ManualClock) -> Iterator[LianaEmulator]:
-    with LianaEmulator(clock=clock) as emulator:
-        yield emulator
-
-
-@pytest.fixture
 def echo() -> Iterator[EchoServer]:
     with EchoServer() as server:
         yield server
-
-
-@pytest.fixture
-def logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
-    caplog.set_level(logging.DEBUG)
-    return caplog
 
 
 @pytest.fixture

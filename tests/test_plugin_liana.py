@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -40,12 +40,6 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def liana(clock: ManualClock) -> Iterator[LianaEmulator]:
-    with LianaEmulator(clock=clock) as emulator:
-        yield emulator
-
-
-@pytest.fixture
 def write_secret(tmp_path: Path) -> Callable[[str], dict[str, str]]:
     path = tmp_path / "liana.secret"
 
@@ -54,12 +48,6 @@ def write_secret(tmp_path: Path) -> Callable[[str], dict[str, str]]:
         return {"file": str(path)}
 
     return write
-
-
-@pytest.fixture
-def logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
-    caplog.set_level(logging.DEBUG)
-    return caplog
 
 
 def load(clock: ManualClock, **targets: dict[str, Any]) -> unified_auth.UnifiedAuth:

@@ -50,12 +50,6 @@ def write_token(tmp_path: Path) -> Callable[[str], dict[str, str]]:
     return write
 
 
-@pytest.fixture
-def logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
-    caplog.set_level(logging.DEBUG)
-    return caplog
-
-
 def load(clock: ManualClock, planner: LiquidPlannerEmulator, token: Any,
          **options: Any) -> unified_auth.UnifiedAuth:
     target = {"provider": "liquidplanner", "hosts": [f"{planner.url}/api/"], "token": token,
