@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -66,16 +67,42 @@ def test_all_good_exits_0_with_sources_and_expiry(box: Sandbox) -> None:
     assert_no_leaks(result.output, box.secret_values())
 
 
-def test_the_table_for_people(box: Sandbox) -> None:
+def _rows(table: str) -> list[list[str]]:
+    """The cells of an ASCII table's rows, each cell's wrapped lines joined again."""
+    rows: list[list[list[str]]] = []
+    for line in table.splitlines():
+        if not line.startswith("|"):
+            continue
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if cells[0] or not rows:
+            rows.append([[c] if c else [] for c in cells])
+        else:
+            for parts, cell in zip(rows[-1], cells, strict=True):
+                if cell:
+                    parts.append(cell)
+    return [["".join(p + ("" if p.endswith("/") or i == len(parts) - 1 else " ")
+                     for i, p in enumerate(parts)) for parts in row] for row in rows]
+
+
+@pytest.fixture
+def deep_box(tmp_path: Path) -> Iterator[Sandbox]:
+    """A sandbox in a deep folder, as under macOS's TMPDIR: the table must wrap its paths."""
+    deep = tmp_path.joinpath(*(f"nested-folder-{n}" for n in range(8)))
+    with Sandbox(directory=deep / "box") as sandbox:
+        yield sandbox
+
+
+def test_the_table_for_people(deep_box: Sandbox) -> None:
+    box = deep_box
     wide = _check(box.config_path, columns=220)
     assert wide.exit_code == 0
-    header = next(line for line in wide.stdout.splitlines() if "| target" in line)
-    assert [c.strip() for c in header.strip("|").split("|")] == [
-        "target", "provider", "hosts", "secret source", "credentials", "expires", "warnings"]
-    planner = next(line for line in wide.stdout.splitlines() if f"| {PLANNER} " in line)
-    assert [c.strip() for c in planner.strip("|").split("|")] == [
+    rows = _rows(wide.stdout)
+    assert rows[0] == ["target", "provider", "hosts", "secret source", "credentials",
+                       "expires", "warnings"]
+    planner = next(row for row in rows if row[0] == PLANNER)
+    assert planner == [
         PLANNER, "liquidplanner", f"{box.planner.url}/", f"token: file {box.secret_file(PLANNER)}",
-        "ok", "never", "-"]
+        "ok, acts as Eddie Editor, 1 workspace", "never", "-"]
     assert "5 target(s): 5 ok, 0 failed, 0 with warnings." in wide.stdout
     narrow = _check(box.config_path)
     assert narrow.exit_code == 0
@@ -83,6 +110,17 @@ def test_the_table_for_people(box: Sandbox) -> None:
     assert "expires:" in narrow.stdout
     assert "never" in narrow.stdout
     assert_no_leaks(wide.output + narrow.output, box.secret_values())
+
+
+@pytest.mark.parametrize("columns", [60, 80, 120, 220])
+def test_the_table_never_splits_a_name(deep_box: Sandbox, columns: int) -> None:
+    result = _check(deep_box.config_path, columns=columns)
+    assert result.exit_code == 0
+    assert all(len(line) <= columns for line in result.stdout.splitlines())
+    words = set(re.findall(r"[\w.-]+", result.stdout))
+    names = {part for part in deep_box.secret_file(PLANNER).parts[1:] if len(part) < columns // 4}
+    names |= {"liquidplanner", "liana-legacy", "api-key", "workspace"}
+    assert names <= words, names - words
 
 
 def test_only_the_targets_named(box: Sandbox) -> None:
@@ -188,7 +226,12 @@ def test_progress_is_shown_on_a_terminal(box: Sandbox, monkeypatch: pytest.Monke
     assert result.stderr == ""
 
 
-def test_an_empty_config(box: Sandbox) -> None:
+def test_an_empty_config_has_nothing_to_check_and_exits_1(box: Sandbox) -> None:
     result = _check(_write(box, {"targets": {}}))
-    assert result.exit_code == 0
-    assert "no targets configured" in result.stdout
+    assert result.exit_code == 1
+    assert "no targets configured, so nothing was checked" in result.stderr
+    assert "error: " in result.stderr
+    as_json = _check(_write(box, {"targets": {}}), "--json")
+    assert as_json.exit_code == 1
+    assert _json(as_json) == {"config": str(box.directory / "custom.toml"), "ok": False,
+                              "targets": []}

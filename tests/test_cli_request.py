@@ -121,12 +121,16 @@ def test_a_refused_connection_is_one_line(box: Sandbox) -> None:
     (["GET", "http://x.example/", "-H", "no colon"], "expected 'Name: value'"),
     (["POST", "http://x.example/", "-d", "a", "--json-data", "{}"], "not both"),
     (["POST", "http://x.example/", "--json-data", "{nope"], "not valid JSON"),
-    (["POST", "http://x.example/", "-d", "@/no/such/file"], "cannot read /no/such/file"),
+    (["POST", "http://x.example/", "-d", "@/no/such/file"],
+     "cannot read the file /no/such/file: there is no such file"),
 ])
 def test_usage_errors_exit_2(box: Sandbox, args: list[str], message: str) -> None:
     result = _request(box.config_path, *args)
     assert result.exit_code == 2
     assert message in result.stderr
+    assert "error: " in result.stderr
+    assert "Error:" not in result.stderr
+    assert "Traceback" not in result.stderr and "FileNotFoundError" not in result.stderr
 
 
 def test_sensitive_header_names() -> None:

@@ -10,6 +10,7 @@ at first use.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import os
 import re
 import tomllib
@@ -22,7 +23,7 @@ from typing import Any, Literal
 import attrs
 import platformdirs
 
-from unified_auth.errors import ConfigError, PluginError
+from unified_auth.errors import DOCS_URL, ConfigError, PluginError
 from unified_auth.model import Origin, Secret, SecretRef, Target
 from unified_auth.plugins import ProviderInfo
 from unified_auth.routing import HostPattern, RouteConflict, Router
@@ -99,11 +100,15 @@ def _read(config: str | os.PathLike[str] | Mapping[str, Any] | None) -> tuple[st
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        if explicit or os.environ.get(CONFIG_ENV):
+        if explicit:
             raise ConfigError("the config file does not exist", source=str(path)) from None
+        if os.environ.get(CONFIG_ENV):
+            raise ConfigError(f"the config file does not exist (the path comes from "
+                              f"${CONFIG_ENV}); fix or unset the variable",
+                              source=str(path)) from None
         raise ConfigError(
             f"no config found: looked at ${CONFIG_ENV}, ./unified-auth.toml and {path}; "
-            f"create one (see docs/config.md) or pass its path") from None
+            f"create one (see {DOCS_URL}config/) or pass its path") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"the config file cannot be read: {type(exc).__name__}",
                           source=str(path)) from None
@@ -129,7 +134,9 @@ class _Builder:
             raise self.error(f"expected a table at the top level, got {_kind(raw)}")
         unknown = set(raw) - {"targets", "cache", "refresh"}
         if unknown:
-            raise self.error(f"unknown top-level table {sorted(unknown)[0]!r}; "
+            first = sorted(unknown)[0]
+            raise self.error(f"unknown top-level table {first!r}; "
+                             f"{_did_you_mean(first, ['targets', 'cache', 'refresh'])}"
                              f"expected [targets.NAME], [cache] or [refresh]")
         tables = raw.get("targets", {})
         if not isinstance(tables, Mapping):
@@ -167,9 +174,19 @@ class _Builder:
             raise self.error(f"missing; expected one of the installed providers: "
                              f"{_listing(self.providers)}", name, "provider")
         if provider not in self.providers:
-            raise self.error(f"unknown provider {provider!r}; installed providers: "
+            raise self.error(f"unknown provider {provider!r}; "
+                             f"{_did_you_mean(str(provider), list(self.providers))}"
+                             f"installed providers: "
                              f"{_listing(self.providers)} (is its plugin installed?)",
                              name, "provider")
+        # Unknown keys first: `host = ...` is a typo of hosts, not a missing hosts.
+        known = ["provider", "hosts", *(f.alias for f in attrs.fields(
+            self.providers[provider].options_class) if f.init)]
+        for key in table:
+            if key not in known:
+                raise self.error(f"unknown key for provider {provider!r}; "
+                                 f"{_did_you_mean(key, known)}expected one of: "
+                                 f"{', '.join(known)}", name, key)
         hosts = table.get("hosts")
         if isinstance(hosts, str):
             hosts = [hosts]
@@ -284,8 +301,8 @@ class _Builder:
         values = {}
         for key, value in raw.items():
             if key not in known:
-                raise self.error(f"unknown key; expected one of: {', '.join(sorted(known))}",
-                                 key=f"{name}.{key}")
+                raise self.error(f"unknown key; {_did_you_mean(key, known)}expected one of: "
+                                 f"{', '.join(sorted(known))}", key=f"{name}.{key}")
             try:
                 values[key] = _coerce(value, hints.get(key, Any))
             except _Mismatch as exc:
@@ -404,6 +421,12 @@ def _kind(value: Any) -> str:
         if isinstance(value, kind):
             return name
     return "nothing" if value is None else f"a {type(value).__name__}"
+
+
+def _did_you_mean(key: str, known: typing.Iterable[str]) -> str:
+    """``"did you mean 'hosts'? "`` for the closest known name, or ``""`` if none is close."""
+    close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}? " if close else ""
 
 
 def _listing(providers: Mapping[str, ProviderInfo]) -> str:

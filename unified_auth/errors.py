@@ -24,6 +24,9 @@ __all__ = [
     "UnifiedAuthError",
 ]
 
+DOCS_URL = "https://unified-auth.readthedocs.io/en/latest/"
+"""The documentation site, which messages link to (the docs/ folder is not installed)."""
+
 
 class UnifiedAuthError(Exception):
     """Base class of every error unified-auth raises."""

@@ -149,3 +149,29 @@ def explain_response(target: Target, response: requests.Response) -> str | None:
 
     Stops at first non-None result.
     """
+
+
+@hookspec(firstresult=True)
+def probe(target: Target, http: requests.Session) -> str | None:
+    """Make one harmless authenticated call and say who the credentials act as.
+
+    Called by ``unified-auth check`` (unless ``--no-probe`` is given) after the target's
+    credentials were obtained, so that "ok" means the API accepted them, not merely that a
+    token was issued. Pick a call that reads or echoes, never one that writes.
+
+    :param target: the target to probe (secrets unresolved: ``http`` applies them).
+        Check ``target.provider`` to decide whether it is yours;
+        :meth:`~unified_auth.Target.url` builds a URL on one of its hosts.
+    :param http: a :class:`requests.Session` of the hub: requests to the target's hosts get
+        its credentials, a 401 is retried once with fresh ones and then raised as
+        :class:`~unified_auth.errors.AuthFailed` with your ``explain_response``. Pass a
+        ``timeout`` to every call.
+    :returns: one line naming who the credentials act as (``"Eddie Editor, 2 workspaces"``),
+        or ``None`` when the target isn't yours or its provider has nothing harmless to
+        call (``check`` then says "not verified against the API"). Raise
+        :class:`~unified_auth.errors.AuthFailed` or
+        :class:`~unified_auth.errors.AccessDenied` when the API refuses the credentials
+        or they cannot reach what the config says they should.
+
+    Stops at first non-None result.
+    """

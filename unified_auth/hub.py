@@ -112,6 +112,17 @@ class UnifiedAuth:
         self._authoriser.apply(self.broker.lease(target), request)
         return {k: v for k, v in request.headers.items() if before.get(k) != v}
 
+    def probe(self, name: str) -> str | None:
+        """Who the target's credentials act as, asked of the API by the target's plugin.
+
+        One harmless authenticated call (the ``probe`` hook) through a session of this hub.
+        ``None`` when the provider has nothing to call; a refusal raises
+        :class:`~unified_auth.errors.AuthFailed` or :class:`~unified_auth.errors.AccessDenied`.
+        """
+        target = self.target(name)
+        with self.session() as http:
+            return self._hooks.probe(target, http)
+
     def warnings(self, name: str) -> list[str]:
         """What the user should know about a target: from its plugin and from the core."""
         target = self.target(name)

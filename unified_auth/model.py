@@ -9,6 +9,8 @@ from typing import Any
 
 import attrs
 
+from unified_auth.routing import DEFAULT_PORTS, HostPattern, Router
+
 __all__ = ["Credentials", "Origin", "Secret", "SecretRef", "Target"]
 
 _REDACTED = "********"
@@ -126,6 +128,35 @@ class Target:
     hosts: tuple[str, ...]
     options: Any
     source: str = attrs.field(default="<dict>", eq=False)
+
+    def url(self, path: str) -> str | None:
+        """An absolute URL for ``path`` (``"/api/v1/echoMessage"``) on one of the target's hosts.
+
+        The first host pattern that can hold ``path`` wins: a bare host gives
+        ``https://host/path``, a URL prefix its scheme, host and port when ``path`` lies
+        under its path. ``None`` when no pattern can (wildcards name no single host), so a
+        plugin never builds a URL whose request would carry another target's credentials.
+        """
+        for text in self.hosts:
+            pattern = HostPattern.parse(text)
+            if pattern.wildcard:
+                continue
+            if pattern.path and not (path == pattern.path
+                                     or path.startswith(pattern.path + "/")):
+                continue
+            host = f"[{pattern.host}]" if ":" in pattern.host else pattern.host
+            port = "" if pattern.port == DEFAULT_PORTS[pattern.scheme] else f":{pattern.port}"
+            return f"{pattern.scheme}://{host}{port}{path}"
+        return None
+
+    def covers(self, url: str) -> bool:
+        """Whether one of the target's host patterns matches ``url`` (parsed, as routing does).
+
+        Another target's more specific pattern may still win the URL in a hub: ask
+        :meth:`unified_auth.UnifiedAuth.target_for` for that.
+        """
+        router = Router((HostPattern.parse(text), self.name) for text in self.hosts)
+        return router.match(url) is not None
 
 
 @attrs.frozen

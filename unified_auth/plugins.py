@@ -140,6 +140,9 @@ class Hooks:
         return cast("str | None",
                     self._firstresult("explain_response", target=target, response=response))
 
+    def probe(self, target: Target, http: requests.Session) -> str | None:
+        return cast("str | None", self._firstresult("probe", target=target, http=http))
+
     def _firstresult(self, name: str, **kwargs: Any) -> Any:
         caller = getattr(self.pm.hook, name)
         return self._guarded(lambda: caller(**kwargs))

@@ -17,6 +17,7 @@ import requests
 from unified_auth import Credentials, Target, hookimpl
 from unified_auth_legacy.explain import explain
 from unified_auth_legacy.options import ApiKeyOptions, BasicOptions, LianaLegacyOptions
+from unified_auth_legacy.probe import probe_echo, probe_url
 from unified_auth_legacy.signed import apply_signature, signing_credentials
 from unified_auth_legacy.static import (
     api_key_credentials,
@@ -32,6 +33,7 @@ __all__ = [
     "apply_auth",
     "explain_response",
     "get_credentials",
+    "probe",
     "register_providers",
 ]
 
@@ -41,12 +43,22 @@ class _Provider:
     options_class: type[Any]
     credentials: Callable[[Target], Credentials]
     apply: Callable[[Target, Credentials, requests.PreparedRequest, datetime], None]
+    probe: Callable[[Target, requests.Session], str | None]
+
+
+def _probe_basic(target: Target, http: requests.Session) -> str | None:
+    return probe_url(target, http, f"user {target.options.username}")
+
+
+def _probe_api_key(target: Target, http: requests.Session) -> str | None:
+    return probe_url(target, http, f"the key in {target.options.header}")
 
 
 _PROVIDERS = {
-    "liana-legacy": _Provider(LianaLegacyOptions, signing_credentials, apply_signature),
-    "basic": _Provider(BasicOptions, basic_credentials, apply_basic),
-    "api-key": _Provider(ApiKeyOptions, api_key_credentials, apply_api_key),
+    "liana-legacy": _Provider(LianaLegacyOptions, signing_credentials, apply_signature,
+                              probe_echo),
+    "basic": _Provider(BasicOptions, basic_credentials, apply_basic, _probe_basic),
+    "api-key": _Provider(ApiKeyOptions, api_key_credentials, apply_api_key, _probe_api_key),
 }
 
 
@@ -77,3 +89,9 @@ def explain_response(target: Target, response: requests.Response) -> str | None:
     if target.provider not in _PROVIDERS:
         return None
     return explain(target.provider, response)
+
+
+@hookimpl
+def probe(target: Target, http: requests.Session) -> str | None:
+    provider = _PROVIDERS.get(target.provider)
+    return None if provider is None else provider.probe(target, http)

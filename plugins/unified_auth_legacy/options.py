@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 import attrs
 
@@ -38,6 +39,17 @@ def _header_name(_: object, attribute: attrs.Attribute[str], value: str) -> None
                          f"got {value!r}")
 
 
+def _probe_url(_: object, attribute: attrs.Attribute[str | None], value: str | None) -> None:
+    if value is None:
+        return
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"probe_url must be an absolute http(s) URL on one of the target's "
+                         f"hosts, got {value!r}")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("probe_url must not carry a user name or password")
+
+
 def _username(_: object, attribute: attrs.Attribute[str], value: str) -> None:
     if ":" in value or any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
         raise ValueError("username cannot contain ':' or control characters (HTTP Basic "
@@ -62,6 +74,9 @@ class BasicOptions:
     username: str = attrs.field(validator=_username)
     password: Secret
     """A secret reference to the password."""
+    probe_url: str | None = attrs.field(default=None, validator=_probe_url)
+    """A URL on the target's hosts that ``unified-auth check`` GETs to verify the
+    credentials (any harmless read); without it, check says "not verified against the API"."""
 
 
 @attrs.frozen(kw_only=True)
@@ -74,3 +89,6 @@ class ApiKeyOptions:
     prefix: str | None = attrs.field(default=None,
                                      validator=attrs.validators.optional(_word))
     """A word before the key, e.g. ``Token`` for ``Token <key>``."""
+    probe_url: str | None = attrs.field(default=None, validator=_probe_url)
+    """A URL on the target's hosts that ``unified-auth check`` GETs to verify the key
+    (any harmless read); without it, check says "not verified against the API"."""

@@ -17,6 +17,7 @@ from unified_auth import Credentials, Target, hookimpl
 from unified_auth_liana.expiry import expiry_warnings, refuse_if_expired
 from unified_auth_liana.explain import explain
 from unified_auth_liana.options import LianaOptions
+from unified_auth_liana.probe import probe_echo
 from unified_auth_liana.token import request_token
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "apply_auth",
     "explain_response",
     "get_credentials",
+    "probe",
     "register_providers",
     "target_warnings",
 ]
@@ -66,3 +68,10 @@ def explain_response(target: Target, response: requests.Response) -> str | None:
     if target.provider != PROVIDER:
         return None
     return explain(target, response)
+
+
+@hookimpl
+def probe(target: Target, http: requests.Session) -> str | None:
+    if target.provider != PROVIDER:
+        return None
+    return probe_echo(target, http)

@@ -16,6 +16,7 @@ import requests
 from unified_auth import Credentials, Target, hookimpl
 from unified_auth_liquidplanner.explain import cycling_warnings, explain
 from unified_auth_liquidplanner.options import LiquidPlannerOptions
+from unified_auth_liquidplanner.probe import probe_workspaces
 from unified_auth_liquidplanner.token import token_credentials
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "apply_auth",
     "explain_response",
     "get_credentials",
+    "probe",
     "register_providers",
     "target_warnings",
 ]
@@ -64,3 +66,10 @@ def explain_response(target: Target, response: requests.Response) -> str | None:
     if target.provider != PROVIDER:
         return None
     return explain(response)
+
+
+@hookimpl
+def probe(target: Target, http: requests.Session) -> str | None:
+    if target.provider != PROVIDER:
+        return None
+    return probe_workspaces(target, http)

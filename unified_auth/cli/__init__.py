@@ -1,7 +1,8 @@
 """The ``unified-auth`` command (also ``python -m unified_auth``).
 
-One module per command; this one holds the group, the global options and the translation of
-errors into exit statuses:
+One module per command, imported only when its command runs: ``unified-auth token`` sits in
+shell loops, and must not pay for the check table, the progress bar or the emulators. This
+module holds the group, the global options and the translation of errors into exit statuses:
 
 - 0: success;
 - 1: a failure (a target whose credentials could not be obtained, an HTTP error status, any
@@ -9,32 +10,57 @@ errors into exit statuses:
 - 2: a config error (:class:`~unified_auth.errors.ConfigError`) or a usage error;
 - 130: interrupted (Ctrl-C).
 
-Errors are one line on stderr, without a traceback unless ``--debug`` is given.
+Errors are one line on stderr, ``error: ...``, without a traceback unless ``--debug`` is
+given.
 """
 
 from __future__ import annotations
 
+import importlib
+import sys
 import traceback
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
-# The command modules, not their commands: ``unified_auth.cli.check`` stays the module.
-from unified_auth.cli import _logging, check, demo, emulator, output, plugins, request, token
+from unified_auth.cli import _logging, output
+from unified_auth.cli._common import DEBUG, config_option, debug_option, debug_option_param
 from unified_auth.errors import ConfigError, UnifiedAuthError
 
-__all__ = ["EXIT_CONFIG", "EXIT_FAILURE", "EXIT_INTERRUPTED", "cli", "main"]
+__all__ = ["COMMANDS", "EXIT_CONFIG", "EXIT_FAILURE", "EXIT_INTERRUPTED", "cli", "main"]
 
 EXIT_FAILURE = 1
 EXIT_CONFIG = 2
 EXIT_INTERRUPTED = 130
 PROG_NAME = "unified-auth"
-_DEBUG = "unified_auth.debug"
+
+COMMANDS = {
+    "check": "unified_auth.cli.check",
+    "demo": "unified_auth.cli.demo",
+    "emulator": "unified_auth.cli.emulator",
+    "plugins": "unified_auth.cli.plugins",
+    "request": "unified_auth.cli.request",
+    "token": "unified_auth.cli.token",
+    "which": "unified_auth.cli.which",
+}
+"""Command name -> the module defining a click command of that name."""
 
 
 class _Cli(click.Group):
-    """A group that turns the library's errors into a message and an exit status."""
+    """A group that loads its commands on demand and turns errors into ``error: ...``."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = COMMANDS.get(cmd_name)
+        if module is None:
+            return None
+        command: click.Command = getattr(importlib.import_module(module), cmd_name)
+        if not any(param.name == "debug" for param in command.params):
+            command.params.append(debug_option_param())
+        return command
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -47,31 +73,51 @@ class _Cli(click.Group):
             output.error("interrupted")
             ctx.exit(EXIT_INTERRUPTED)
 
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True,
+             **extra: Any) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            status = super().main(args, prog_name, complete_var, False, **extra)
+        except click.ClickException as exc:
+            _usage_error(exc)
+        except click.Abort:
+            output.error("interrupted")
+            sys.exit(EXIT_INTERRUPTED)
+        sys.exit(status if isinstance(status, int) else 0)
+
 
 def _fail(ctx: click.Context, exc: UnifiedAuthError, status: int) -> None:
-    if ctx.meta.get(_DEBUG):
+    if ctx.meta.get(DEBUG):
         click.echo("".join(traceback.format_exception(exc)).rstrip(), err=True)
     output.error(exc.message)
     ctx.exit(status)
 
 
+def _usage_error(exc: click.ClickException) -> NoReturn:
+    """click's report of a usage error, but saying ``error:`` like every other message."""
+    ctx = getattr(exc, "ctx", None)
+    if isinstance(exc, click.UsageError) and ctx is not None:
+        click.echo(ctx.get_usage(), err=True)
+        click.echo(f"Try '{ctx.command_path} -h' for help.\n", err=True)
+    output.error(exc.format_message())
+    sys.exit(exc.exit_code)
+
+
 @click.group(PROG_NAME, cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="unified-auth", prog_name=PROG_NAME)
-@click.option("--debug", is_flag=True,
-              help="Show tracebacks and the library's DEBUG logs (on stderr).")
+@config_option
+@debug_option
 @click.pass_context
-def cli(ctx: click.Context, debug: bool) -> None:
+def cli(ctx: click.Context, config_path: object) -> None:
     """One config, many APIs: check credentials, print tokens, make authenticated requests.
 
-    Secrets and tokens never appear in the output, except from `token`, whose job it is.
+    --config and --debug may also follow the command name. Secrets and tokens never appear
+    in the output, except from `token`, whose job it is.
     """
-    ctx.meta[_DEBUG] = debug
-    ctx.call_on_close(_logging.setup_logging(debug))
-
-
-for _command in (plugins.plugins, check.check, token.token, request.request,
-                 emulator.emulator, demo.demo):
-    cli.add_command(_command)
+    # config_path waits in ctx.meta, where each command's own --config finds it.
+    ctx.call_on_close(_logging.setup_logging(bool(ctx.meta.get(DEBUG))))
 
 
 def main(argv: Sequence[str] | None = None) -> None:

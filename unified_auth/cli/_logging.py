@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 
 import click
 
-__all__ = ["LOGGER", "mute", "setup_logging"]
+__all__ = ["LOGGER", "enable_debug", "mute", "setup_logging"]
 
 LOGGER = logging.getLogger("unified_auth")
 
@@ -55,6 +55,17 @@ def setup_logging(debug: bool) -> Callable[[], None]:
         LOGGER.setLevel(level)
 
     return restore
+
+
+def enable_debug() -> None:
+    """Switch the handlers :func:`setup_logging` added to ``--debug`` (given after the command).
+    """
+    handlers = [h for h in LOGGER.handlers if isinstance(h, _StderrHandler)]
+    for handler in handlers:
+        handler.debug = True
+        handler.setLevel(logging.DEBUG)
+    if handlers:  # else setup_logging, still to come, sets the level (and restores it)
+        LOGGER.setLevel(logging.DEBUG)
 
 
 @contextlib.contextmanager

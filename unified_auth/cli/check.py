@@ -21,13 +21,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from unified_auth import Secret, SecretRef, Target, UnifiedAuth
 from unified_auth.cli import _logging, output
-from unified_auth.cli._common import config_option, load_hub
-from unified_auth.errors import UnifiedAuthError
+from unified_auth.cli._common import complete_targets, config_option, load_hub
+from unified_auth.errors import DOCS_URL, UnifiedAuthError
 from unified_auth.routing import is_loopback
 
 __all__ = ["TargetReport", "check", "inspect", "obtain", "secret_sources"]
 
 CLEAR_TEXT = "config (clear text)"
+NOT_VERIFIED = "not verified against the API"
+CONFIG_DOCS = f"see {DOCS_URL}config/"
 _MAX_WORKERS = 8
 _WIDE = 140
 """Columns from which each field of a target gets its own column."""
@@ -46,6 +48,19 @@ class TargetReport:
     checked: bool = False
     expires_at: datetime | None = None
     error: str | None = None
+    acts_as: str | None = None
+    """Who the API says the credentials act as (the plugin's ``probe``), if it was asked."""
+    probed: bool = False
+    """Whether ``probe`` was called (not with ``--no-probe``)."""
+
+    @property
+    def verification(self) -> str:
+        """What the API said of the credentials, for people."""
+        if self.acts_as is not None:
+            return f"acts as {self.acts_as}"
+        if self.probed:
+            return NOT_VERIFIED
+        return "not probed (--no-probe)"
 
     @property
     def ok(self) -> bool:
@@ -59,6 +74,8 @@ class TargetReport:
             "secrets": [{"key": key, "source": source} for key, source in self.secrets],
             "ok": self.ok,
             "credentials": self.ok,
+            "verified": self.acts_as is not None,
+            "acts_as": self.acts_as,
             "expires_at": self.expires_at.isoformat() if self.expires_at else None,
             "error": self.error,
             "warnings": list(self.warnings),
@@ -88,15 +105,21 @@ def inspect(hub: UnifiedAuth, name: str) -> TargetReport:
     return attrs.evolve(report, warnings=tuple(warnings + _token_url_warnings(target, warnings)))
 
 
-def obtain(hub: UnifiedAuth, report: TargetReport) -> TargetReport:
-    """``report`` completed with the outcome of fetching the target's credentials."""
+def obtain(hub: UnifiedAuth, report: TargetReport, *, probe: bool = True) -> TargetReport:
+    """``report`` completed with the outcome of fetching the target's credentials.
+
+    With ``probe``, the target's plugin then asks the API who the credentials act as: a
+    refusal fails the target even though a token was issued.
+    """
     if report.checked:
         return report
     try:
         credentials = hub.credentials(report.name)
+        acts_as = hub.probe(report.name) if probe else None
     except (UnifiedAuthError, requests.RequestException) as exc:
-        return attrs.evolve(report, checked=True, error=_message(exc))
-    return attrs.evolve(report, checked=True, expires_at=credentials.expires_at)
+        return attrs.evolve(report, checked=True, error=_message(exc), probed=probe)
+    return attrs.evolve(report, checked=True, expires_at=credentials.expires_at,
+                        acts_as=acts_as, probed=probe)
 
 
 def _token_url_warnings(target: Target, already: list[str]) -> list[str]:
@@ -120,12 +143,17 @@ def _message(exc: BaseException) -> str:
 @click.command()
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
-@click.argument("targets", nargs=-1, metavar="[TARGET]...")
-def check(config_path: Path | None, as_json: bool, targets: tuple[str, ...]) -> None:
+@click.option("--no-probe", "no_probe", is_flag=True,
+              help="Don't ask the APIs who the credentials act as; only obtain them.")
+@click.argument("targets", nargs=-1, metavar="[TARGET]...", shell_complete=complete_targets)
+def check(config_path: Path | None, as_json: bool, no_probe: bool,
+          targets: tuple[str, ...]) -> None:
     """Check each target (default: all): secret source, credentials, expiry and warnings.
 
-    Credentials are fetched for real, concurrently. Secrets are described by where they
-    live, never shown. Exit status: 0 all good, 1 some target failed, 2 config error.
+    Credentials are fetched for real, concurrently, then each target's plugin makes one
+    harmless call to its API to show who the credentials act as. Secrets are described by
+    where they live, never shown. Exit status: 0 all good, 1 some target failed or there is
+    no target, 2 config error.
     """
     shown: list[str] = []
 
@@ -138,24 +166,30 @@ def check(config_path: Path | None, as_json: bool, targets: tuple[str, ...]) -> 
             names = list(dict.fromkeys(targets)) or sorted(hub.targets)
             reports = [inspect(hub, name) for name in names]
             shown.extend(w for report in reports for w in report.warnings)
-            reports = _obtain_all(hub, reports)
+            reports = _obtain_all(hub, reports, probe=not no_probe)
+    ok = bool(reports) and all(report.ok for report in reports)
     if as_json:
-        output.print_json({"config": hub.config.source, "ok": all(r.ok for r in reports),
+        output.print_json({"config": hub.config.source, "ok": ok,
                            "targets": [report.to_json() for report in reports]})
     else:
         _render(hub.config.source, reports)
-    if not all(report.ok for report in reports):
+    if not reports:
+        output.error(f"{hub.config.source}: no targets configured, so nothing was checked; "
+                     f"add a [targets.NAME] table ({CONFIG_DOCS})")
+    if not ok:
         raise click.exceptions.Exit(1)
 
 
-def _obtain_all(hub: UnifiedAuth, reports: list[TargetReport]) -> list[TargetReport]:
+def _obtain_all(hub: UnifiedAuth, reports: list[TargetReport], *,
+                probe: bool) -> list[TargetReport]:
     if not reports:
         return []
     done = list(reports)
     with (ThreadPoolExecutor(min(_MAX_WORKERS, len(reports)),
                              thread_name_prefix="unified-auth-check") as pool,
           _progress(len(reports)) as advance):
-        futures = {pool.submit(obtain, hub, report): i for i, report in enumerate(reports)}
+        futures = {pool.submit(obtain, hub, report, probe=probe): i
+                   for i, report in enumerate(reports)}
         for future in as_completed(futures):
             done[futures[future]] = future.result()
             advance()
@@ -178,9 +212,11 @@ def _progress(total: int) -> Iterator[Callable[[], None]]:
 def _render(source: str, reports: list[TargetReport]) -> None:
     console = output.stdout_console()
     if not reports:
-        console.print(f"{source}: no targets configured.", markup=False, soft_wrap=True)
         return
-    title = f"Targets in {source}"
+    # Not the table's title: rich would split the path mid-name.
+    console.print("\n".join(output.wrap(f"Targets in {source}", console.width)),
+                  markup=False, highlight=False)
+    title = None
     if console.width >= _WIDE:
         grid = output.table(console, "target", "provider", "hosts", "secret source",
                             "credentials", "expires", "warnings", title=title)
@@ -195,8 +231,8 @@ def _render(source: str, reports: list[TargetReport]) -> None:
         grid.show_lines = grid.expand = True
         grid.add_column("target", no_wrap=True)
         grid.add_column("provider", no_wrap=True)
-        grid.add_column("credentials", ratio=2, overflow="fold")
-        grid.add_column("details", ratio=5, overflow="fold")
+        grid.add_column("credentials", ratio=2)
+        grid.add_column("details", ratio=5)
         for report in reports:
             cells = _cells(report)
             details = [f"hosts: {cells['hosts']}", f"secret source: {cells['secrets']}"]
@@ -205,6 +241,7 @@ def _render(source: str, reports: list[TargetReport]) -> None:
             if not report.ok:
                 details.append(f"error: {report.error}")
             else:
+                details.insert(0, report.verification)
                 obtained += f"\nexpires: {cells['expires']}"
             output.add_row(grid, report.name, report.provider, obtained,
                            "\n".join(details), style=None if report.ok else "red")
@@ -219,7 +256,8 @@ def _cells(report: TargetReport) -> dict[str, str]:
     return {
         "hosts": ", ".join(report.hosts),
         "secrets": ", ".join(f"{key}: {where}" for key, where in report.secrets) or "none",
-        "credentials": "ok" if report.ok else f"FAILED: {report.error}",
+        "credentials": (f"ok, {report.verification}" if report.ok
+                        else f"FAILED: {report.error}"),
         "expires": output.expiry(report.expires_at) if report.ok else "-",
         "warnings": "\n".join(f"- {w}" for w in report.warnings) or "-",
     }

@@ -8,13 +8,17 @@ ASCII: no colours, ``+--+`` tables.
 from __future__ import annotations
 
 import json
+import re
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import click
 from rich import box
-from rich.console import Console
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -26,7 +30,12 @@ __all__ = [
     "stderr_console",
     "stdout_console",
     "table",
+    "wrap",
 ]
+
+ELLIPSIS = "..."
+_BREAK_AFTER = re.compile(r"(?<=[\s/\\])")
+"""Where a line may break: after a space or a path separator, never inside a name."""
 
 
 def stdout_console() -> Console:
@@ -43,8 +52,8 @@ def table(console: Console, *columns: str, title: str | None = None,
           numeric: int = 0) -> Table:
     """A table in the house style: rounded on a terminal, ASCII elsewhere.
 
-    Long cells wrap rather than end in an ellipsis; the last ``numeric`` columns are
-    right-aligned.
+    Long cells wrap at spaces and path separators (see :func:`wrap`); the last ``numeric``
+    columns are right-aligned.
     """
     grid = Table(title=title, box=box.ROUNDED if console.is_terminal else box.ASCII2,
                  title_justify="left", header_style="bold")
@@ -56,7 +65,56 @@ def table(console: Console, *columns: str, title: str | None = None,
 
 def add_row(grid: Table, *cells: str, style: str | None = None) -> None:
     """Add a row of plain text: brackets in a message or a path are not rich markup."""
-    grid.add_row(*(Text(cell) for cell in cells), style=style)
+    grid.add_row(*(_Cell(cell) for cell in cells), style=style)
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """``text`` in lines of at most ``width`` cells, broken after spaces or path separators.
+
+    A name is never split: one too long for a line of its own is cut with ``...``.
+    """
+    width = max(width, len(ELLIPSIS) + 1)
+    lines: list[str] = []
+    for paragraph in text.splitlines() or [""]:
+        line = ""
+        for piece in filter(None, _BREAK_AFTER.split(paragraph)):
+            if cell_len((line + piece).rstrip()) <= width:
+                line += piece
+                continue
+            if line.strip():
+                lines.append(line.rstrip())
+            line = piece.lstrip()
+            if cell_len(line.rstrip()) > width:
+                lines.append(_truncate(line.rstrip(), width))
+                line = ""
+        if line.strip() or not lines:
+            lines.append(line.rstrip())
+    return lines
+
+
+def _truncate(text: str, width: int) -> str:
+    while cell_len(text) > width - len(ELLIPSIS):
+        text = text[:-1]
+    return text + ELLIPSIS
+
+
+class _Cell:
+    """A table cell that wraps like :func:`wrap`: rich alone would fold names mid-word."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        lines = self.text.splitlines() or [""]
+        pieces = [p for line in lines for p in _BREAK_AFTER.split(line)] or [""]
+        longest_piece = max(cell_len(p.rstrip()) for p in pieces)
+        longest_line = max(cell_len(line) for line in lines)
+        return Measurement(min(longest_piece, options.max_width),
+                           min(longest_line, options.max_width))
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Text]:
+        yield Text("\n".join(wrap(self.text, options.max_width)), no_wrap=True,
+                   overflow="ignore")
 
 
 def print_json(document: Any) -> None:

@@ -135,8 +135,21 @@ def _read_argument(value: str, option: str) -> str:
     try:
         return Path(value[1:]).expanduser().read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise click.BadParameter(f"cannot read {value[1:]}: {type(exc).__name__}",
+        raise click.BadParameter(f"cannot read the file {value[1:]}: {_why(exc)}",
                                  param_hint=f"'{option}'") from None
+
+
+def _why(exc: BaseException) -> str:
+    """An unreadable file's problem as a sentence, not an exception's class name."""
+    if isinstance(exc, FileNotFoundError):
+        return "there is no such file (write @- to read the body from stdin)"
+    if isinstance(exc, IsADirectoryError):
+        return "it is a directory"
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    if isinstance(exc, UnicodeDecodeError):
+        return "it is not UTF-8 text"
+    return getattr(exc, "strerror", None) or type(exc).__name__
 
 
 def _send(hub: UnifiedAuth, method: str, url: str, headers: dict[str, str],

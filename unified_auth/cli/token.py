@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from unified_auth.cli import output
-from unified_auth.cli._common import config_option, load_hub
+from unified_auth.cli._common import complete_targets, config_option, load_hub
 
 __all__ = ["token"]
 
@@ -21,7 +21,7 @@ __all__ = ["token"]
 @click.option("--header", "as_header", is_flag=True,
               help="Print the header line(s) the credentials add (\"Authorization: Bearer "
                    "...\") instead of the bare token.")
-@click.argument("target")
+@click.argument("target", shell_complete=complete_targets)
 def token(config_path: Path | None, as_header: bool, target: str) -> None:
     """Print TARGET's current token (fetched, or cached and still valid) on stdout.
 

@@ -95,7 +95,7 @@ class EmulatorServer:
         """Bind the port and serve in the background. Returns ``self``."""
         with self._lifecycle_lock:
             if self._server is None:
-                server = _Server(("127.0.0.1", self._requested_port), self._dispatch_safely)
+                server = self._bind()
                 thread = threading.Thread(
                     target=server.serve_forever,
                     kwargs={"poll_interval": _POLL_INTERVAL},
@@ -105,6 +105,16 @@ class EmulatorServer:
                 thread.start()
                 self._server, self._thread = server, thread
         return self
+
+    def _bind(self) -> _Server:
+        try:
+            return _Server(("127.0.0.1", self._requested_port), self._dispatch_safely)
+        except OSError as exc:
+            # The bare "Address already in use" names no port; several emulators start
+            # together, so say which one could not listen.
+            reason = exc.strerror or str(exc)
+            raise OSError(exc.errno, f"{type(self).__name__} cannot listen on "
+                                     f"127.0.0.1:{self._requested_port}: {reason}") from exc
 
     def stop(self) -> None:
         """Stop serving, close the listening socket and cut open keep-alive connections."""
