@@ -24,7 +24,7 @@ from typing import Any, NoReturn
 
 import click
 
-from unified_auth.cli import _logging, output
+from unified_auth.cli import _logging
 from unified_auth.cli._common import DEBUG, config_option, debug_option, debug_option_param
 from unified_auth.errors import ConfigError, UnifiedAuthError
 
@@ -70,7 +70,7 @@ class _Cli(click.Group):
         except UnifiedAuthError as exc:
             _fail(ctx, exc, EXIT_FAILURE)
         except KeyboardInterrupt:
-            output.error("interrupted")
+            _logging.error("interrupted")
             ctx.exit(EXIT_INTERRUPTED)
 
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
@@ -83,7 +83,7 @@ class _Cli(click.Group):
         except click.ClickException as exc:
             _usage_error(exc)
         except click.Abort:
-            output.error("interrupted")
+            _logging.error("interrupted")
             sys.exit(EXIT_INTERRUPTED)
         sys.exit(status if isinstance(status, int) else 0)
 
@@ -91,7 +91,7 @@ class _Cli(click.Group):
 def _fail(ctx: click.Context, exc: UnifiedAuthError, status: int) -> None:
     if ctx.meta.get(DEBUG):
         click.echo("".join(traceback.format_exception(exc)).rstrip(), err=True)
-    output.error(exc.message)
+    _logging.error(exc.message)
     ctx.exit(status)
 
 
@@ -101,7 +101,7 @@ def _usage_error(exc: click.ClickException) -> NoReturn:
     if isinstance(exc, click.UsageError) and ctx is not None:
         click.echo(ctx.get_usage(), err=True)
         click.echo(f"Try '{ctx.command_path} -h' for help.\n", err=True)
-    output.error(exc.format_message())
+    _logging.error(exc.format_message())
     sys.exit(exc.exit_code)
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 
 import click
 
-__all__ = ["LOGGER", "enable_debug", "mute", "setup_logging"]
+__all__ = ["LOGGER", "enable_debug", "error", "mute", "setup_logging"]
 
 LOGGER = logging.getLogger("unified_auth")
 
@@ -36,6 +36,15 @@ class _StderrHandler(logging.Handler):
             click.echo(line, err=True)
         except Exception:  # noqa: BLE001 - logging must never break the command
             self.handleError(record)
+
+
+def error(message: str) -> None:
+    """``error: message`` on stderr (bold red on a terminal), the message taken literally.
+
+    Here rather than beside the tables: every command may fail, and loading rich to say so
+    would cost each run of ``unified-auth token`` in a shell loop.
+    """
+    click.echo(click.style("error: ", fg="red", bold=True) + message, err=True)
 
 
 def setup_logging(debug: bool) -> Callable[[], None]:

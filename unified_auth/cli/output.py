@@ -22,6 +22,8 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
+from unified_auth.cli._logging import error
+
 __all__ = [
     "add_row",
     "error",
@@ -120,11 +122,6 @@ class _Cell:
 def print_json(document: Any) -> None:
     """``document`` as indented JSON on stdout (dates in ISO 8601)."""
     click.echo(json.dumps(document, indent=2, default=_json_default))
-
-
-def error(message: str) -> None:
-    """``error: message`` on stderr, the message taken literally (no markup)."""
-    stderr_console().print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True)
 
 
 def expiry(expires_at: datetime | None, now: datetime | None = None) -> str:
