@@ -2,7 +2,9 @@
 snippets are copies of files that run, and config blocks load.
 
 - docs/plugins.md has a ``## <hook>`` section for every hookspec, giving its signature and
-  whether it is firstresult as the hookspec does; no other section is named like a hook.
+  whether it is firstresult as the hookspec does, then rendering the hookspec's docstring
+  (mkdocstrings: ``::: unified_auth.hookspecs.<hook>``) rather than paraphrasing it; no
+  other section is named like a hook. tests/test_docs_site.py builds the site.
 - Every relative link in README.md and docs/*.md points to an existing file (and heading).
 - Every docs/examples/*.py runs: modules are imported and their ``main()`` called; the
   tests of ``test_*.py`` examples are collected into this module and run by pytest.
@@ -139,9 +141,16 @@ def test_each_hook_section_gives_the_hookspec_signature(name: str) -> None:
     firstresult = getattr(spec, f"{hookspecs.PROJECT}_spec")["firstresult"]
     expected = f"`{name}({params}) -> {returns}`" + (", firstresult" if firstresult else "")
 
-    first_line = section(PLUGINS_PAGE, name).strip().splitlines()[0]
+    first_line, *rest = section(PLUGINS_PAGE, name).strip().splitlines()
 
     assert first_line == expected
+    assert next(line for line in rest if line.strip()) == f"::: unified_auth.hookspecs.{name}"
+
+
+def test_the_hook_reference_renders_every_hook() -> None:
+    page = (DOCS / "reference" / "hooks.md").read_text(encoding="utf-8")
+    listed = re.findall(r"^\s+- (\w+)$", page.partition("members:")[2], flags=re.M)
+    assert sorted(listed) == sorted(HOOKS)
 
 
 def test_the_public_api_and_every_error_are_documented_for_plugin_authors() -> None:
@@ -178,9 +187,13 @@ def test_relative_links_point_to_existing_files_and_headings(page: Path, target:
 
 # -- 3. every example runs ---------------------------------------------------------------
 
-# The example tests import the example plugins by module name, as a plugin's tests would.
-sys.path.insert(0, str(EXAMPLES))
-EXAMPLE_FILES = sorted(EXAMPLES.glob("*.py"))
+# The example tests import the example plugins by module name, as a plugin's tests would:
+# the loose examples, and the third-party plugin package (its src/ and its tests/).
+ACME = EXAMPLES / "unified-auth-acme"
+for _directory in (EXAMPLES, ACME / "src", ACME / "tests"):
+    sys.path.insert(0, str(_directory))
+EXAMPLE_FILES = sorted([*EXAMPLES.glob("*.py"), *(ACME / "src").rglob("*.py"),
+                        *(ACME / "tests").glob("*.py")])
 EXAMPLE_TESTS = [path for path in EXAMPLE_FILES if path.name.startswith("test_")]
 
 # Collect the example tests here, so that `pytest` (whose testpaths is tests/) runs them.
@@ -221,10 +234,15 @@ def test_every_example_runs(path: Path) -> None:
         main()
 
 
+def _ours(module: str) -> bool:
+    """Whether ``module`` is unified-auth's (``unified_auth_acme`` is a plugin's own)."""
+    return module.split(".")[0] == "unified_auth"
+
+
 def public_api_violations(path: Path) -> list[str]:
     found = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("unified_auth"):
+        if isinstance(node, ast.ImportFrom) and _ours(node.module or ""):
             if node.module not in PUBLIC_MODULES:
                 found.append(f"line {node.lineno}: from {node.module} import ...")
             elif node.module == "unified_auth":
@@ -232,7 +250,7 @@ def public_api_violations(path: Path) -> list[str]:
                           for alias in node.names if alias.name not in unified_auth.__all__]
         elif isinstance(node, ast.Import):
             found += [f"line {node.lineno}: import {alias.name}" for alias in node.names
-                      if alias.name.startswith("unified_auth") and alias.name not in PUBLIC_MODULES]
+                      if _ours(alias.name) and alias.name not in PUBLIC_MODULES]
         elif (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
               and node.value.id == "unified_auth" and node.attr not in unified_auth.__all__):
             found.append(f"line {node.lineno}: unified_auth.{node.attr} is not public")
@@ -294,9 +312,9 @@ def _toml_blocks() -> Iterator[Any]:
 
 def load_or_skip(config: Any, **kwargs: Any) -> unified_auth.UnifiedAuth:
     """Load ``config`` with the example plugin too; skip if a provider isn't installed."""
-    import acme_plugin  # from docs/examples, put on sys.path above
+    import unified_auth_acme  # from docs/examples/unified-auth-acme/src, on sys.path above
 
-    plugins = [acme_plugin]
+    plugins = [unified_auth_acme]
     available = set(unified_auth.load({"targets": {}}, plugins=plugins).providers)
     raw = config if isinstance(config, dict) else tomllib.loads(config.read_text("utf-8"))
     needed = {table.get("provider") for table in raw.get("targets", {}).values()}

@@ -1,16 +1,37 @@
-"""Quality gates that CI enforces: ruff, mypy --strict, and README's commands being true."""
+"""Quality gates that CI enforces: ruff, mypy --strict, and README's commands being true.
+
+The lint and types gates run exactly the commands of tox.ini's ``lint`` and ``types``
+environments, read from it, so ``pytest`` and ``tox -e lint,types`` cannot drift apart.
+"""
 
 from __future__ import annotations
 
+import ast
+import configparser
+import importlib.metadata
 import re
+import shlex
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+
+
+def _tox_env(name: str) -> configparser.SectionProxy:
+    tox = configparser.ConfigParser(interpolation=None)
+    tox.read(ROOT / "tox.ini", encoding="utf-8")
+    return tox[f"testenv:{name}"]
+
+
+def _tox_commands(name: str) -> list[list[str]]:
+    lines = [line.strip() for line in _tox_env(name)["commands"].splitlines()]
+    return [shlex.split(line) for line in lines if line]
 
 
 def _tool(name: str) -> str:
@@ -20,16 +41,59 @@ def _tool(name: str) -> str:
     return found
 
 
-def test_ruff_is_clean() -> None:
-    done = subprocess.run([_tool("ruff"), "check", "unified_auth", "plugins", "tests"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+def test_ruff_is_clean_as_tox_lint_runs_it() -> None:
+    (command,) = _tox_commands("lint")
+    assert command[:2] == ["ruff", "check"]
+    done = subprocess.run([_tool("ruff"), *command[1:]], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_mypy_strict_is_clean() -> None:
-    done = subprocess.run([sys.executable, "-m", "mypy"], cwd=ROOT, capture_output=True,
+def test_mypy_strict_is_clean_as_tox_types_runs_it() -> None:
+    (command,) = _tox_commands("types")
+    assert command[0] == "mypy"
+    done = subprocess.run([sys.executable, "-m", *command], cwd=ROOT, capture_output=True,
                           text=True, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def _requirement_names(requirements: list[str]) -> set[str]:
+    return {re.split(r"[\s<>=!~;\[]", r, maxsplit=1)[0].lower().replace("_", "-")
+            for r in requirements}
+
+
+def test_the_types_env_installs_every_package_mypy_follows() -> None:
+    # tox's types env installs the dependencies and its extras only: every third-party
+    # module the checked packages import must come from them, or mypy cannot type it.
+    env = _tox_env("types")
+    project = PYPROJECT["project"]
+    available = _requirement_names(project["dependencies"])
+    for extra in env["extras"].split():
+        available |= _requirement_names(project["optional-dependencies"][extra])
+    ignored = {m.removesuffix(".*") for o in PYPROJECT["tool"]["mypy"]["overrides"]
+               if o.get("ignore_missing_imports") for m in o["module"]}
+    ours = {"unified_auth", *(p.name for p in (ROOT / "plugins").iterdir() if p.is_dir())}
+    distributions = importlib.metadata.packages_distributions()
+    missing = set()
+    for path in [*(ROOT / "unified_auth").rglob("*.py"), *(ROOT / "plugins").rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module] if isinstance(node, ast.ImportFrom) and node.module
+                     and not node.level else [])
+            for name in names:
+                top = name.split(".")[0]
+                if top in sys.stdlib_module_names or top in ours or top in ignored:
+                    continue
+                dists = {d.lower().replace("_", "-") for d in distributions.get(top, [top])}
+                if not dists & available:
+                    missing.add(f"{top} ({path.relative_to(ROOT)})")
+    assert sorted(missing) == [], "add them to the extras of tox's types env"
+
+
+def test_the_docs_env_builds_the_site_strictly_and_runs_the_docs_tests() -> None:
+    commands = _tox_commands("docs")
+    assert any(c[:3] == ["mkdocs", "build", "--strict"] for c in commands)
+    assert any(c[0] == "pytest" and "tests/test_docs.py" in c for c in commands)
 
 
 def _sh_blocks(text: str) -> list[str]:

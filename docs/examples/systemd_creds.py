@@ -2,7 +2,7 @@
 
 systemd hands a service its credentials (``LoadCredential=``) as files in the directory
 ``$CREDENTIALS_DIRECTORY``. docs/plugins.md shows this plugin under ``resolve_secret``;
-docs/examples/test_acme_plugin.py tests it.
+docs/examples/test_systemd_creds.py tests it.
 """
 
 from __future__ import annotations

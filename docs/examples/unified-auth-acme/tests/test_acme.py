@@ -1,7 +1,8 @@
-"""Tests of the example plugins, written the way a plugin's own tests would be.
+"""The acme plugin's own tests, with the fixtures of unified-auth's pytest plugin.
 
-The Liana emulator stands in for Acme's token endpoint and API: it speaks the same OAuth 2.0
-client-credentials protocol. tests/test_docs.py collects these tests.
+The Liana emulator (``liana_emulator``) stands in for Acme's token endpoint and API: it
+speaks the same OAuth 2.0 client-credentials protocol. ``pytest`` here runs them; in
+unified-auth's own suite, tests/test_docs.py collects them.
 """
 
 from __future__ import annotations
@@ -11,9 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import acme_plugin
 import pytest
-import systemd_creds
+import unified_auth_acme
 
 import unified_auth
 from unified_auth.errors import ConfigError, CredentialsRejected, SecretError
@@ -36,7 +36,7 @@ def acme_config(liana: LianaEmulator, secret_file: Path, **options: Any) -> dict
 
 def load(config: dict[str, Any], clock: ManualClock, *plugins: object) -> unified_auth.UnifiedAuth:
     # Only the plugins under test (no installed ones), and the emulator's clock.
-    return unified_auth.load(config, plugins=[acme_plugin, *plugins], entry_points=False,
+    return unified_auth.load(config, plugins=[unified_auth_acme, *plugins], entry_points=False,
                              clock=clock)
 
 
@@ -111,26 +111,9 @@ def test_an_expiring_credential_is_warned_about() -> None:
                         "create a new one in the Acme console before then"]
 
 
-def test_a_systemd_credential_is_a_secret_source(
-    liana_emulator: LianaEmulator, unified_auth_clock: ManualClock, tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+def test_the_probe_says_which_client_the_api_accepted(
+    liana_emulator: LianaEmulator, unified_auth_clock: ManualClock, tmp_path: Path
 ) -> None:
-    config = acme_config(liana_emulator, tmp_path / "acme-secret",
-                         client_secret={"systemd": "acme-secret"})
-    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(tmp_path))
-
-    credentials = load(config, unified_auth_clock, systemd_creds).credentials("acme")
-
-    assert credentials.expires_at is not None
-
-
-def test_a_missing_systemd_credential_names_the_target_and_key(
-    unified_auth_clock: ManualClock, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("CREDENTIALS_DIRECTORY", raising=False)
-    config = {"targets": {"acme": {"provider": "acme", "hosts": ["api.acme.example"],
-                                   "client_id": "c1", "client_secret": {"systemd": "acme"}}}}
-    ua = load(config, unified_auth_clock, systemd_creds)
-
-    with pytest.raises(SecretError, match=r"^<dict>: targets\.acme\.client_secret: "):
-        ua.credentials("acme")
+    config = acme_config(liana_emulator, tmp_path / "acme.secret")
+    with load(config, unified_auth_clock) as ua:
+        assert ua.probe("acme") == f"client {config['targets']['acme']['client_id']}"

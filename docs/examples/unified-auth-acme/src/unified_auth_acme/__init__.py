@@ -1,11 +1,14 @@
-"""An example provider plugin: OAuth 2.0 client credentials for the (imaginary) Acme API.
+"""A third-party provider plugin: OAuth 2.0 client credentials for the (imaginary) Acme API.
 
-docs/plugins.md explains it piece by piece; docs/examples/test_acme_plugin.py tests it
-against the Liana emulator, whose token endpoint speaks the same protocol. Packaged, the
-plugin is found through an entry point in the group ``unified_auth``::
+The distribution ``unified-auth-acme`` (its pyproject.toml is beside ``src/``) is found
+through an entry point in the group ``unified_auth``::
 
     [project.entry-points.unified_auth]
-    acme = "acme_plugin"
+    acme = "unified_auth_acme"
+
+docs/plugins.md explains it piece by piece, docs/plugin-package.md packages it; its own
+tests (``tests/``) run against the Liana emulator, whose token endpoint speaks the same
+protocol, with the fixtures of unified-auth's pytest plugin.
 """
 
 from __future__ import annotations
@@ -137,3 +140,15 @@ def explain_response(target: Target, response: requests.Response) -> str | None:
         return (f"Acme accepted the token but refused the request: check that the client's "
                 f"scope ({target.options.scope or 'none requested'}) covers this API.")
     return None
+
+
+@hookimpl
+def probe(target: Target, http: requests.Session) -> str | None:
+    if target.provider != PROVIDER:
+        return None
+    url = target.url("/v1/echoMessage")  # on one of the target's hosts; None for a wildcard
+    if url is None:
+        return None
+    response = http.post(url, json=["hello"], timeout=10)
+    response.raise_for_status()  # a 401 arrives as AuthFailed, in explain_response's words
+    return f"client {target.options.client_id}"
