@@ -21,7 +21,9 @@ import ast
 import importlib
 import importlib.util
 import inspect
+import os
 import re
+import subprocess
 import sys
 import tomllib
 from collections.abc import Iterator
@@ -49,7 +51,7 @@ HOOKS = {name: spec for name, spec in vars(hookspecs).items()
          if hasattr(spec, f"{hookspecs.PROJECT}_spec")}
 HOOK_LIKE = re.compile(r"`?[a-z][a-z0-9]*(?:_[a-z0-9]+)+`?")
 FENCE = re.compile(r"^```(\w*)\s*$")
-MARKER = re.compile(r"^<!--\s*(\w+)(?::\s*(.*?))?\s*-->$")
+MARKER = re.compile(r"^<!--\s*([\w-]+)(?::\s*(.*?))?\s*-->$")
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 
 
@@ -290,6 +292,49 @@ def test_every_python_block_is_taken_from_an_example(name: str) -> None:
     unmarked = [block.line for block in blocks(DOCS / name)
                 if block.lang == "python" and block.marker != "example"]
     assert unmarked == [], f"docs/{name}: mark these blocks <!-- example: docs/examples/... -->"
+
+
+@pytest.mark.parametrize("block", [b for b in blocks(DOCS / "quickstart.md")
+                                   if b.lang == "python"], ids=lambda b: f"line {b.line}")
+def test_the_quickstart_snippets_run_as_copied(block: Block, tmp_path: Path) -> None:
+    # Run the block's own text in a fresh namespace: a name it forgot to import or define
+    # (the NameError of a copied snippet) fails here. Only the API is the emulator's.
+    from unified_auth.testing import LianaEmulator
+
+    namespace: dict[str, Any] = {"__name__": "copied_snippet"}
+    exec(compile(block.text, f"docs/quickstart.md:{block.line}", "exec"), namespace)
+    (function,) = [value for value in namespace.values()
+                   if inspect.isfunction(value) and value.__module__ == "copied_snippet"]
+    with LianaEmulator() as liana:
+        client_id, secret = liana.create_credential("copied snippet")
+        (tmp_path / "liana.secret").write_text(secret, encoding="utf-8")
+        config = tmp_path / "unified-auth.toml"
+        config.write_text(
+            f'[targets.mailer]\nprovider = "liana"\nhosts = ["{liana.url}/v1/"]\n'
+            f'client_id = "{client_id}"\nclient_secret = {{ file = "{tmp_path}/liana.secret" }}\n'
+            f'token_url = "{liana.token_url}"\n', encoding="utf-8")
+        result = function(str(config), liana.url)
+    answer = result[0] if isinstance(result, tuple) else result
+    assert answer["succeed"] is True
+
+
+def shell_examples() -> list[Any]:
+    return [pytest.param(block, id=f"{relative(block.page)}:{block.line}")
+            for page in PAGES for block in blocks(page) if block.marker == "shell-example"]
+
+
+@pytest.mark.parametrize("block", shell_examples())
+def test_shell_examples_run_as_written(block: Block, tmp_path: Path) -> None:
+    # As a user would: bash, the installed console script, a fresh directory; background
+    # jobs (the emulators) are stopped when the block ends.
+    script = f"set -e\ntrap 'kill $(jobs -p) 2>/dev/null; wait' EXIT\n{block.text}\n"
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+           "HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    env.pop("UNIFIED_AUTH_CONFIG", None)
+    done = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=120, check=False)
+    where = f"{relative(block.page)}:{block.line}"
+    assert done.returncode == 0, f"{where}\n{done.stdout}\n{done.stderr}"
 
 
 # -- 5. config blocks parse and load -----------------------------------------------------

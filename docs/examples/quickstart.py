@@ -1,7 +1,8 @@
-"""The code shown in docs/quickstart.md; tests/test_docs.py runs main().
+"""Runs the quickstart's snippets; tests/test_docs.py runs main().
 
-The two functions are the quickstart's snippets. main() runs them against the Liana emulator
-of unified_auth.testing, with a config written for it, instead of the real Liana API.
+The snippets are quickstart_session.py and quickstart_hub.py, each complete as the page
+shows it. main() runs them against the Liana emulator of unified_auth.testing, with a config
+written for it, instead of the real Liana API.
 """
 
 from __future__ import annotations
@@ -9,39 +10,12 @@ from __future__ import annotations
 import json
 import tempfile
 from pathlib import Path
-from typing import Any
 
-import requests
+from quickstart_hub import with_the_hub
+from quickstart_session import with_one_session
 
-import unified_auth
 from unified_auth.testing import LianaEmulator
 
-LIANA = "https://rest.lianamailer.com"
-
-
-def with_one_session(config: str = "unified-auth.toml", api: str = LIANA) -> Any:
-    session = unified_auth.session(config)
-    response = session.get(f"{api}/v1/lists", timeout=30)
-    response.raise_for_status()
-    return response.json()
-
-
-def with_the_hub(config: str = "unified-auth.toml", api: str = LIANA) -> Any:
-    ua = unified_auth.load(config)  # load it once and keep it: it holds the cached tokens
-
-    # For code that calls requests directly: one target's credentials as requests auth.
-    response = requests.get(f"{api}/v1/lists", auth=ua.auth("mailer"), timeout=30)
-    response.raise_for_status()
-
-    # The credentials themselves, for a client library that wants a token.
-    credentials = ua.credentials("mailer")
-    print(credentials.expires_at)  # an aware UTC datetime, or None if it never expires
-    print(credentials.value)  # ********: a Secret never shows itself
-    token = credentials.value.reveal()  # the plain token, only where it must go
-    return response.json(), token
-
-
-# What follows runs the snippets above against the Liana emulator.
 
 EMULATOR_CONFIG = """\
 [targets.mailer]
