@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 from rich.console import Console
+from tables import table_rows
 from toy_provider import ToyPlugin
 
 import unified_auth
@@ -67,21 +68,13 @@ def test_all_good_exits_0_with_sources_and_expiry(box: Sandbox) -> None:
     assert_no_leaks(result.output, box.secret_values())
 
 
-def _rows(table: str) -> list[list[str]]:
-    """The cells of an ASCII table's rows, each cell's wrapped lines joined again."""
-    rows: list[list[list[str]]] = []
-    for line in table.splitlines():
-        if not line.startswith("|"):
-            continue
-        cells = [c.strip() for c in line.strip("|").split("|")]
-        if cells[0] or not rows:
-            rows.append([[c] if c else [] for c in cells])
-        else:
-            for parts, cell in zip(rows[-1], cells, strict=True):
-                if cell:
-                    parts.append(cell)
-    return [["".join(p + ("" if p.endswith("/") or i == len(parts) - 1 else " ")
-                     for i, p in enumerate(parts)) for parts in row] for row in rows]
+def _assert_path_shown(shown: str, path: Path) -> None:
+    """Each folder of ``path`` whole, or cut with "..." when it is wider than the column."""
+    parts = shown.split("/")
+    assert len(parts) == len(path.parts), shown
+    for part, actual in zip(parts[1:], path.parts[1:], strict=True):
+        assert part == actual or (part.endswith("...") and actual.startswith(part[:-3])), shown
+    assert parts[-1] == path.name
 
 
 @pytest.fixture
@@ -96,13 +89,14 @@ def test_the_table_for_people(deep_box: Sandbox) -> None:
     box = deep_box
     wide = _check(box.config_path, columns=220)
     assert wide.exit_code == 0
-    rows = _rows(wide.stdout)
+    rows = table_rows(wide.stdout)
     assert rows[0] == ["target", "provider", "hosts", "secret source", "credentials",
                        "expires", "warnings"]
     planner = next(row for row in rows if row[0] == PLANNER)
-    assert planner == [
-        PLANNER, "liquidplanner", f"{box.planner.url}/", f"token: file {box.secret_file(PLANNER)}",
+    assert planner[:3] + planner[4:] == [
+        PLANNER, "liquidplanner", f"{box.planner.url}/",
         "ok, acts as Eddie Editor, 1 workspace", "never", "-"]
+    _assert_path_shown(planner[3].removeprefix("token: file "), box.secret_file(PLANNER))
     assert "5 target(s): 5 ok, 0 failed, 0 with warnings." in wide.stdout
     narrow = _check(box.config_path)
     assert narrow.exit_code == 0

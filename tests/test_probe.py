@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import requests
 from click.testing import CliRunner, Result
+from tables import table_rows
 from unified_auth_liquidplanner.explain import explain
 
 import unified_auth
@@ -81,7 +82,8 @@ def test_an_enabled_liquidplanner_token_names_its_member(
     assert report["ok"] and report["verified"]
     assert report["acts_as"] == "Eddie Editor, 1 workspace"
     people = _check(_planner_config(tmp_path, planner, token))
-    assert "acts as Eddie Editor, 1 workspace" in people.stdout
+    (row,) = [r for r in table_rows(people.stdout) if r[0] == "planner"]
+    assert row[4] == "ok, acts as Eddie Editor, 1 workspace"
     assert_no_leaks(result.output + people.output, [token])
 
 
@@ -124,7 +126,8 @@ def test_no_probe_skips_the_api_and_says_so(
     (report,) = json.loads(result.stdout)["targets"]
     assert report["verified"] is False
     people = _check(_planner_config(tmp_path, planner, token), "--no-probe")
-    assert "not probed (--no-probe)" in people.stdout
+    (row,) = [r for r in table_rows(people.stdout) if r[0] == "planner"]
+    assert row[4] == "ok, not probed (--no-probe)"
 
 
 def test_the_liana_legacy_probe_echoes_hello(tmp_path: Path, liana: LianaEmulator,

@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 from rich import box
+from rich._ratio import ratio_distribute
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions
 from rich.measure import Measurement
@@ -57,8 +58,8 @@ def table(console: Console, *columns: str, title: str | None = None,
     Long cells wrap at spaces and path separators (see :func:`wrap`); the last ``numeric``
     columns are right-aligned.
     """
-    grid = Table(title=title, box=box.ROUNDED if console.is_terminal else box.ASCII2,
-                 title_justify="left", header_style="bold")
+    grid = _Table(title=title, box=box.ROUNDED if console.is_terminal else box.ASCII2,
+                  title_justify="left", header_style="bold")
     for index, header in enumerate(columns):
         right = index >= len(columns) - numeric
         grid.add_column(header, overflow="fold", justify="right" if right else "left")
@@ -87,7 +88,11 @@ def wrap(text: str, width: int) -> list[str]:
                 lines.append(line.rstrip())
             line = piece.lstrip()
             if cell_len(line.rstrip()) > width:
-                lines.append(_truncate(line.rstrip(), width))
+                # Cut the name, keep its separator: the path still reads folder by folder.
+                name = line.rstrip()
+                separator = name[-1] if name[-1] in "/\\" else ""
+                lines.append(_truncate(name.removesuffix(separator), width - len(separator))
+                             + separator)
                 line = ""
         if line.strip() or not lines:
             lines.append(line.rstrip())
@@ -98,6 +103,25 @@ def _truncate(text: str, width: int) -> str:
     while cell_len(text) > width - len(ELLIPSIS):
         text = text[:-1]
     return text + ELLIPSIS
+
+
+class _Table(Table):
+    """rich's Table, but a table too wide for the console gives each column its minimum (its
+    longest name) first and shares the rest out; rich would shrink the widest columns below
+    their minimum, cutting names while a neighbour has room to spare.
+    """
+
+    def _calculate_column_widths(self, console: Console, options: ConsoleOptions) -> list[int]:
+        widths = super()._calculate_column_widths(console, options)
+        ranges = [self._measure_column(console, options, column) for column in self.columns]
+        minimums = [r.minimum for r in ranges]
+        room = options.max_width
+        if sum(r.maximum for r in ranges) <= room or sum(minimums) > room:
+            return widths
+        wanted = [r.maximum - r.minimum for r in ranges]
+        extra = ratio_distribute(room - sum(minimums), wanted)
+        return [low + min(add, want) for low, add, want in zip(minimums, extra, wanted,
+                                                               strict=True)]
 
 
 class _Cell:

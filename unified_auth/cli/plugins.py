@@ -14,6 +14,9 @@ from unified_auth.hookspecs import PROJECT
 
 __all__ = ["PluginReport", "plugins", "survey"]
 
+_WIDE = 100
+"""Columns from which the version gets a column of its own."""
+
 
 @attrs.frozen
 class PluginReport:
@@ -72,14 +75,19 @@ def plugins(as_json: bool) -> None:
         console.print("No plugins installed: install a provider plugin (entry-point group "
                       f"{PROJECT!r}).", markup=False)
         return
-    grid = output.table(console, "plugin", "distribution", "version", "module", "providers",
-                        title="Installed plugins")
+    # Five columns with module names whole don't fit 80: the version joins the distribution.
+    wide = console.width >= _WIDE
+    headers = ("plugin", "distribution", "version", "module", "providers") if wide else (
+        "plugin", "distribution", "module", "providers")
+    grid = output.table(console, *headers, title="Installed plugins")
     for report in reports:
         providers = ", ".join(report.providers) or "-"
         if report.error is not None:
             providers = f"BROKEN: {report.error}"
-        output.add_row(grid, report.name, report.distribution or "-", report.version or "-",
-                       report.module, providers,
+        distribution = [report.distribution or "-", report.version or "-"]
+        if not wide:
+            distribution = [" ".join(distribution)]
+        output.add_row(grid, report.name, *distribution, report.module, providers,
                        style="red" if report.error is not None else None)
     console.print(grid)
     broken = [report for report in reports if report.error is not None]
