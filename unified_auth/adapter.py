@@ -34,7 +34,7 @@ from unified_auth.authorise import EXPLAINED_STATUSES, Authoriser, Verdict, repl
 from unified_auth.broker import Lease
 from unified_auth.errors import AuthFailed
 from unified_auth.model import Target
-from unified_auth.proxies import proxies_for
+from unified_auth.proxies import proxies_for, refuse_fixed_proxy
 from unified_auth.routing import Router
 
 __all__ = ["AuthAdapter", "TargetAuth"]
@@ -120,8 +120,9 @@ class TargetAuth(AuthBase):
             log.warning("%s", self._not_ours(url, owner))
             return request
         if url.startswith("http:"):
-            # The proxy is chosen after auth runs; see what the environment will choose.
-            proxies_for(url, get_environ_proxies(url), credentials=True)
+            # requests picks the proxy after auth has run, from the environment (or the
+            # session's proxies, which an AuthBase cannot see): refuse a clear-text hop.
+            refuse_fixed_proxy(url, get_environ_proxies(url))
         lease = self._authoriser.lease(self.target)
         sent = _Sent(request, lease)
         self._authoriser.apply(lease, request)

@@ -27,7 +27,7 @@ from requests.utils import resolve_proxies, select_proxy
 from unified_auth.errors import InsecureTransportError
 from unified_auth.routing import is_loopback
 
-__all__ = ["proxies_for", "session_proxies"]
+__all__ = ["proxies_for", "refuse_fixed_proxy", "session_proxies"]
 
 
 def proxies_for(url: str, proxies: Mapping[str, str] | None, *,
@@ -70,3 +70,28 @@ def session_proxies(session: requests.Session, request: requests.PreparedRequest
     if chosen is None:
         chosen = resolve_proxies(request, dict(session.proxies), session.trust_env)
     return proxies_for(request.url or "", chosen, credentials=credentials)
+
+
+def refuse_fixed_proxy(url: str, proxies: Mapping[str, str] | None) -> None:
+    """For callers that cannot change the proxy a request will take (an ``AuthBase`` runs
+    before requests picks one): refuse where :func:`proxies_for` would have re-routed.
+
+    :raises InsecureTransportError: ``url`` carries credentials and would go through a proxy
+        although it is loopback, or over plain http.
+    """
+    proxy = select_proxy(url, dict(proxies)) if proxies else None
+    if proxy is None:
+        return
+    host = urlsplit(url).hostname or ""
+    if is_loopback(host):
+        raise InsecureTransportError(
+            f"refusing to send credentials for {host} through the proxy {_shown(proxy)}: a "
+            f"loopback host is reached directly, never through a proxy. Add it to NO_PROXY "
+            f"(NO_PROXY=localhost,127.0.0.1,::1) or use ua.session(), which does this itself")
+    proxies_for(url, proxies, credentials=True)
+
+
+def _shown(proxy: str) -> str:
+    """A proxy URL without its user name and password."""
+    parts = urlsplit(proxy)
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}" if parts.netloc else "?"

@@ -37,8 +37,8 @@ from urllib.parse import SplitResult, urlsplit
 import attrs
 import idna
 
-__all__ = ["HostPattern", "RouteConflict", "Router", "is_loopback", "normalise_host",
-           "normalise_pattern_host"]
+__all__ = ["HostPattern", "RouteConflict", "Router", "connectable_host", "is_loopback",
+           "normalise_host", "normalise_pattern_host"]
 
 T = TypeVar("T")
 
@@ -142,6 +142,18 @@ def normalise_pattern_host(host: str) -> str:
         host = idna.encode(host.removesuffix(".").removesuffix("\u3002"), uts46=True,
                            std3_rules=False).decode("ascii")
     return normalise_host(host)
+
+
+def connectable_host(host: str) -> str | None:
+    """``host`` normalised as requests connects to it, or ``None`` if it is not a valid
+    host name (a bad internationalised label, an empty or over-long label); never raises."""
+    try:
+        normalised = normalise_host(host)
+    except UnicodeError:
+        return None
+    if ":" in normalised or _is_ip(normalised):
+        return normalised
+    return normalised if _valid_domain(normalised.split(".")) else None
 
 
 def is_loopback(host: str) -> bool:

@@ -21,6 +21,7 @@ from unified_auth import Target, UnifiedAuth
 from unified_auth.cli import _logging, output
 from unified_auth.cli._common import config_option, load_hub
 from unified_auth.errors import UnifiedAuthError
+from unified_auth.routing import connectable_host
 
 __all__ = ["EXIT_HTTP_ERROR", "is_sensitive_header", "request"]
 
@@ -73,11 +74,14 @@ def request(config_path: Path | None, header_lines: tuple[str, ...], data: str |
     """
     if not _METHOD.match(method):
         raise click.BadParameter(f"{method!r} is not an HTTP method", param_hint="METHOD")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise click.BadParameter(f"expected an http:// or https:// URL, got {url!r}",
-                                 param_hint="URL")
     shown_url = _without_userinfo(url)
+    host = _http_host(url)
+    if not host:
+        raise click.BadParameter(f"expected an http:// or https:// URL, got {shown_url!r}",
+                                 param_hint="URL")
+    if connectable_host(host) is None:
+        raise click.BadParameter(f"{host!r} in {shown_url!r} is not a valid host name",
+                                 param_hint="URL")
     headers = _parse_headers(header_lines)
     body = _body(data, json_data, headers)
     with load_hub(config_path) as hub:
@@ -177,9 +181,21 @@ def _root_cause(exc: BaseException) -> str:
     return type(exc).__name__
 
 
+def _http_host(url: str) -> str | None:
+    """The host of an http(s) URL, or ``None`` if ``url`` is not one."""
+    try:
+        parts = urlsplit(url)
+        return parts.hostname if parts.scheme in ("http", "https") else None
+    except ValueError:
+        return None
+
+
 def _without_userinfo(url: str) -> str:
     """``url`` without a ``user:password@`` part, for messages."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url.rpartition("@")[2]
     if "@" not in parts.netloc:
         return url
     return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
