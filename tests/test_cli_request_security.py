@@ -53,6 +53,6 @@ def test_a_host_that_is_not_a_host_name_is_a_one_line_error(host: str, tmp_path:
     result = CliRunner().invoke(cli, ["request", "--config", str(config), "GET",
                                       f"https://{host}/x"])
     assert result.exit_code == 2
-    errors = [line for line in result.stderr.splitlines() if line.startswith("Error")]
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
     assert len(errors) == 1 and "not a valid host name" in errors[0]
     assert isinstance(result.exception, SystemExit)  # click's usage error, no traceback
