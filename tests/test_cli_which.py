@@ -78,3 +78,10 @@ def test_a_url_that_is_no_url_is_a_usage_error(config: Path) -> None:
     result = _which(config, "rest.example.com/v1")
     assert result.exit_code == 2
     assert "error: Invalid value for URL: expected an http:// or https:// URL" in result.stderr
+
+
+def test_a_password_in_the_url_is_not_shown(config: Path) -> None:
+    result = _which(config, "https://me:hunter2-password@rest.example.com/v1")
+    assert result.exit_code == 0
+    assert "hunter2-password" not in result.output
+    assert result.stdout.startswith("https://rest.example.com/v1: target mailer")

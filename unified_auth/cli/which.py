@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import attrs
 import click
@@ -95,11 +95,12 @@ def which(config_path: Path | None, as_json: bool, url: str) -> None:
     """
     parts = urlsplit(url)
     if parts.scheme.lower() not in DEFAULT_PORTS or not parts.hostname:
-        raise click.BadParameter(f"expected an http:// or https:// URL, got {url!r}",
-                                 param_hint="URL")
+        raise click.BadParameter(f"expected an http:// or https:// URL, got "
+                                 f"{_without_userinfo(url)!r}", param_hint="URL")
     with load_hub(config_path) as hub:
-        found = route(hub, url)
+        found = attrs.evolve(route(hub, url), url=_without_userinfo(url))
         source = hub.config.source
+    url = found.url
     if as_json:
         output.print_json({"config": source, **found.to_json()})
     else:
@@ -117,3 +118,9 @@ def which(config_path: Path | None, as_json: bool, url: str) -> None:
                               soft_wrap=True)
     if found.target is None:
         raise click.exceptions.Exit(1)
+
+
+def _without_userinfo(url: str) -> str:
+    """``url`` without its ``user:password@``: a password has no business in the output."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
