@@ -123,3 +123,19 @@ def test_every_package_in_the_tree_is_shipped() -> None:
              for p in (ROOT / "unified_auth").rglob("__init__.py")}
     found |= {p.parent.name for p in (ROOT / "plugins").glob("*/__init__.py")}
     assert found - shipped == set(), "add these to [tool.setuptools] packages"
+
+
+def test_the_words_point_at_files_that_exist() -> None:
+    # A test file or doc page named in the README, CI script or docs must exist: stale
+    # words ("tests/test_readme.py keeps them equal") mislead whoever reads them.
+    texts = [ROOT / "README.md", ROOT / ".ci" / "run", *sorted((ROOT / "docs").glob("*.md"))]
+    named = {m for path in texts
+             for m in re.findall(r"\b((?:tests|docs)/[\w./-]+\.(?:py|md))\b",
+                                 path.read_text(encoding="utf-8"))}
+    assert sorted(n for n in named if not (ROOT / n).exists()) == []
+
+
+def test_the_license_is_the_one_pyproject_declares() -> None:
+    assert PYPROJECT["project"]["license"] == {"text": "MIT"}
+    assert (ROOT / "LICENSE").read_text(encoding="utf-8").startswith("MIT License\n")
+    assert (ROOT / "CHANGELOG.md").is_file()
