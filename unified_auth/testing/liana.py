@@ -68,6 +68,8 @@ class LianaCounters:
     expired_token_requests: int = 0
     """API requests that carried a token past its expiry: a well-behaved client sends none."""
     faults_injected: int = 0
+    max_token_requests_in_flight: int = 0
+    """The most token requests answered at once: clients with a single flight keep it at 1."""
 
 
 @attrs.define
@@ -129,6 +131,7 @@ class LianaEmulator(CountingEmulator[LianaCounters]):
         self._tokens: dict[str, _Token] = {}
         self._legacy_users: dict[str, _LegacyUser] = {}
         self._faults: deque[_Fault] = deque()
+        self._token_requests_in_flight = 0
 
     @property
     def token_url(self) -> str:
@@ -233,6 +236,17 @@ class LianaEmulator(CountingEmulator[LianaCounters]):
         return self._api(request)
 
     def _token_endpoint(self, request: Request) -> Response | None:
+        with self._lock:
+            self._token_requests_in_flight += 1
+            self._counts["max_token_requests_in_flight"] = max(
+                self._counts["max_token_requests_in_flight"], self._token_requests_in_flight)
+        try:
+            return self._answer_token_request(request)
+        finally:
+            with self._lock:
+                self._token_requests_in_flight -= 1
+
+    def _answer_token_request(self, request: Request) -> Response | None:
         with self._lock:
             self._counts["token_requests"] += 1
             fault = self._faults.popleft() if self._faults else None
