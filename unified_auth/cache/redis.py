@@ -40,7 +40,7 @@ if ok and type(entry) == 'table' and entry['value'] == ARGV[1] then
 end
 return 0
 """
-_POLL_FIRST, _POLL_MAX = 0.02, 0.25
+_POLL_FIRST, _POLL_MAX = 0.01, 0.2
 
 
 class RedisStore:
@@ -103,7 +103,10 @@ class RedisStore:
         lock = redis.lock.Lock(client, self.key_prefix + "lock:" + key,
                                timeout=self.lock_timeout, thread_local=False,
                                raise_on_release_error=False)
-        acquired = self._acquire(lock, wait=wait)
+        acquired = self._acquire(lock, self.key_prefix + key, wait=wait)
+        if acquired is None:
+            yield True  # another process stored an entry meanwhile: the caller reads it
+            return
         if not acquired and not wait:
             yield False
             return
@@ -124,17 +127,24 @@ class RedisStore:
             with contextlib.suppress(Exception):
                 client.close()
 
-    def _acquire(self, lock: Any, *, wait: bool) -> bool:
+    def _acquire(self, lock: Any, entry_key: str, *, wait: bool) -> bool | None:
+        """Whether the lock was taken; ``None`` if the entry changed while waiting for it."""
         # Bounded by the lock's own lifetime: a dead holder's key is gone by then.
         deadline = time.monotonic() + self.lock_timeout + _POLL_MAX
         pause = _POLL_FIRST
+        before: Any = None
         while True:
             if self._call(lambda _client: lock.acquire(blocking=False)):
                 return True
             if not wait or time.monotonic() >= deadline:
                 return False
+            if before is None:
+                before = self._call(lambda client: client.get(entry_key)) or b""
             self._sleep(random.uniform(pause / 2, pause))  # noqa: S311 - jitter
             pause = min(_POLL_MAX, pause * 2)
+            # Re-read while waiting: the holder's token is all a waiter is waiting for.
+            if (self._call(lambda client: client.get(entry_key)) or b"") != before:
+                return None
 
     def _call(self, operation: Callable[[Any], Any]) -> Any:
         import redis  # noqa: PLC0415

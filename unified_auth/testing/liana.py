@@ -68,8 +68,6 @@ class LianaCounters:
     expired_token_requests: int = 0
     """API requests that carried a token past its expiry: a well-behaved client sends none."""
     faults_injected: int = 0
-    max_token_requests_in_flight: int = 0
-    """The most token requests answered at once: clients with a single flight keep it at 1."""
 
 
 @attrs.define
@@ -132,6 +130,23 @@ class LianaEmulator(CountingEmulator[LianaCounters]):
         self._legacy_users: dict[str, _LegacyUser] = {}
         self._faults: deque[_Fault] = deque()
         self._token_requests_in_flight = 0
+        self._most_token_requests_in_flight = 0
+
+    @property
+    def max_token_requests_in_flight(self) -> int:
+        """The most token requests answered at once since start or :meth:`reset_counters`.
+
+        Clients that share one token through a single flight (threads, or processes with a
+        shared cache) keep it at 1.
+        """
+        with self._lock:
+            return self._most_token_requests_in_flight
+
+    def reset_counters(self) -> None:
+        """Set every counter, and the most token requests seen in flight, back to zero."""
+        super().reset_counters()
+        with self._lock:
+            self._most_token_requests_in_flight = 0
 
     @property
     def token_url(self) -> str:
@@ -238,8 +253,8 @@ class LianaEmulator(CountingEmulator[LianaCounters]):
     def _token_endpoint(self, request: Request) -> Response | None:
         with self._lock:
             self._token_requests_in_flight += 1
-            self._counts["max_token_requests_in_flight"] = max(
-                self._counts["max_token_requests_in_flight"], self._token_requests_in_flight)
+            self._most_token_requests_in_flight = max(self._most_token_requests_in_flight,
+                                                      self._token_requests_in_flight)
         try:
             return self._answer_token_request(request)
         finally:
