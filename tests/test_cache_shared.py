@@ -6,6 +6,7 @@ only in the shared cache, as two processes would.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import multiprocessing
 import threading
@@ -22,6 +23,7 @@ from cache_workers import fetch_once, liana_config
 from redis_server import RedisServer
 
 import unified_auth
+from unified_auth import Secret
 from unified_auth.testing import LianaEmulator, ManualClock, assert_no_leaks
 
 Backend = Callable[..., dict[str, Any]]
@@ -235,3 +237,40 @@ def test_every_wait_is_bounded_even_with_the_lock_never_released(
     assert liana.counters.token_requests == 2
     assert [r for r in logs_at_warning.records if "waited" in r.getMessage()]
 
+
+
+def test_the_slow_key_is_computed_once_per_secret_never_per_request(
+        backend: Backend, liana: LianaEmulator, credential: tuple[str, Path, str],
+        clock: ManualClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+    real_scrypt = hashlib.scrypt
+
+    def counting_scrypt(*args: Any, **kwargs: Any) -> bytes:
+        calls.append(1)
+        return real_scrypt(*args, **kwargs)
+
+    monkeypatch.setattr(hashlib, "scrypt", counting_scrypt)
+    client_id, secret_file, _ = credential
+    with _hub(liana, credential, backend(), clock, min_interval=0.0) as hub:
+        session = hub.session()
+        for _ in range(5):
+            assert session.get(f"{liana.url}/v1/lists", timeout=5).status_code == 200
+            clock.advance(1000)  # every round fetches again
+        assert len(calls) == 1
+        secret_file.write_text(liana.rotate(client_id))
+        liana.revoke_tokens()
+        assert session.get(f"{liana.url}/v1/lists", timeout=5).status_code == 200
+    assert len(calls) == 2, "once more for the rotated secret"
+
+
+def test_shared_keys_carry_no_fast_digest_of_the_secret(
+        backend: Backend, liana: LianaEmulator, credential: tuple[str, Path, str],
+        clock: ManualClock, request: pytest.FixtureRequest) -> None:
+    cache = backend()
+    with _hub(liana, credential, cache, clock) as hub:
+        hub.credentials("mailer")
+    server = request.getfixturevalue("redis_server") if cache["backend"] == "redis" else None
+    stored = b"".join(_stored_bytes(cache, server))
+    secret = Secret(credential[2])
+    for cheap in (secret.fingerprint, hashlib.sha256(credential[2].encode()).hexdigest()):
+        assert cheap[:16].encode() not in stored
