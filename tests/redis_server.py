@@ -45,24 +45,30 @@ def free_port() -> int:
 class RedisServer:
     """One redis-server process: no persistence, loopback only, a random password."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, tls: tuple[Path, Path] | None = None) -> None:
         self.directory = directory
         self.password = secrets.token_urlsafe(18)
         self.port = free_port()
+        self.tls = tls
+        """``(certificate chain, key)`` files: serve TLS only (``rediss://``)."""
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        return f"{'rediss' if self.tls else 'redis'}://127.0.0.1:{self.port}/0"
 
     def client(self) -> redis.Redis:
+        if self.tls:
+            return redis.Redis(host="127.0.0.1", port=self.port, password=self.password,
+                               socket_timeout=5, socket_connect_timeout=5, ssl=True,
+                               ssl_cert_reqs="none")
         return redis.Redis(host="127.0.0.1", port=self.port, password=self.password,
                            socket_timeout=5, socket_connect_timeout=5)
 
     def start(self) -> RedisServer:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
-            [redis_binary(), "--port", str(self.port), "--bind", "127.0.0.1",
+            [redis_binary(), *self._listen(), "--bind", "127.0.0.1",
              "--requirepass", self.password, "--save", "", "--appendonly", "no",
              "--dir", str(self.directory), "--loglevel", "warning"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -76,6 +82,13 @@ class RedisServer:
                     self.stop()
                     raise RuntimeError("redis-server did not start within 10 s") from None
                 time.sleep(0.02)
+
+    def _listen(self) -> list[str]:
+        if self.tls is None:
+            return ["--port", str(self.port)]
+        chain, key = self.tls
+        return ["--port", "0", "--tls-port", str(self.port), "--tls-cert-file", str(chain),
+                "--tls-key-file", str(key), "--tls-auth-clients", "no"]
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -93,8 +106,9 @@ class RedisServer:
 
 
 @contextmanager
-def running_redis(directory: Path) -> Iterator[RedisServer]:
-    server = RedisServer(directory).start()
+def running_redis(directory: Path,
+                  tls: tuple[Path, Path] | None = None) -> Iterator[RedisServer]:
+    server = RedisServer(directory, tls).start()
     try:
         yield server
     finally:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import trustme
 from cache_workers import liana_config
 from redis_server import RedisServer, running_redis, silent_server
 
@@ -42,9 +43,12 @@ def _warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
 
 
-def test_a_password_in_the_url_is_refused_without_quoting_it(liana: LianaEmulator,
-                                                             target: tuple[str, Path]) -> None:
-    config = _config(liana, target, "redis://:hunter2-secret@127.0.0.1:6379/0")
+@pytest.mark.parametrize("url", ["redis://:hunter2-secret@127.0.0.1:6379/0",
+                                 "redis://me:hunter2-secret@127.0.0.1/0",
+                                 "rediss://127.0.0.1:6380/0?password=hunter2-secret"])
+def test_a_password_in_the_url_is_refused_without_quoting_it(
+        liana: LianaEmulator, target: tuple[str, Path], url: str) -> None:
+    config = _config(liana, target, url)
     with pytest.raises(ConfigError) as error:
         unified_auth.load(config)
     assert "cache.url" in str(error.value) and "password" in str(error.value)
@@ -140,3 +144,26 @@ def test_a_redis_that_refuses_us_degrades_with_a_warning_that_says_why(
     expected = "TEST_REDIS_PASSWORD is not set" if problem == "unset variable" else "Auth"
     assert expected in message
     assert_no_leaks(message, [redis_server.password, "not-the-password"])
+
+
+def test_rediss_verifies_the_server_certificate(
+        liana: LianaEmulator, target: tuple[str, Path], clock: ManualClock, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, warnings: pytest.LogCaptureFixture) -> None:
+    authority = trustme.CA()
+    certificate = authority.issue_cert("127.0.0.1")
+    chain, key, ca_file = tmp_path / "chain.pem", tmp_path / "key.pem", tmp_path / "ca.pem"
+    certificate.cert_chain_pems[0].write_to_path(str(chain))
+    certificate.private_key_pem.write_to_path(str(key))
+    authority.cert_pem.write_to_path(str(ca_file))
+    with running_redis(tmp_path / "redis", tls=(chain, key)) as server:
+        monkeypatch.setenv("TEST_REDIS_PASSWORD", server.password)
+        assert server.url.startswith("rediss://")
+        trusted = _config(liana, target, f"{server.url}?ssl_ca_certs={ca_file}")
+        with unified_auth.load(trusted, clock=clock) as hub:
+            hub.credentials("mailer")
+        assert _warnings(warnings) == []
+        assert list(server.client().scan_iter()), "the token went to Redis over TLS"
+        with unified_auth.load(_config(liana, target, server.url), clock=clock) as hub:
+            hub.credentials("mailer")  # an unknown CA: refused, the memory cache serves
+        (message,) = _warnings(warnings)
+        assert "certificate" in message.lower()

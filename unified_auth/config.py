@@ -18,7 +18,7 @@ import typing
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import attrs
 import platformdirs
@@ -323,7 +323,7 @@ class _Builder:
             if parts.scheme not in ("redis", "rediss"):
                 raise self.error("expected a redis:// or rediss:// URL", key="cache.url")
             try:
-                has_password = parts.password is not None
+                has_password = parts.password is not None or "password" in parse_qs(parts.query)
             except ValueError:
                 has_password = True
             if has_password:
