@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import trustme
 from cache_workers import liana_config
-from redis_server import RedisServer, running_redis, silent_server
+from redis_server import REQUIRE_ENV, RedisServer, running_redis, silent_server
 
 import unified_auth
 from unified_auth.errors import ConfigError
@@ -167,3 +167,10 @@ def test_rediss_verifies_the_server_certificate(
             hub.credentials("mailer")  # an unknown CA: refused, the memory cache serves
         (message,) = _warnings(warnings)
         assert "certificate" in message.lower()
+
+
+def test_ci_turns_a_missing_redis_server_into_a_failure() -> None:
+    ci = (Path(__file__).resolve().parent.parent / ".ci" / "run").read_text(encoding="utf-8")
+    lines = [line.strip() for line in ci.splitlines()]
+    assert f"export {REQUIRE_ENV}=1" in lines[:-1]
+    assert "apt-get install -y -qq redis-server >/dev/null" in lines
