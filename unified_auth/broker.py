@@ -25,6 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
+from datetime import datetime
 from typing import Any
 
 import attrs
@@ -33,6 +34,7 @@ from unified_auth.cache import CachedCredentials, CredentialCache
 from unified_auth.clock import Clock, to_datetime
 from unified_auth.config import RefreshSettings
 from unified_auth.errors import CredentialsRejected, PluginError, SecretError, TokenEndpointError
+from unified_auth.events import CredentialsEvent, EventKind, TargetStats, describe_error
 from unified_auth.http import RetryPolicy, TokenSession
 from unified_auth.model import Credentials, Secret, SecretRef, Target
 from unified_auth.plugins import Hooks
@@ -60,8 +62,8 @@ class Lease:
 class _Slot:
     """A target's state. ``lease`` is read without a lock: replacing it is atomic."""
 
-    __slots__ = ("failures", "inflight", "lease", "lock", "resolved", "retry_after", "target",
-                 "warned")
+    __slots__ = ("background_refreshes", "failed_fetches", "failures", "fetches", "inflight",
+                 "lease", "lock", "rejections", "resolved", "retry_after", "target", "warned")
 
     def __init__(self, target: Target) -> None:
         self.target = target
@@ -72,6 +74,12 @@ class _Slot:
         self.failures = 0
         self.retry_after = 0.0
         self.warned = False
+        # What ua.stats() reports. Fetches are single-flight per slot and rejections are
+        # counted under the lock, so plain ints suffice.
+        self.fetches = 0
+        self.background_refreshes = 0
+        self.failed_fetches = 0
+        self.rejections = 0
 
 
 class Broker:
@@ -114,10 +122,25 @@ class Broker:
         """Forget ``lease`` after the API rejected it; a newer lease is left alone."""
         slot = self._slots[lease.target.name]
         with slot.lock:
-            if slot.lease is lease:
+            slot.rejections += 1
+            dropped = slot.lease is lease
+            if dropped:
                 slot.lease = None
                 slot.resolved = None  # the secret may have been rotated: read it again
         self._cache.discard(lease.key, lease.credentials.value)
+        expires_at = lease.credentials.expires_at
+        self._emit("rejected", slot, expires_at=expires_at)
+        if dropped:
+            self._emit("invalidated", slot, expires_at=expires_at)
+
+    def stats(self, target: Target) -> TargetStats:
+        """``target``'s counts since the broker was made (see :class:`TargetStats`)."""
+        slot = self._slots[target.name]
+        lease = slot.lease
+        return TargetStats(
+            fetches=slot.fetches, background_refreshes=slot.background_refreshes,
+            failed_fetches=slot.failed_fetches, rejections=slot.rejections,
+            expires_at=lease.credentials.expires_at if lease is not None else None)
 
     def resolve(self, target: Target) -> Target:
         """``target`` with every secret reference in its options resolved."""
@@ -185,7 +208,7 @@ class Broker:
 
     def _run_fetch(self, slot: _Slot, future: Future[Lease], *, background: bool) -> None:
         try:
-            lease = self._fetch(slot)
+            lease = self._fetch(slot, background=background)
         except BaseException as exc:
             slot.failures += 1
             pause = min(_FAILURE_BACKOFF_MAX, self._retry.backoff * 2**slot.failures)
@@ -197,6 +220,8 @@ class Broker:
                             "in use (next try in %.0f s): %s", slot.target.name, pause, exc)
             with slot.lock:
                 slot.inflight = None
+            if isinstance(exc, Exception):
+                self._fetch_failed(slot, exc)
             future.set_exception(exc)
             if not background and not isinstance(exc, Exception):
                 raise
@@ -211,22 +236,23 @@ class Broker:
                 slot.warned = True
                 self._log_warnings(slot.target, lease.obtained_at)
 
-    def _fetch(self, slot: _Slot) -> Lease:
+    def _fetch(self, slot: _Slot, *, background: bool = False) -> Lease:
         target = slot.resolved or self.resolve(slot.target)
         slot.resolved = target
         try:
-            return self._fetch_resolved(slot, target)
-        except CredentialsRejected:
+            return self._fetch_resolved(slot, target, background=background)
+        except CredentialsRejected as exc:
             slot.resolved = None
             fresh = self.resolve(slot.target)
             if _fingerprint(fresh) == _fingerprint(target):
                 raise
+            self._fetch_failed(slot, exc, target)
             log.info("target %s: credentials were rejected and the secret has changed "
                      "at its source; trying the new one", slot.target.name)
             slot.resolved = fresh
-            return self._fetch_resolved(slot, fresh)
+            return self._fetch_resolved(slot, fresh, background=background)
 
-    def _fetch_resolved(self, slot: _Slot, target: Target) -> Lease:
+    def _fetch_resolved(self, slot: _Slot, target: Target, *, background: bool = False) -> Lease:
         key = f"{target.name}:{_fingerprint(target)}"
         with self._cache.fetch_lock(key):
             cached = self._cache.get(key)
@@ -242,6 +268,10 @@ class Broker:
                 self._cache.put(key, entry)
         log.debug("target %s: fetched credentials (%s)", target.name, _lifetime(credentials,
                                                                                 obtained_at))
+        slot.fetches += 1
+        slot.background_refreshes += background
+        self._emit("refreshed_in_background" if background else "fetched", slot,
+                   expires_at=credentials.expires_at)
         return self._lease(target, key, entry, previous=slot.lease)
 
     def _call_with_retries(self, target: Target, obtained_at: float) -> Credentials:
@@ -300,6 +330,21 @@ class Broker:
             advisory = mandatory = expires
         return Lease(target, entry.credentials, key, start,
                      min(advisory, expires), min(mandatory, expires), expires)
+
+    def _fetch_failed(self, slot: _Slot, error: Exception, target: Target | None = None) -> None:
+        slot.failed_fetches += 1
+        resolved = target or slot.resolved
+        secrets = [] if resolved is None else [
+            value.reveal() for value in attrs.asdict(resolved.options, recurse=False).values()
+            if isinstance(value, Secret)]
+        self._emit("fetch_failed", slot, error=describe_error(error, secrets))
+
+    def _emit(self, kind: EventKind, slot: _Slot, *, expires_at: datetime | None = None,
+              error: str | None = None) -> None:
+        """Tell the ``credentials_event`` observers; they can't break the caller."""
+        self._hooks.credentials_event(CredentialsEvent(
+            kind=kind, target=slot.target.name, at=to_datetime(self._clock()),
+            expires_at=expires_at, error=error))
 
     def _log_warnings(self, target: Target, now: float) -> None:
         try:

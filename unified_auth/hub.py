@@ -17,6 +17,7 @@ from unified_auth.cache import CredentialCache, MemoryCache
 from unified_auth.clock import Clock, system_clock, to_datetime
 from unified_auth.config import Config, load_config
 from unified_auth.errors import ConfigError
+from unified_auth.events import TargetStats
 from unified_auth.http import RetryPolicy, TokenSession
 from unified_auth.model import Credentials, Target
 from unified_auth.plugins import BrokenPlugin, Hooks, ProviderInfo, make_plugin_manager
@@ -98,6 +99,10 @@ class UnifiedAuth:
     def credentials(self, name: str) -> Credentials:
         """The target's current credentials, fetched or cached."""
         return self.broker.credentials_for(self.target(name))
+
+    def stats(self, name: str) -> TargetStats:
+        """The target's counts: fetches, background refreshes, failed fetches, 401s, expiry."""
+        return self.broker.stats(self.target(name))
 
     def headers(self, name: str, url: str | None = None) -> dict[str, str]:
         """The headers the target's credentials put on a GET of ``url`` (default: its first host).

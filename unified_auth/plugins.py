@@ -23,6 +23,7 @@ import requests
 
 from unified_auth import hookspecs, secrets
 from unified_auth.errors import ConfigError, PluginError, UnifiedAuthError
+from unified_auth.events import CredentialsEvent
 from unified_auth.model import Credentials, Secret, SecretRef, Target
 
 __all__ = ["BrokenPlugin", "Hooks", "ProviderInfo", "make_plugin_manager"]
@@ -139,6 +140,19 @@ class Hooks:
     def explain_response(self, target: Target, response: requests.Response) -> str | None:
         return cast("str | None",
                     self._firstresult("explain_response", target=target, response=response))
+
+    def credentials_event(self, event: CredentialsEvent) -> None:
+        """Tell every observer, each on its own: one that raises is logged and skipped."""
+        for impl in self.pm.hook.credentials_event.get_hookimpls():
+            if impl.hookwrapper or impl.wrapper:
+                continue  # nothing to wrap: every observer is called on its own
+            kwargs = {"event": event} if "event" in impl.argnames else {}
+            try:
+                impl.function(**kwargs)
+            except Exception as exc:  # noqa: BLE001 - an observer must never break a request
+                log.warning("plugin %r failed observing a %s event of target %s: %s: %s",
+                            impl.plugin_name, event.kind, event.target,
+                            type(exc).__name__, exc)
 
     def _firstresult(self, name: str, **kwargs: Any) -> Any:
         caller = getattr(self.pm.hook, name)
