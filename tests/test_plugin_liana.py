@@ -17,7 +17,7 @@ import responses
 import unified_auth_liana
 
 import unified_auth
-from unified_auth import Target
+from unified_auth import Target, testing
 from unified_auth.errors import (
     AccessDenied,
     AuthFailed,
@@ -44,8 +44,7 @@ def write_secret(tmp_path: Path) -> Callable[[str], dict[str, str]]:
     path = tmp_path / "liana.secret"
 
     def write(secret: str) -> dict[str, str]:
-        path.write_text(secret + "\n", encoding="utf-8")
-        return {"file": str(path)}
+        return {"file": str(testing.write_secret(path, secret))}
 
     return write
 

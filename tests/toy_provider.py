@@ -18,6 +18,7 @@ import requests
 import unified_auth
 from unified_auth import Credentials, Secret, Target, hookimpl
 from unified_auth.errors import CredentialsRejected, TokenEndpointError
+from unified_auth.testing import write_secret as write_secret  # the tests' one way to write one
 
 
 @attrs.frozen
@@ -99,12 +100,6 @@ def toy_target(url: str, client_id: str, secret_file: Path, prefix: str = "/v1/"
     """A ``toy`` target on ``url`` (an emulator's base URL) reading its secret from a file."""
     return {"provider": "toy", "hosts": [f"{url}{prefix}"], "client_id": client_id,
             "client_secret": {"file": str(secret_file)}, "token_url": f"{url}/token", **extra}
-
-
-def write_secret(path: Path, secret: str) -> Path:
-    path.write_text(secret + "\n", encoding="utf-8")
-    path.chmod(0o600)
-    return path
 
 
 def load(config: dict[str, Any], **kwargs: Any) -> unified_auth.UnifiedAuth:

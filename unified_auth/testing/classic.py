@@ -1,8 +1,9 @@
 """An emulator of an API with static credentials: HTTP Basic (LiquidPlanner Classic) or a key.
 
-One small API answers under any path: ``GET`` says who the request authenticated as, ``POST``
-echoes its JSON body. A request passes with a known user's ``Authorization: Basic`` header or
-with a known API key in that key's header; anything else gets 401. Config targets usually
+One small API answers under any path: ``GET`` says who the request authenticated as (or, with
+``?redirect_to=URL`` and a loopback URL, answers 302 to it), ``POST`` echoes its JSON body. A
+request passes with a known user's ``Authorization: Basic`` header or with a known API key in
+that key's header; anything else gets 401. Config targets usually
 claim two URL prefixes of it, one per provider (``/basic/`` and ``/keyed/``), since a prefix
 belongs to one target only.
 """
@@ -15,12 +16,15 @@ import hashlib
 import hmac
 import json
 import secrets
+from urllib.parse import urlsplit
 
 import attrs
 
 from unified_auth.testing._server import Clock, CountingEmulator, Request, Response
 
 __all__ = ["ClassicCounters", "ClassicEmulator"]
+
+_LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
 
 
 @attrs.frozen
@@ -105,6 +109,8 @@ class ClassicEmulator(CountingEmulator[ClassicCounters]):
             return Response.json(401, {"error": "Authentication required"},
                                  headers=(("WWW-Authenticate", f'Basic realm="{self.realm}"'),))
         method, identity = who
+        if request.method == "GET" and "redirect_to" in request.query:
+            return _redirect(request.query["redirect_to"][0])
         if request.method == "GET":
             return Response.json(200, {"path": request.path, "method": method,
                                        "authenticated_as": identity})
@@ -134,6 +140,13 @@ class ClassicEmulator(CountingEmulator[ClassicCounters]):
                 return "api-key", key.name
         self.last_rejection = "no valid Basic credentials or API key"
         return None
+
+
+def _redirect(location: str) -> Response:
+    # Only to loopback: an emulator must not become an open redirect to the outside world.
+    if urlsplit(location).hostname not in _LOOPBACK_NAMES:
+        return Response.json(400, {"error": "redirect_to must be a loopback URL"})
+    return Response.json(302, {"location": location}, headers=(("Location", location),))
 
 
 def _parse_basic(header: str) -> tuple[str, str] | None:
