@@ -67,7 +67,7 @@ def test_one_session_for_five_providers_with_rotation_and_owner_disconnect(
         # written where the config points, and the next refresh picks it up.
         client_id = five_targets["targets"]["liana"]["client_id"]
         old_secret = secret_file(five_targets, "liana", "client_secret").read_text().strip()
-        new_secret = liana.rotate(client_id)
+        new_secret = liana.rotate_secret(client_id)
         secret_file(five_targets, "liana", "client_secret").write_text(new_secret)
         clock.advance(900 * 0.95)
         assert call("GET", f"{liana.url}/v1/lists")["succeed"] is True

@@ -151,7 +151,7 @@ def test_a_failed_fetch_is_counted_with_a_redacted_one_line_error(
         liana: LianaEmulator, clock: ManualClock, secret_file: tuple[str, Path]) -> None:
     recorder = Recorder()
     hub = hub_for(liana, clock, secret_file, recorder)
-    liana.delete(secret_file[0])
+    liana.delete_credential(secret_file[0])
     with pytest.raises(CredentialsRejected):
         hub.credentials("api")
     stats = hub.stats("api")
@@ -170,7 +170,7 @@ def test_a_rotated_secret_shows_as_one_refused_fetch_then_a_fetch(
     hub = hub_for(liana, clock, secret_file, recorder)
     hub.credentials("api")
     client_id, path = secret_file
-    write_secret(path, liana.rotate(client_id))
+    write_secret(path, liana.rotate_secret(client_id))
     clock.advance(LIFETIME * 0.95)  # past the mandatory window: the caller waits for it
     hub.credentials("api")
     stats = hub.stats("api")
