@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from unified_auth.http import RetryPolicy
     from unified_auth.hub import UnifiedAuth, load, session
     from unified_auth.model import Credentials, Origin, Secret, SecretRef, Target
+    from unified_auth.notices import Notice
 
 __all__ = [
     "AuthAdapter",
@@ -30,6 +31,7 @@ __all__ = [
     "CredentialCache",
     "Credentials",
     "CredentialsEvent",
+    "Notice",
     "Origin",
     "RetryPolicy",
     "Secret",
@@ -59,6 +61,7 @@ _LAZY = {
     "Secret": "unified_auth.model",
     "SecretRef": "unified_auth.model",
     "Target": "unified_auth.model",
+    "Notice": "unified_auth.notices",
 }
 
 

@@ -37,6 +37,7 @@ from unified_auth.errors import CredentialsRejected, PluginError, SecretError, T
 from unified_auth.events import CredentialsEvent, EventKind, TargetStats, describe_error
 from unified_auth.http import RetryPolicy, TokenSession
 from unified_auth.model import Credentials, Secret, SecretRef, Target
+from unified_auth.notices import Notice, log_notice
 from unified_auth.plugins import Hooks
 
 __all__ = ["Broker", "Lease"]
@@ -353,7 +354,8 @@ class Broker:
             log.debug("target %s: target_warnings failed: %s", target.name, exc)
             return
         for warning in warnings:
-            log.warning("target %s: %s", target.name, warning)
+            log_notice(log, Notice("target_warning", f"target {target.name}: {warning}",
+                                   target=target.name))
 
 
 def _fingerprint(target: Target) -> str:
