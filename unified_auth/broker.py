@@ -14,6 +14,10 @@ scaled to the lifetime the provider granted (counted from when the fetch began):
 A 401 drops exactly the lease it came back with (not a newer one another thread already
 fetched) and makes the next fetch re-resolve the target's secrets, which may have been
 rotated.
+
+Being the one place that sees every fetch and every 401, the broker also counts them per
+target (``ua.stats``) and reports them to the ``credentials_event`` observers; that, not a
+second job, is why it runs past 300 lines.
 """
 
 from __future__ import annotations
