@@ -179,7 +179,7 @@ class Story:
     def _rotation(self) -> None:
         self.n.step("Liana: a rotated secret is picked up from its file")
         env, clock = self.env, self.clock
-        env.write_secret(MAILER, env.liana.rotate(env.client_id))
+        env.write_secret(MAILER, env.liana.rotate_secret(env.client_id))
         self.n.say("rotated the client secret in Liana (the old one is refused from now on; "
                    "tokens already issued live on) and rewrote the secret file")
         start, seen, statuses = self._stats(MAILER), self._digest(MAILER), []
