@@ -21,6 +21,7 @@ from toy_provider import ToyPlugin, toy_target, write_secret
 import unified_auth
 from unified_auth import CredentialsEvent, TargetStats, hookimpl
 from unified_auth.errors import AuthFailed, ConfigError, CredentialsRejected
+from unified_auth.events import describe_error
 from unified_auth.testing import LianaEmulator, LiquidPlannerEmulator, ManualClock
 
 LIFETIME = 900
@@ -224,3 +225,14 @@ def test_event_times_come_from_the_hub_clock(
     hub = hub_for(liana, clock, secret_file, recorder)
     hub.credentials("api")
     assert recorder.events[0].at == datetime.fromtimestamp(clock(), recorder.events[0].at.tzinfo)
+
+
+def test_an_error_whose_message_cannot_be_read_is_still_described() -> None:
+    class Unreadable(Exception):
+        def __str__(self) -> str:
+            raise RuntimeError("no")
+
+    assert describe_error(Unreadable()) == \
+        "Unreadable: no details (its message could not be read)"
+    assert describe_error(ValueError("key=s3cr3t-value\nline two"), ["s3cr3t-value"]) == \
+        "ValueError: key=******** line two"

@@ -223,10 +223,10 @@ class Broker:
             if still_valid and isinstance(exc, TokenEndpointError | PluginError):
                 log.warning("target %s: refreshing credentials failed, the current ones stay "
                             "in use (next try in %.0f s): %s", slot.target.name, pause, exc)
+            if isinstance(exc, Exception):
+                self._fetch_failed(slot, exc)  # still the only fetch of the slot: counts hold
             with slot.lock:
                 slot.inflight = None
-            if isinstance(exc, Exception):
-                self._fetch_failed(slot, exc)
             future.set_exception(exc)
             if not background and not isinstance(exc, Exception):
                 raise

@@ -75,7 +75,10 @@ def describe_error(error: BaseException, secrets: Iterable[str] = ()) -> str:
     The core's own messages never hold a secret; a plugin's might, so the values the target
     resolved are removed as well, before the line is cut to a bounded length.
     """
-    text = " ".join(str(error).split()) or "no details"
+    try:
+        text = " ".join(str(error).split()) or "no details"
+    except Exception:  # noqa: BLE001 - describing a failure must not fail in turn
+        text = "no details (its message could not be read)"
     for secret in secrets:
         if secret:
             text = text.replace(secret, _REDACTED)
