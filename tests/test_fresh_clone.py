@@ -61,13 +61,21 @@ def test_a_fresh_clone_runs_the_demo_and_its_tests_leaving_nothing_in_tmpdir(
     run(sys.executable, "-m", "pip", "--python", python, "install", "--quiet", "--no-deps",
         "-e", ".", cwd=clone, env=pip_env, timeout=300)
 
-    demo = run(venv / "bin" / "unified-auth", "demo", "--speed", "5", cwd=clone, env=env)
-    assert "All " in demo.stdout and "checks passed" in demo.stdout
     assert str(clone / "unified_auth") in run(
         python, "-c", "import unified_auth; print(unified_auth.__file__)", cwd=tmp_path,
         env=env).stdout, "the clone's code ran, not this checkout's"
-    run(python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_environment.py",
-        cwd=clone, env=env)
+    # The two commands at once: they share nothing but TMPDIR, which is the point.
+    tests = subprocess.Popen(
+        [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_environment.py",
+         "-k", "environment or start"], cwd=clone, env=env, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        demo = run(venv / "bin" / "unified-auth", "demo", "--speed", "5", cwd=clone, env=env)
+        tested, _ = tests.communicate(timeout=120)
+    finally:
+        tests.kill()
+    assert "All " in demo.stdout and "checks passed" in demo.stdout
+    assert tests.returncode == 0, tested
 
     assert sorted(p.name for p in tmpdir.iterdir() if p.name.startswith("unified-auth-")) \
         == []
