@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import tomli_w
 
-from unified_auth.cli import _toml
 from unified_auth.testing import LianaEmulator, assert_no_leaks
 
 PACKAGE = Path(__file__).resolve().parent.parent / "docs" / "examples" / "unified-auth-acme"
@@ -68,7 +68,7 @@ def test_a_config_using_it_works_end_to_end(site_dir: Path, liana: LianaEmulator
     secret_file = tmp_path / "acme.secret"
     secret_file.write_text(secret)
     config = tmp_path / "unified-auth.toml"
-    config.write_text(_toml.dumps({"cache": {"backend": "memory"}, "targets": {"acme": {
+    config.write_text(tomli_w.dumps({"cache": {"backend": "memory"}, "targets": {"acme": {
         "provider": "acme", "hosts": [f"{liana.url}/v1/"], "client_id": client_id,
         "client_secret": {"file": str(secret_file)}, "token_url": liana.token_url}}}))
 

@@ -13,12 +13,13 @@ from typing import Any
 
 import pytest
 import requests
+import tomli_w
 from click.testing import CliRunner, Result
 from tables import table_rows
 from unified_auth_liquidplanner.explain import explain
 
 import unified_auth
-from unified_auth.cli import _toml, cli
+from unified_auth.cli import cli
 from unified_auth.errors import AccessDenied, AuthFailed, ConfigError
 from unified_auth.testing import (
     ClassicEmulator,
@@ -58,7 +59,7 @@ def _planner_config(tmp_path: Path, planner: LiquidPlannerEmulator, token: str,
         "provider": "liquidplanner", "hosts": [f"{planner.url}/"],
         "token": _secret(tmp_path, "planner", token), **options}}}
     path = tmp_path / "unified-auth.toml"
-    path.write_text(_toml.dumps(config))
+    path.write_text(tomli_w.dumps(config))
     return path
 
 
