@@ -233,11 +233,13 @@ class EmulatedEnvironment:
                 "hosts": [f"{classic.url}/basic/"],
                 "username": BASIC_USER,
                 "password": self.write_secret(CLASSIC, password),
+                "probe_url": f"{classic.url}/basic/whoami",  # for check: who the user is
             },
             CLASSIC_KEY: {
                 "provider": "api-key",
                 "hosts": [f"{classic.url}/keyed/"],
                 "key": self.write_secret(CLASSIC_KEY, api_key),
+                "probe_url": f"{classic.url}/keyed/whoami",
             },
         }
         return config
