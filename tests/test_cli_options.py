@@ -75,3 +75,11 @@ def test_shell_completion_offers_the_configs_target_names(config: Path) -> None:
     completed = subprocess.run([sys.executable, "-m", "unified_auth"], env=env,
                                capture_output=True, text=True, timeout=30, check=True)
     assert completed.stdout.split() == ["plain,keyed"]
+
+
+def test_the_command_alone_shows_the_help_not_an_error() -> None:
+    result = CliRunner().invoke(cli, [])
+    assert result.exit_code == 2  # click's status for "no command given"
+    assert result.output.startswith("Usage: unified-auth [OPTIONS] COMMAND [ARGS]...")
+    assert "error:" not in result.output
+    assert "which" in result.output

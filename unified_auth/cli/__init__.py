@@ -46,6 +46,11 @@ COMMANDS = {
 }
 """Command name -> the module defining a click command of that name."""
 
+# click >= 8.2 raises it for a group called without a command.
+_NO_ARGS_IS_HELP: tuple[type[click.ClickException], ...] = tuple(
+    getattr(click.exceptions, name) for name in ("NoArgsIsHelpError",)
+    if hasattr(click.exceptions, name))
+
 
 class _Cli(click.Group):
     """A group that loads its commands on demand and turns errors into ``error: ...``."""
@@ -97,6 +102,9 @@ def _fail(ctx: click.Context, exc: UnifiedAuthError, status: int) -> None:
 
 def _usage_error(exc: click.ClickException) -> NoReturn:
     """click's report of a usage error, but saying ``error:`` like every other message."""
+    if isinstance(exc, _NO_ARGS_IS_HELP):
+        exc.show()  # `unified-auth` alone: the help, which is no error message
+        sys.exit(exc.exit_code)
     ctx = getattr(exc, "ctx", None)
     if isinstance(exc, click.UsageError) and ctx is not None:
         click.echo(ctx.get_usage(), err=True)
