@@ -40,6 +40,19 @@ def site_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return target
 
 
+def test_its_own_tests_pass_on_the_installed_package(site_dir: Path, tmp_path: Path) -> None:
+    # Its tests use unified-auth's pytest plugin (fixtures liana_emulator,
+    # unified_auth_clock), found through unified-auth's own pytest11 entry point.
+    tests = tmp_path / "tests"
+    shutil.copytree(PACKAGE / "tests", tests, ignore=shutil.ignore_patterns("__pycache__"))
+    env = {**os.environ, "PYTHONPATH": str(site_dir)}
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           str(tests)], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert " passed" in done.stdout
+
+
 def _cli(site_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(site_dir)}
     env.pop("UNIFIED_AUTH_CONFIG", None)
