@@ -1,0 +1,161 @@
+"""httpx clients whose every request gets its host's credentials, sync and async.
+
+The credentials are put on at httpx's transport layer: :class:`AuthTransport` and
+:class:`AsyncAuthTransport` wrap the transport httpx would use (the default, a given one,
+every mount and proxy), route each request they are handed on its parsed URL, and send a
+*copy* with the owning target's credentials. httpx builds a redirect from the caller's
+request object, which never carries them, so each hop is routed afresh: another host gets
+its own credentials or none.
+
+A 401 drops the lease it came back for, fetches once and retries once if the body is in
+memory; a second 401 raises :class:`~unified_auth.errors.AuthFailed`. Async transports get
+their lease through :func:`~unified_auth.async_lease.lease_async`, so a token fetch runs in
+a worker thread and never blocks the event loop.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from unified_auth.adapter import _Authoriser
+from unified_auth.async_lease import lease_async
+from unified_auth.httpx_authorise import (
+    authorised,
+    explain,
+    failed,
+    may_retry,
+    needs_body,
+    small_body_length,
+    without_copied,
+)
+from unified_auth.model import Target
+from unified_auth.routing import Router
+
+__all__ = ["AsyncAuthTransport", "AuthTransport", "async_client", "client"]
+
+
+class AuthTransport(httpx.BaseTransport):
+    """Wraps an httpx transport: each request goes out with its host's credentials."""
+
+    def __init__(self, inner: httpx.BaseTransport, router: Router[Target],
+                 authoriser: _Authoriser) -> None:
+        self.inner = inner
+        self._router = router
+        self._authoriser = authoriser
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        request = without_copied(request)
+        target = self._router.match(str(request.url))
+        if target is None:
+            return self.inner.handle_request(request)
+        broker = self._authoriser.broker
+        lease = broker.lease(target)
+        response = self.inner.handle_request(authorised(self._authoriser, lease, request))
+        if response.status_code != 401:
+            if needs_body(response) and small_body_length(response):
+                explain(self._authoriser, target, request, response, response.read())
+            return response
+        broker.invalidate(lease)
+        if not may_retry(target, request):
+            return response
+        response.close()
+        fresh = broker.lease(target)
+        retried = self.inner.handle_request(authorised(self._authoriser, fresh, request))
+        if retried.status_code == 401:
+            broker.invalidate(fresh)
+            body = retried.read() if small_body_length(retried) else b""
+            retried.close()
+            raise failed(self._authoriser, target, request, retried, body)
+        if needs_body(retried) and small_body_length(retried):
+            explain(self._authoriser, target, request, retried, retried.read())
+        return retried
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def __enter__(self) -> AuthTransport:
+        self.inner.__enter__()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None = None,
+                 exc_value: BaseException | None = None,
+                 traceback: TracebackType | None = None) -> None:
+        self.inner.__exit__(exc_type, exc_value, traceback)
+
+
+class AsyncAuthTransport(httpx.AsyncBaseTransport):
+    """The async twin of :class:`AuthTransport`: same routing, same decisions."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, router: Router[Target],
+                 authoriser: _Authoriser) -> None:
+        self.inner = inner
+        self._router = router
+        self._authoriser = authoriser
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        request = without_copied(request)
+        target = self._router.match(str(request.url))
+        if target is None:
+            return await self.inner.handle_async_request(request)
+        broker = self._authoriser.broker
+        lease = await lease_async(broker, target)
+        response = await self.inner.handle_async_request(
+            authorised(self._authoriser, lease, request))
+        if response.status_code != 401:
+            if needs_body(response) and small_body_length(response):
+                explain(self._authoriser, target, request, response, await response.aread())
+            return response
+        broker.invalidate(lease)
+        if not may_retry(target, request):
+            return response
+        await response.aclose()
+        fresh = await lease_async(broker, target)
+        retried = await self.inner.handle_async_request(
+            authorised(self._authoriser, fresh, request))
+        if retried.status_code == 401:
+            broker.invalidate(fresh)
+            body = await retried.aread() if small_body_length(retried) else b""
+            await retried.aclose()
+            raise failed(self._authoriser, target, request, retried, body)
+        if needs_body(retried) and small_body_length(retried):
+            explain(self._authoriser, target, request, retried, await retried.aread())
+        return retried
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+    async def __aenter__(self) -> AsyncAuthTransport:
+        await self.inner.__aenter__()
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None = None,
+                        exc_value: BaseException | None = None,
+                        traceback: TracebackType | None = None) -> None:
+        await self.inner.__aexit__(exc_type, exc_value, traceback)
+
+
+def client(router: Router[Target], authoriser: _Authoriser, **kwargs: Any) -> httpx.Client:
+    """An :class:`httpx.Client` built from ``kwargs``, every transport of it wrapped."""
+    built = httpx.Client(**kwargs)
+    # httpx picks a transport per URL among the default one and its mounts (given ones,
+    # and the proxies it sets up from proxy= and the environment): every one is wrapped,
+    # so no route leaves unauthenticated or skips the routing.
+    built._transport = AuthTransport(built._transport, router, authoriser)
+    built._mounts = {
+        pattern: None if inner is None else AuthTransport(inner, router, authoriser)
+        for pattern, inner in built._mounts.items()}
+    return built
+
+
+def async_client(router: Router[Target], authoriser: _Authoriser,
+                 **kwargs: Any) -> httpx.AsyncClient:
+    """An :class:`httpx.AsyncClient` built from ``kwargs``, every transport of it wrapped."""
+    built = httpx.AsyncClient(**kwargs)
+    built._transport = AsyncAuthTransport(built._transport, router, authoriser)
+    built._mounts = {
+        pattern: None if inner is None else AsyncAuthTransport(inner, router, authoriser)
+        for pattern, inner in built._mounts.items()}
+    return built
