@@ -20,7 +20,7 @@ import httpx
 
 from unified_auth.adapter import _EXPLAINED_STATUSES, _Authoriser
 from unified_auth.broker import Lease
-from unified_auth.errors import AuthFailed
+from unified_auth.errors import AccessDenied, AuthFailed
 from unified_auth.httpx_translate import (
     MAX_EXPLAINED_BODY,
     is_replayable,
@@ -113,18 +113,32 @@ def needs_body(response: httpx.Response) -> bool:
 
 def explain(authoriser: _Authoriser, target: Target, request: httpx.Request,
             response: httpx.Response, body: bytes) -> None:
-    """Log the provider's explanation of a 403/404 once per target and status."""
-    authoriser.explain(target, to_requests_response(response, request, body))
+    """Log the provider's explanation of a 403/404 once per target and status.
+
+    A plugin may raise instead (:class:`AccessDenied` for an API that is not licensed): the
+    error then carries the httpx answer, as an httpx caller expects.
+    """
+    try:
+        authoriser.explain(target, to_requests_response(response, request, body))
+    except AccessDenied as error:
+        error.response = _answer(response, request, body)
+        error.request = request
+        raise
 
 
 def failed(authoriser: _Authoriser, target: Target, request: httpx.Request,
            response: httpx.Response, body: bytes) -> AuthFailed:
     """The error for a second 401, with the provider's explanation and the httpx answer."""
     error = authoriser.failed(target, to_requests_response(response, request, body))
-    error.response = httpx.Response(response.status_code, headers=response.headers,
-                                    content=body, request=request)
+    error.response = _answer(response, request, body)
     error.request = request
     return error
+
+
+def _answer(response: httpx.Response, request: httpx.Request, body: bytes) -> httpx.Response:
+    """A read copy of ``response`` for an error to carry (the original may be closed)."""
+    return httpx.Response(response.status_code, headers=response.headers, content=body,
+                          request=request)
 
 
 def small_body_length(response: httpx.Response) -> bool:
