@@ -20,7 +20,7 @@ import httpx
 
 from unified_auth.adapter import _EXPLAINED_STATUSES, _Authoriser
 from unified_auth.broker import Lease
-from unified_auth.errors import AccessDenied, AuthFailed
+from unified_auth.errors import AccessDenied, AuthFailed, InsecureTransportError
 from unified_auth.httpx_translate import (
     MAX_EXPLAINED_BODY,
     is_replayable,
@@ -29,6 +29,7 @@ from unified_auth.httpx_translate import (
     with_changes,
 )
 from unified_auth.model import Target
+from unified_auth.routing import is_loopback
 
 __all__ = [
     "authorised",
@@ -38,6 +39,7 @@ __all__ = [
     "may_retry",
     "needs_body",
     "small_body_length",
+    "through_proxy",
     "without_copied",
 ]
 
@@ -95,6 +97,22 @@ def without_copied(request: httpx.Request) -> httpx.Request:
 
 def _digest(value: bytes) -> str:
     return hmac.new(_DIGEST_KEY, value, hashlib.sha256).hexdigest()
+
+
+def through_proxy(url: httpx.URL, *, credentials: bool) -> bool:
+    """Whether a request httpx routed to a proxy may take it; ``False``: connect directly.
+
+    A loopback host never goes through a proxy (plain http to it is allowed because it never
+    leaves the machine); credentials never cross a proxy over plain http.
+    """
+    if is_loopback(url.host):
+        return False
+    if credentials and url.scheme == "http":
+        raise InsecureTransportError(
+            f"refusing to send credentials for {url.host} through a proxy over plain http: "
+            f"the proxy and the network to it would see them in clear text. Use an https:// "
+            f"URL, or add {url.host} to NO_PROXY if it must be reached directly")
+    return True
 
 
 def may_retry(target: Target, request: httpx.Request) -> bool:

@@ -29,6 +29,7 @@ from unified_auth.httpx_authorise import (
     may_retry,
     needs_body,
     small_body_length,
+    through_proxy,
     without_copied,
 )
 from unified_auth.model import Target
@@ -38,17 +39,25 @@ __all__ = ["AsyncAuthTransport", "AuthTransport", "async_client", "client"]
 
 
 class AuthTransport(httpx.BaseTransport):
-    """Wraps an httpx transport: each request goes out with its host's credentials."""
+    """Wraps an httpx transport: each request goes out with its host's credentials.
+
+    ``direct`` is given when ``inner`` goes through a proxy: what may not take the proxy
+    (see :func:`~unified_auth.httpx_authorise.through_proxy`) is sent through ``direct``.
+    """
 
     def __init__(self, inner: httpx.BaseTransport, router: Router[Target],
-                 authoriser: _Authoriser) -> None:
+                 authoriser: _Authoriser, *, direct: AuthTransport | None = None) -> None:
         self.inner = inner
         self._router = router
         self._authoriser = authoriser
+        self._direct = direct
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         request = without_copied(request)
         target = self._router.match(str(request.url))
+        if self._direct is not None and not through_proxy(request.url,
+                                                          credentials=target is not None):
+            return self._direct.handle_request(request)
         if target is None:
             return self.inner.handle_request(request)
         broker = self._authoriser.broker
@@ -90,14 +99,18 @@ class AsyncAuthTransport(httpx.AsyncBaseTransport):
     """The async twin of :class:`AuthTransport`: same routing, same decisions."""
 
     def __init__(self, inner: httpx.AsyncBaseTransport, router: Router[Target],
-                 authoriser: _Authoriser) -> None:
+                 authoriser: _Authoriser, *, direct: AsyncAuthTransport | None = None) -> None:
         self.inner = inner
         self._router = router
         self._authoriser = authoriser
+        self._direct = direct
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         request = without_copied(request)
         target = self._router.match(str(request.url))
+        if self._direct is not None and not through_proxy(request.url,
+                                                          credentials=target is not None):
+            return await self._direct.handle_async_request(request)
         if target is None:
             return await self.inner.handle_async_request(request)
         broker = self._authoriser.broker
@@ -140,12 +153,15 @@ class AsyncAuthTransport(httpx.AsyncBaseTransport):
 def client(router: Router[Target], authoriser: _Authoriser, **kwargs: Any) -> httpx.Client:
     """An :class:`httpx.Client` built from ``kwargs``, every transport of it wrapped."""
     built = httpx.Client(**kwargs)
-    # httpx picks a transport per URL among the default one and its mounts (given ones,
-    # and the proxies it sets up from proxy= and the environment): every one is wrapped,
-    # so no route leaves unauthenticated or skips the routing.
-    built._transport = AuthTransport(built._transport, router, authoriser)
+    # httpx picks a transport per URL among the default one and its mounts (the given ones,
+    # and the proxies it sets up from proxy= and the environment): every one is wrapped, so
+    # no route skips the routing. httpx has no public way to reach them.
+    direct = AuthTransport(built._transport, router, authoriser)
+    given = _given_patterns(kwargs)
+    built._transport = direct
     built._mounts = {
-        pattern: None if inner is None else AuthTransport(inner, router, authoriser)
+        pattern: None if inner is None else AuthTransport(
+            inner, router, authoriser, direct=None if pattern.pattern in given else direct)
         for pattern, inner in built._mounts.items()}
     return built
 
@@ -154,8 +170,16 @@ def async_client(router: Router[Target], authoriser: _Authoriser,
                  **kwargs: Any) -> httpx.AsyncClient:
     """An :class:`httpx.AsyncClient` built from ``kwargs``, every transport of it wrapped."""
     built = httpx.AsyncClient(**kwargs)
-    built._transport = AsyncAuthTransport(built._transport, router, authoriser)
+    direct = AsyncAuthTransport(built._transport, router, authoriser)
+    given = _given_patterns(kwargs)
+    built._transport = direct
     built._mounts = {
-        pattern: None if inner is None else AsyncAuthTransport(inner, router, authoriser)
+        pattern: None if inner is None else AsyncAuthTransport(
+            inner, router, authoriser, direct=None if pattern.pattern in given else direct)
         for pattern, inner in built._mounts.items()}
     return built
+
+
+def _given_patterns(kwargs: dict[str, Any]) -> set[str]:
+    """The mount patterns the caller chose; httpx made the others, for proxies."""
+    return set(kwargs.get("mounts") or ())

@@ -1,0 +1,80 @@
+"""Proxies for the httpx clients: loopback goes direct, credentials never ride a plain-http
+proxy hop, everything else takes the proxy httpx chose (issue 8, finding 6).
+
+The proxy is a recording server on 127.0.0.2: whatever reaches it is in its log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import anyio
+import pytest
+from httpx_support import Recorder
+
+import unified_auth
+from unified_auth.errors import InsecureTransportError
+
+KEY = "proxied-key-0123456789"
+
+
+@pytest.fixture
+def api() -> Iterator[Recorder]:
+    with Recorder() as server:
+        yield server
+
+
+@pytest.fixture
+def proxy() -> Iterator[Recorder]:
+    with Recorder("127.0.0.2") as server:
+        yield server
+
+
+@pytest.fixture
+def hub(api: Recorder, tmp_path: Path) -> unified_auth.UnifiedAuth:
+    (tmp_path / "key").write_text(KEY)
+    key = {"file": str(tmp_path / "key")}
+    return unified_auth.load({"targets": {
+        "local": {"provider": "api-key", "hosts": [f"{api.url}/keyed/"], "key": key},
+        "remote": {"provider": "api-key", "hosts": ["http://api.example.test/"], "key": key},
+    }})
+
+
+@pytest.mark.parametrize("how", ["proxy=", "HTTP_PROXY"])
+def test_a_loopback_target_is_reached_directly_never_through_the_proxy(
+        hub: unified_auth.UnifiedAuth, api: Recorder, proxy: Recorder, how: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    kwargs = {"proxy": proxy.url} if how == "proxy=" else {}
+    if how == "HTTP_PROXY":
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+    with hub.httpx_client(timeout=5, **kwargs) as client:
+        assert client.get(f"{api.url}/keyed/a").status_code == 200
+        assert client.get(f"{api.url}/unclaimed").status_code == 200
+    assert api.seen("/keyed/a")[0]["headers"]["X-API-Key"] == KEY
+    assert proxy.requests == []
+
+
+def test_credentials_for_a_plain_http_host_are_refused_a_proxy_hop(
+        hub: unified_auth.UnifiedAuth, proxy: Recorder) -> None:
+    with hub.httpx_client(timeout=5, proxy=proxy.url) as client:
+        with pytest.raises(InsecureTransportError, match=r"api\.example\.test.*NO_PROXY"):
+            client.get("http://api.example.test/items")
+        # A request that carries no credentials takes the proxy as httpx chose.
+        assert client.get("http://elsewhere.example.test/x").status_code == 200
+    assert [r["target"] for r in proxy.requests] == ["http://elsewhere.example.test/x"]
+
+
+def test_the_async_client_keeps_the_same_proxy_rules(
+        hub: unified_auth.UnifiedAuth, api: Recorder, proxy: Recorder) -> None:
+    async def main() -> None:
+        async with hub.httpx_async_client(timeout=5, proxy=proxy.url) as client:
+            assert (await client.get(f"{api.url}/keyed/a")).status_code == 200
+            with pytest.raises(InsecureTransportError):
+                await client.get("http://api.example.test/items")
+
+    anyio.run(main)
+    assert api.seen("/keyed/a")[0]["headers"]["X-API-Key"] == KEY
+    assert proxy.requests == []
