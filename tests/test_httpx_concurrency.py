@@ -19,14 +19,13 @@ from unified_auth.testing import LianaEmulator, ManualClock
 
 COROUTINES = 100
 FETCH_SECONDS = 0.5
-# While the fetch is in flight the loop only runs the ticker and coroutines waiting for
-# their lease: 50 ms is the target, the bound leaves room for a loaded 2-core machine. A
-# loop blocked by the fetch would show a gap of FETCH_SECONDS.
-MAX_GAP_WHILE_FETCHING = 0.1
-# Once the lease is there, 100 requests start at once; httpx itself then keeps an asyncio
-# loop busy for up to ~90 ms (measured with a plain AsyncClient and a fixed header), so
-# the whole run is held to "never blocked for the fetch".
-MAX_GAP = FETCH_SECONDS * 0.6
+# While the fetch is in flight the loop only runs the ticker and the coroutines waiting for
+# their lease. On a quiet machine the longest gap is 10-40 ms (the target is 50 ms); the
+# bounds leave room for a loaded 2-core machine running other suites while still failing a
+# loop that the fetch blocks: that one would tick once or twice in 0.5 s, with a gap of at
+# least FETCH_SECONDS.
+MAX_GAP = FETCH_SECONDS / 2
+MIN_TICKS_WHILE_FETCHING = 20
 
 
 @pytest.fixture
@@ -80,15 +79,15 @@ def test_a_hundred_coroutines_at_a_cold_start_share_one_fetch_and_the_loop_keeps
     started = time.perf_counter()
     ticks = anyio.run(with_ticker, work, backend=backend)
     first_answer = min(at for at, _ in answered)
-    while_fetching = max(gap for at, gap in ticks if at <= first_answer)
-    overall = max(gap for _, gap in ticks)
-    print(f"{backend}: longest ticker gap {while_fetching * 1000:.1f} ms while fetching, "
-          f"{overall * 1000:.1f} ms overall")
+    while_fetching = [gap for at, gap in ticks if at <= first_answer]
+    longest = max(gap for _, gap in ticks)
+    print(f"{backend}: {len(while_fetching)} ticks while fetching, the longest gap "
+          f"{max(while_fetching) * 1000:.1f} ms; {longest * 1000:.1f} ms overall")
     assert [status for _, status in answered] == [200] * COROUTINES
     assert liana_emulator.counters.token_requests == 1
     assert first_answer - started >= FETCH_SECONDS  # the fetch really was slow ...
-    assert while_fetching < MAX_GAP_WHILE_FETCHING  # ... and the loop ran meanwhile
-    assert overall < MAX_GAP
+    assert len(while_fetching) >= MIN_TICKS_WHILE_FETCHING  # ... the loop ran meanwhile
+    assert longest < MAX_GAP  # ... and was never blocked for it
 
 
 def test_threads_and_coroutines_on_one_hub_cause_one_fetch_per_lifetime(

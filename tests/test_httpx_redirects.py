@@ -188,3 +188,19 @@ def test_the_liana_token_at_the_origin_is_the_one_fetched(world: World) -> None:
     token = world.hub.credentials("liana").value.reveal()
     seen: dict[str, Any] = world.origin.seen("/liana/x")[0]["headers"]
     assert seen["Authorization"] == f"Bearer {token}"
+
+
+def test_httpx_auth_on_a_client_that_follows_redirects_says_what_httpx_copied(
+        world: World, caplog: pytest.LogCaptureFixture) -> None:
+    """httpx follows redirects without asking the Auth; the Auth cannot stop the copy, so
+    it says so (once), naming the client that routes every hop."""
+    auth = world.hub.httpx_auth("keyed")
+    with httpx.Client(auth=auth, timeout=5, follow_redirects=True) as client:
+        for case in ("copied-1", "copied-2"):
+            query = urlencode({"case": case, "status": 302,
+                               "to": f"{world.sides['other-port'].url}/landed/{case}"})
+            assert client.get(f"{world.origin.url}/keyed/hop?{query}").status_code == 200
+    warnings = [r.getMessage() for r in caplog.records if "copied this target" in r.getMessage()]
+    assert len(warnings) == 1
+    assert "ua.httpx_client(follow_redirects=True)" in warnings[0]
+    assert_no_leaks(caplog.text, [world.secrets["keyed"]])

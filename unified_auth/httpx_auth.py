@@ -20,10 +20,11 @@ from collections.abc import AsyncGenerator, Generator
 import httpx
 
 from unified_auth.adapter import _Authoriser
-from unified_auth.async_lease import lease_async
+from unified_auth.async_lease import invalidate_async, lease_async
 from unified_auth.broker import Lease
 from unified_auth.httpx_authorise import (
     authorised,
+    copied_headers,
     failed,
     marked,
     may_retry,
@@ -48,6 +49,7 @@ class TargetHttpxAuth(httpx.Auth):
         self.target = target
         self._router = router
         self._authoriser = authoriser
+        self._warned = False
 
     def __repr__(self) -> str:
         return f"TargetHttpxAuth({self.target.name!r})"
@@ -61,6 +63,7 @@ class TargetHttpxAuth(httpx.Auth):
         broker = self._authoriser.broker
         lease = broker.lease(self.target)
         response = yield self._send(lease, request)
+        self._check_hops(response)
         if response.status_code != 401:
             return
         broker.invalidate(lease)
@@ -82,17 +85,31 @@ class TargetHttpxAuth(httpx.Auth):
         broker = self._authoriser.broker
         lease = await lease_async(broker, self.target)
         response = yield self._send(lease, request)
+        self._check_hops(response)
         if response.status_code != 401:
             return
-        broker.invalidate(lease)
+        await invalidate_async(broker, lease)
         if not may_retry(self.target, request):
             return
         fresh = await lease_async(broker, self.target)
         retried = yield self._send(fresh, request)
         if retried.status_code == 401:
-            broker.invalidate(fresh)
+            await invalidate_async(broker, fresh)
             body = await retried.aread() if small_body_length(retried) else b""
             raise failed(self._authoriser, self.target, request, retried, body)
+
+    def _check_hops(self, response: httpx.Response) -> None:
+        """Say so, once, when httpx followed a redirect copying this Auth's headers along."""
+        if self._warned or not response.history or not copied_headers(response.request):
+            return
+        if self._router.match(str(response.request.url)) is self.target:
+            return
+        self._warned = True
+        log.warning("target %s: the client followed a redirect to %s and copied this "
+                    "target's credential headers onto it (httpx copies headers from hop to "
+                    "hop): use ua.httpx_client(follow_redirects=True), whose transport "
+                    "routes every hop, or follow response.next_request yourself",
+                    self.target.name, response.request.url.host)
 
     def _owns(self, request: httpx.Request) -> bool:
         if self._router.match(str(request.url)) is self.target:

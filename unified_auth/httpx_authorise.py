@@ -33,6 +33,7 @@ from unified_auth.routing import is_loopback
 
 __all__ = [
     "authorised",
+    "copied_headers",
     "explain",
     "failed",
     "marked",
@@ -85,14 +86,22 @@ def without_copied(request: httpx.Request) -> httpx.Request:
     The request an Auth authenticated is left alone; a redirect to another URL built from
     it comes back without them, to be routed afresh.
     """
-    applied = request.extensions.get(APPLIED)
-    if not isinstance(applied, _Applied) or applied.url == str(request.url):
+    copied = copied_headers(request)
+    if not copied:
         return request
-    kept = [(k, v) for k, v in request.headers.raw
-            if (k.lower(), _digest(v)) not in applied.headers]
+    kept = [pair for pair in request.headers.raw if pair not in copied]
     extensions = {k: v for k, v in request.extensions.items() if k != APPLIED}
     return httpx.Request(request.method, request.url, headers=kept, stream=request.stream,
                          extensions=extensions)
+
+
+def copied_headers(request: httpx.Request) -> list[tuple[bytes, bytes]]:
+    """The headers an Auth put on an earlier hop that httpx copied onto ``request``."""
+    applied = request.extensions.get(APPLIED)
+    if not isinstance(applied, _Applied) or applied.url == str(request.url):
+        return []
+    return [(k, v) for k, v in request.headers.raw
+            if (k.lower(), _digest(v)) in applied.headers]
 
 
 def _digest(value: bytes) -> str:

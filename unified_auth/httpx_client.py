@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 
 from unified_auth.adapter import _Authoriser
-from unified_auth.async_lease import lease_async
+from unified_auth.async_lease import invalidate_async, lease_async
 from unified_auth.httpx_authorise import (
     authorised,
     explain,
@@ -121,7 +121,7 @@ class AsyncAuthTransport(httpx.AsyncBaseTransport):
             if needs_body(response) and small_body_length(response):
                 explain(self._authoriser, target, request, response, await response.aread())
             return response
-        broker.invalidate(lease)
+        await invalidate_async(broker, lease)
         if not may_retry(target, request):
             return response
         await response.aclose()
@@ -129,7 +129,7 @@ class AsyncAuthTransport(httpx.AsyncBaseTransport):
         retried = await self.inner.handle_async_request(
             authorised(self._authoriser, fresh, request))
         if retried.status_code == 401:
-            broker.invalidate(fresh)
+            await invalidate_async(broker, fresh)
             body = await retried.aread() if small_body_length(retried) else b""
             await retried.aclose()
             raise failed(self._authoriser, target, request, retried, body)
