@@ -87,9 +87,9 @@ class UnifiedAuth:
     def session(self) -> requests.Session:
         """A :class:`requests.Session` whose every request gets its host's credentials."""
         http = requests.Session()
-        adapter = self.adapter()
-        http.mount("https://", adapter)
-        http.mount("http://", adapter)
+        # One adapter per prefix: Session.close() closes each mounted adapter once.
+        http.mount("https://", self.adapter())
+        http.mount("http://", self.adapter())
         return http
 
     def adapter(self, **kwargs: Any) -> AuthAdapter:
