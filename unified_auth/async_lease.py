@@ -18,7 +18,7 @@ from anyio.lowlevel import RunVar
 from unified_auth.broker import Broker, Lease
 from unified_auth.model import Target
 
-__all__ = ["invalidate_async", "lease_async"]
+__all__ = ["lease_async"]
 
 _ROUNDS = 8
 """Flights a waiter follows before fetching on its own (a leader was cancelled each time)."""
@@ -81,7 +81,3 @@ def _flights() -> dict[tuple[Broker, str], _Flight]:
         _FLIGHTS.set(flights)
     return flights
 
-
-async def invalidate_async(broker: Broker, lease: Lease) -> None:
-    """:meth:`Broker.invalidate` off the event loop: a shared cache's discard is I/O."""
-    await anyio.to_thread.run_sync(broker.invalidate, lease)

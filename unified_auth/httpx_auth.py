@@ -19,16 +19,17 @@ from collections.abc import AsyncGenerator, Generator
 
 import httpx
 
-from unified_auth.adapter import _Authoriser
-from unified_auth.async_lease import invalidate_async, lease_async
+from unified_auth.async_lease import lease_async
+from unified_auth.authorise import Authoriser, Verdict
 from unified_auth.broker import Lease
 from unified_auth.httpx_authorise import (
     authorised,
     copied_headers,
     failed,
     marked,
-    may_retry,
     small_body_length,
+    verdict,
+    verdict_async,
     without_copied,
 )
 from unified_auth.model import Target
@@ -45,7 +46,7 @@ class TargetHttpxAuth(httpx.Auth):
     # The legacy signer covers the body bytes: httpx reads the body before the flow runs.
     requires_request_body = True
 
-    def __init__(self, target: Target, router: Router[Target], authoriser: _Authoriser) -> None:
+    def __init__(self, target: Target, router: Router[Target], authoriser: Authoriser) -> None:
         self.target = target
         self._router = router
         self._authoriser = authoriser
@@ -60,19 +61,16 @@ class TargetHttpxAuth(httpx.Auth):
         if not self._owns(request):
             yield request
             return
-        broker = self._authoriser.broker
-        lease = broker.lease(self.target)
+        lease = self._authoriser.lease(self.target)
         response = yield self._send(lease, request)
         self._check_hops(response)
-        if response.status_code != 401:
+        if verdict(self._authoriser, self.target, lease, request, response,
+                   retry=False) is not Verdict.RETRY:
             return
-        broker.invalidate(lease)
-        if not may_retry(self.target, request):
-            return
-        fresh = broker.lease(self.target)
+        fresh = self._authoriser.lease(self.target)
         retried = yield self._send(fresh, request)
-        if retried.status_code == 401:
-            broker.invalidate(fresh)
+        if verdict(self._authoriser, self.target, fresh, request, retried,
+                   retry=True) is Verdict.FAILED:
             body = retried.read() if small_body_length(retried) else b""
             raise failed(self._authoriser, self.target, request, retried, body)
 
@@ -86,15 +84,13 @@ class TargetHttpxAuth(httpx.Auth):
         lease = await lease_async(broker, self.target)
         response = yield self._send(lease, request)
         self._check_hops(response)
-        if response.status_code != 401:
-            return
-        await invalidate_async(broker, lease)
-        if not may_retry(self.target, request):
+        if await verdict_async(self._authoriser, self.target, lease, request, response,
+                               retry=False) is not Verdict.RETRY:
             return
         fresh = await lease_async(broker, self.target)
         retried = yield self._send(fresh, request)
-        if retried.status_code == 401:
-            await invalidate_async(broker, fresh)
+        if await verdict_async(self._authoriser, self.target, fresh, request, retried,
+                               retry=True) is Verdict.FAILED:
             body = await retried.aread() if small_body_length(retried) else b""
             raise failed(self._authoriser, self.target, request, retried, body)
 

@@ -1,26 +1,31 @@
-"""The authorisation decisions of the httpx path, each in one function the sync and async
-transports and the httpx Auth all call.
+"""The httpx side of the one authorisation decision (:mod:`unified_auth.authorise`).
 
-What the requests path decides (whose request is this, what is sent, is this 401 ours to
-retry once) is taken from :mod:`unified_auth.adapter`: the same router, the same
-``_Authoriser`` (the plugin's ``apply_auth`` on a copy, the provider's explanation of a
-refusal). Only what is httpx-specific lives here: translating the request, reading a
-refusal's body within a bound.
+The sync and async transports and the httpx Auth ask what the requests entry points ask
+(whose request is this, what is sent, what does this answer mean) and get the answers from
+the same :class:`~unified_auth.authorise.Authoriser`: the plugin's ``apply_auth`` on a copy,
+:meth:`~unified_auth.authorise.Authoriser.verdict` on a 401, the adapter's explanation and
+:class:`AuthFailed`, :func:`~unified_auth.proxies.proxies_for` for proxies. What is here is
+only what httpx needs around them: translating its request, reading a refusal's body within
+a bound, running a 401's verdict (which drops a lease, I/O for a shared cache) off the
+event loop, and noting the headers an httpx Auth added.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import logging
 import secrets
 
+import anyio.to_thread
 import attrs
 import httpx
 
-from unified_auth.adapter import _EXPLAINED_STATUSES, _Authoriser
+from unified_auth.adapter import _explain, _failed
+from unified_auth.authorise import EXPLAINED_STATUSES, Authoriser, Verdict
 from unified_auth.broker import Lease
-from unified_auth.errors import AccessDenied, AuthFailed, InsecureTransportError
+from unified_auth.errors import AccessDenied, AuthFailed
 from unified_auth.httpx_translate import (
     MAX_EXPLAINED_BODY,
     is_replayable,
@@ -29,7 +34,7 @@ from unified_auth.httpx_translate import (
     with_changes,
 )
 from unified_auth.model import Target
-from unified_auth.routing import is_loopback
+from unified_auth.proxies import proxies_for
 
 __all__ = [
     "authorised",
@@ -37,10 +42,11 @@ __all__ = [
     "explain",
     "failed",
     "marked",
-    "may_retry",
     "needs_body",
     "small_body_length",
     "through_proxy",
+    "verdict",
+    "verdict_async",
     "without_copied",
 ]
 
@@ -60,7 +66,7 @@ class _Applied:
     headers: frozenset[tuple[bytes, str]]
 
 
-def authorised(authoriser: _Authoriser, lease: Lease, request: httpx.Request) -> httpx.Request:
+def authorised(authoriser: Authoriser, lease: Lease, request: httpx.Request) -> httpx.Request:
     """What is sent: a new request with the lease applied by its plugin; ``request`` as it was."""
     translated = to_prepared(request)
     authoriser.apply(lease, translated.prepared)
@@ -111,52 +117,56 @@ def _digest(value: bytes) -> str:
 def through_proxy(url: httpx.URL, *, credentials: bool) -> bool:
     """Whether a request httpx routed to a proxy may take it; ``False``: connect directly.
 
-    A loopback host never goes through a proxy (plain http to it is allowed because it never
-    leaves the machine); credentials never cross a proxy over plain http.
+    :raises InsecureTransportError: credentials would cross the proxy over plain http.
     """
-    if is_loopback(url.host):
-        return False
-    if credentials and url.scheme == "http":
-        raise InsecureTransportError(
-            f"refusing to send credentials for {url.host} through a proxy over plain http: "
-            f"the proxy and the network to it would see them in clear text. Use an https:// "
-            f"URL, or add {url.host} to NO_PROXY if it must be reached directly")
-    return True
+    # httpx already chose a proxy for this URL: say so in the shape proxies_for reads.
+    return bool(proxies_for(str(url), {url.scheme: "the proxy httpx chose"},
+                            credentials=credentials))
 
 
-def may_retry(target: Target, request: httpx.Request) -> bool:
-    """After a 401 (the lease already dropped): whether the request may be sent once more."""
-    if is_replayable(request):
-        return True
-    log.info("target %s: 401 on a request whose body cannot be sent again; the credentials "
-             "were dropped, the request is not retried", target.name)
-    return False
+def verdict(authoriser: Authoriser, target: Target, sent: Lease, request: httpx.Request,
+            response: httpx.Response, *, retry: bool) -> Verdict:
+    """The shared verdict on ``target``'s answer to ``request`` (a 401 drops ``sent``)."""
+    return authoriser.verdict(target, sent, response.status_code, retry=retry,
+                              can_replay=is_replayable(request))
+
+
+async def verdict_async(authoriser: Authoriser, target: Target, sent: Lease,
+                        request: httpx.Request, response: httpx.Response, *,
+                        retry: bool) -> Verdict:
+    """:func:`verdict` for coroutines: only a 401 is judged (it drops a lease, which a
+    shared cache does with I/O), and that in a worker thread; any other answer stands."""
+    if response.status_code != 401:
+        return Verdict.KEEP
+    return await anyio.to_thread.run_sync(functools.partial(
+        verdict, authoriser, target, sent, request, response, retry=retry))
 
 
 def needs_body(response: httpx.Response) -> bool:
     """Whether a plugin may explain this answer, so its body must be read first."""
-    return response.status_code == 401 or response.status_code in _EXPLAINED_STATUSES
+    return response.status_code == 401 or response.status_code in EXPLAINED_STATUSES
 
 
-def explain(authoriser: _Authoriser, target: Target, request: httpx.Request,
+def explain(authoriser: Authoriser, target: Target, request: httpx.Request,
             response: httpx.Response, body: bytes) -> None:
-    """Log the provider's explanation of a 403/404 once per target and status.
+    """Log the provider's explanation of a 403/404 once per target and status, as the
+    adapter does.
 
     A plugin may raise instead (:class:`AccessDenied` for an API that is not licensed): the
     error then carries the httpx answer, as an httpx caller expects.
     """
     try:
-        authoriser.explain(target, to_requests_response(response, request, body))
+        _explain(authoriser, target, to_requests_response(response, request, body))
     except AccessDenied as error:
         error.response = _answer(response, request, body)
         error.request = request
         raise
 
 
-def failed(authoriser: _Authoriser, target: Target, request: httpx.Request,
+def failed(authoriser: Authoriser, target: Target, request: httpx.Request,
            response: httpx.Response, body: bytes) -> AuthFailed:
-    """The error for a second 401, with the provider's explanation and the httpx answer."""
-    error = authoriser.failed(target, to_requests_response(response, request, body))
+    """The adapter's error for a 401 to the retry, carrying the httpx answer."""
+    error = _failed(authoriser, target, to_requests_response(response, request, body))
     error.response = _answer(response, request, body)
     error.request = request
     return error

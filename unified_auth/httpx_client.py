@@ -20,16 +20,17 @@ from typing import Any
 
 import httpx
 
-from unified_auth.adapter import _Authoriser
-from unified_auth.async_lease import invalidate_async, lease_async
+from unified_auth.async_lease import lease_async
+from unified_auth.authorise import Authoriser, Verdict
 from unified_auth.httpx_authorise import (
     authorised,
     explain,
     failed,
-    may_retry,
     needs_body,
     small_body_length,
     through_proxy,
+    verdict,
+    verdict_async,
     without_copied,
 )
 from unified_auth.model import Target
@@ -46,7 +47,7 @@ class AuthTransport(httpx.BaseTransport):
     """
 
     def __init__(self, inner: httpx.BaseTransport, router: Router[Target],
-                 authoriser: _Authoriser, *, direct: AuthTransport | None = None) -> None:
+                 authoriser: Authoriser, *, direct: AuthTransport | None = None) -> None:
         self.inner = inner
         self._router = router
         self._authoriser = authoriser
@@ -60,27 +61,27 @@ class AuthTransport(httpx.BaseTransport):
             return self._direct.handle_request(request)
         if target is None:
             return self.inner.handle_request(request)
-        broker = self._authoriser.broker
-        lease = broker.lease(target)
+        lease = self._authoriser.lease(target)
         response = self.inner.handle_request(authorised(self._authoriser, lease, request))
-        if response.status_code != 401:
-            if needs_body(response) and small_body_length(response):
-                explain(self._authoriser, target, request, response, response.read())
-            return response
-        broker.invalidate(lease)
-        if not may_retry(target, request):
+        if verdict(self._authoriser, target, lease, request, response,
+                   retry=False) is not Verdict.RETRY:
+            self._explain(target, request, response)
             return response
         response.close()
-        fresh = broker.lease(target)
+        fresh = self._authoriser.lease(target)
         retried = self.inner.handle_request(authorised(self._authoriser, fresh, request))
-        if retried.status_code == 401:
-            broker.invalidate(fresh)
+        if verdict(self._authoriser, target, fresh, request, retried,
+                   retry=True) is Verdict.FAILED:
             body = retried.read() if small_body_length(retried) else b""
             retried.close()
             raise failed(self._authoriser, target, request, retried, body)
-        if needs_body(retried) and small_body_length(retried):
-            explain(self._authoriser, target, request, retried, retried.read())
+        self._explain(target, request, retried)
         return retried
+
+    def _explain(self, target: Target, request: httpx.Request,
+                 response: httpx.Response) -> None:
+        if needs_body(response) and small_body_length(response):
+            explain(self._authoriser, target, request, response, response.read())
 
     def close(self) -> None:
         self.inner.close()
@@ -99,7 +100,7 @@ class AsyncAuthTransport(httpx.AsyncBaseTransport):
     """The async twin of :class:`AuthTransport`: same routing, same decisions."""
 
     def __init__(self, inner: httpx.AsyncBaseTransport, router: Router[Target],
-                 authoriser: _Authoriser, *, direct: AsyncAuthTransport | None = None) -> None:
+                 authoriser: Authoriser, *, direct: AsyncAuthTransport | None = None) -> None:
         self.inner = inner
         self._router = router
         self._authoriser = authoriser
@@ -113,29 +114,29 @@ class AsyncAuthTransport(httpx.AsyncBaseTransport):
             return await self._direct.handle_async_request(request)
         if target is None:
             return await self.inner.handle_async_request(request)
-        broker = self._authoriser.broker
-        lease = await lease_async(broker, target)
+        lease = await lease_async(self._authoriser.broker, target)
         response = await self.inner.handle_async_request(
             authorised(self._authoriser, lease, request))
-        if response.status_code != 401:
-            if needs_body(response) and small_body_length(response):
-                explain(self._authoriser, target, request, response, await response.aread())
-            return response
-        await invalidate_async(broker, lease)
-        if not may_retry(target, request):
+        if await verdict_async(self._authoriser, target, lease, request, response,
+                               retry=False) is not Verdict.RETRY:
+            await self._explain(target, request, response)
             return response
         await response.aclose()
-        fresh = await lease_async(broker, target)
+        fresh = await lease_async(self._authoriser.broker, target)
         retried = await self.inner.handle_async_request(
             authorised(self._authoriser, fresh, request))
-        if retried.status_code == 401:
-            await invalidate_async(broker, fresh)
+        if await verdict_async(self._authoriser, target, fresh, request, retried,
+                               retry=True) is Verdict.FAILED:
             body = await retried.aread() if small_body_length(retried) else b""
             await retried.aclose()
             raise failed(self._authoriser, target, request, retried, body)
-        if needs_body(retried) and small_body_length(retried):
-            explain(self._authoriser, target, request, retried, await retried.aread())
+        await self._explain(target, request, retried)
         return retried
+
+    async def _explain(self, target: Target, request: httpx.Request,
+                       response: httpx.Response) -> None:
+        if needs_body(response) and small_body_length(response):
+            explain(self._authoriser, target, request, response, await response.aread())
 
     async def aclose(self) -> None:
         await self.inner.aclose()
@@ -150,7 +151,7 @@ class AsyncAuthTransport(httpx.AsyncBaseTransport):
         await self.inner.__aexit__(exc_type, exc_value, traceback)
 
 
-def client(router: Router[Target], authoriser: _Authoriser, **kwargs: Any) -> httpx.Client:
+def client(router: Router[Target], authoriser: Authoriser, **kwargs: Any) -> httpx.Client:
     """An :class:`httpx.Client` built from ``kwargs``, every transport of it wrapped."""
     built = httpx.Client(**kwargs)
     # httpx picks a transport per URL among the default one and its mounts (the given ones,
@@ -166,7 +167,7 @@ def client(router: Router[Target], authoriser: _Authoriser, **kwargs: Any) -> ht
     return built
 
 
-def async_client(router: Router[Target], authoriser: _Authoriser,
+def async_client(router: Router[Target], authoriser: Authoriser,
                  **kwargs: Any) -> httpx.AsyncClient:
     """An :class:`httpx.AsyncClient` built from ``kwargs``, every transport of it wrapped."""
     built = httpx.AsyncClient(**kwargs)
