@@ -164,3 +164,14 @@ def test_an_unlicensed_api_raises_access_denied_with_the_httpx_answer(
     response = failure.value.response
     assert isinstance(response, httpx.Response) and response.status_code == 403
     assert "API not enabled" in response.json()["message"]
+
+
+@pytest.mark.parametrize("entry", ["auth", "async_auth"])
+def test_httpx_auth_explains_a_404_too(
+        hub: unified_auth.UnifiedAuth, liquidplanner_emulator: LiquidPlannerEmulator,
+        entry: Entry, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="unified_auth"):
+        response = send(hub, entry, "liquidplanner", "GET",
+                        f"{liquidplanner_emulator.url}/api/nothing/here")
+    assert response.status_code == 404 and response.json() == {"error": "Not found"}
+    assert "target liquidplanner: 404" in caplog.text

@@ -25,8 +25,10 @@ from unified_auth.broker import Lease
 from unified_auth.httpx_authorise import (
     authorised,
     copied_headers,
+    explain,
     failed,
     marked,
+    needs_body,
     small_body_length,
     verdict,
     verdict_async,
@@ -66,6 +68,8 @@ class TargetHttpxAuth(httpx.Auth):
         self._check_hops(response)
         if verdict(self._authoriser, self.target, lease, request, response,
                    retry=False) is not Verdict.RETRY:
+            if needs_body(response):
+                explain(self._authoriser, self.target, request, response, response.read())
             return
         fresh = self._authoriser.lease(self.target)
         retried = yield self._send(fresh, request)
@@ -86,6 +90,9 @@ class TargetHttpxAuth(httpx.Auth):
         self._check_hops(response)
         if await verdict_async(self._authoriser, self.target, lease, request, response,
                                retry=False) is not Verdict.RETRY:
+            if needs_body(response):
+                explain(self._authoriser, self.target, request, response,
+                        await response.aread())
             return
         fresh = await lease_async(broker, self.target)
         retried = yield self._send(fresh, request)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
-import logging
 import secrets
 
 import anyio.to_thread
@@ -49,8 +48,6 @@ __all__ = [
     "verdict_async",
     "without_copied",
 ]
-
-log = logging.getLogger("unified_auth")
 
 APPLIED = "unified_auth.applied"
 """The extension naming the headers an :class:`httpx.Auth` put on a request."""
@@ -144,7 +141,7 @@ async def verdict_async(authoriser: Authoriser, target: Target, sent: Lease,
 
 def needs_body(response: httpx.Response) -> bool:
     """Whether a plugin may explain this answer, so its body must be read first."""
-    return response.status_code == 401 or response.status_code in EXPLAINED_STATUSES
+    return response.status_code in EXPLAINED_STATUSES and small_body_length(response)
 
 
 def explain(authoriser: Authoriser, target: Target, request: httpx.Request,

@@ -80,7 +80,7 @@ class AuthTransport(httpx.BaseTransport):
 
     def _explain(self, target: Target, request: httpx.Request,
                  response: httpx.Response) -> None:
-        if needs_body(response) and small_body_length(response):
+        if needs_body(response):
             explain(self._authoriser, target, request, response, response.read())
 
     def close(self) -> None:
@@ -135,7 +135,7 @@ class AsyncAuthTransport(httpx.AsyncBaseTransport):
 
     async def _explain(self, target: Target, request: httpx.Request,
                        response: httpx.Response) -> None:
-        if needs_body(response) and small_body_length(response):
+        if needs_body(response):
             explain(self._authoriser, target, request, response, await response.aread())
 
     async def aclose(self) -> None:
