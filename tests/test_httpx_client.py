@@ -13,7 +13,8 @@ from typing import Any
 import anyio
 import httpx
 import pytest
-from httpx_support import Recorder
+from httpx_support import hop_server
+from recorder import Recorder
 
 import unified_auth
 from unified_auth.httpx_client import AsyncAuthTransport, AuthTransport
@@ -23,7 +24,7 @@ KEY = "client-key-0123456789"
 
 @pytest.fixture
 def recorder() -> Iterator[Recorder]:
-    with Recorder() as server:
+    with hop_server() as server:
         yield server
 
 
@@ -42,7 +43,7 @@ def test_keyword_arguments_reach_httpx(hub: unified_auth.UnifiedAuth,
         assert client.timeout == httpx.Timeout(3.5)
         assert client.follow_redirects is True
         assert client.get("/keyed/a").status_code == 200
-    seen = recorder.seen("/keyed/a")[0]["headers"]
+    seen = recorder.matching("/keyed/a")[0].headers
     assert seen["X-App"] == "1" and seen["X-API-Key"] == KEY
 
 
@@ -83,7 +84,7 @@ def test_the_async_client_wraps_its_transports(hub: unified_auth.UnifiedAuth,
             return (await client.get(f"{recorder.url}/keyed/b")).json()  # type: ignore[no-any-return]
 
     assert anyio.run(main) == {"ok": True}
-    assert recorder.seen("/keyed/b")[0]["headers"]["X-API-Key"] == KEY
+    assert recorder.matching("/keyed/b")[0].headers["X-API-Key"] == KEY
 
 
 def test_httpx_auth_authenticates_only_its_own_hosts(
@@ -94,8 +95,8 @@ def test_httpx_auth_authenticates_only_its_own_hosts(
     with httpx.Client(auth=auth, timeout=5) as client:
         client.get(f"{recorder.url}/keyed/mine")
         client.get(f"{recorder.url}/not-mine")
-    assert recorder.seen("/keyed/mine")[0]["headers"]["X-API-Key"] == KEY
-    assert "X-API-Key" not in recorder.seen("/not-mine")[0]["headers"]
+    assert recorder.matching("/keyed/mine")[0].headers["X-API-Key"] == KEY
+    assert "X-API-Key" not in recorder.matching("/not-mine")[0].headers
     assert "not one of its hosts" in caplog.text
 
 

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import anyio
 import pytest
-from httpx_support import Recorder
+from httpx_support import hop_server
+from recorder import Recorder
 
 import unified_auth
 from unified_auth.errors import InsecureTransportError
@@ -21,13 +22,13 @@ KEY = "proxied-key-0123456789"
 
 @pytest.fixture
 def api() -> Iterator[Recorder]:
-    with Recorder() as server:
+    with hop_server() as server:
         yield server
 
 
 @pytest.fixture
 def proxy() -> Iterator[Recorder]:
-    with Recorder("127.0.0.2") as server:
+    with hop_server("127.0.0.2") as server:
         yield server
 
 
@@ -53,8 +54,8 @@ def test_a_loopback_target_is_reached_directly_never_through_the_proxy(
     with hub.httpx_client(timeout=5, **kwargs) as client:
         assert client.get(f"{api.url}/keyed/a").status_code == 200
         assert client.get(f"{api.url}/unclaimed").status_code == 200
-    assert api.seen("/keyed/a")[0]["headers"]["X-API-Key"] == KEY
-    assert proxy.requests == []
+    assert api.matching("/keyed/a")[0].headers["X-API-Key"] == KEY
+    assert proxy.seen == []
 
 
 def test_credentials_for_a_plain_http_host_are_refused_a_proxy_hop(
@@ -64,7 +65,7 @@ def test_credentials_for_a_plain_http_host_are_refused_a_proxy_hop(
             client.get("http://api.example.test/items")
         # A request that carries no credentials takes the proxy as httpx chose.
         assert client.get("http://elsewhere.example.test/x").status_code == 200
-    assert [r["target"] for r in proxy.requests] == ["http://elsewhere.example.test/x"]
+    assert [r.target for r in proxy.seen] == ["http://elsewhere.example.test/x"]
 
 
 def test_the_async_client_keeps_the_same_proxy_rules(
@@ -76,5 +77,5 @@ def test_the_async_client_keeps_the_same_proxy_rules(
                 await client.get("http://api.example.test/items")
 
     anyio.run(main)
-    assert api.seen("/keyed/a")[0]["headers"]["X-API-Key"] == KEY
-    assert proxy.requests == []
+    assert api.matching("/keyed/a")[0].headers["X-API-Key"] == KEY
+    assert proxy.seen == []

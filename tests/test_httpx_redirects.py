@@ -10,7 +10,6 @@ for every secret and every credential header value the origin received.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,8 @@ from urllib.parse import urlencode
 import anyio
 import httpx
 import pytest
-from httpx_support import Recorder
+from httpx_support import hop_server
+from recorder import Recorder
 
 import unified_auth
 from unified_auth.testing import LianaEmulator, ManualClock, assert_no_leaks
@@ -51,20 +51,21 @@ class World:
         return case, f"{self.origin.url}/{form}/hop?{urlencode(query)}"
 
     def check(self, case: str, destination: str, *, routed: bool) -> None:
-        at_origin = self.origin.seen(f"case={case}&")
+        at_origin = self.origin.matching(f"case={case}&")
         assert at_origin, case
-        assert all(any(h.lower() in CREDENTIAL_HEADERS for h in r["headers"])
+        assert all(any(h.lower() in CREDENTIAL_HEADERS for h in r.headers)
                    for r in at_origin), (case, "the origin got no credentials")
         assert len(at_origin) == (2 if case.endswith("after-401") else 1), case
-        landed = self.sides[destination].seen(f"/landed/{case}")
+        landing = self.sides[destination]
+        landed = landing.matching(f"/landed/{case}")
         assert len(landed) == 1, (case, landed)
-        sent = [v for r in at_origin for k, v in r["headers"].items()
+        sent = [v for r in at_origin for k, v in r.headers.items()
                 if k.lower() in CREDENTIAL_HEADERS]
         secrets = [v for name, v in self.secrets.items() if name != "neighbour"]
-        assert_no_leaks(json.dumps(landed), [*secrets, *sent])
+        assert_no_leaks(landing.text(f"/landed/{case}"), [*secrets, *sent])
         if destination == "other-target" and routed:
             # Routed afresh: the neighbour's own key, and only that.
-            assert landed[0]["headers"]["X-API-Key"] == NEIGHBOUR_KEY, case
+            assert landed[0].headers["X-API-Key"] == NEIGHBOUR_KEY, case
 
 
 @pytest.fixture
@@ -79,8 +80,8 @@ def world(clock: ManualClock, liana: LianaEmulator, tmp_path: Path) -> Iterator[
     def secret(name: str) -> dict[str, str]:
         return {"file": str(tmp_path / name)}
 
-    with Recorder() as origin, Recorder() as other_port, Recorder("127.0.0.2") as other_host, \
-            Recorder("127.0.0.3") as neighbour:
+    with hop_server() as origin, hop_server() as other_port, \
+            hop_server("127.0.0.2") as other_host, hop_server("127.0.0.3") as neighbour:
         targets = {
             "liana": {"provider": "liana", "hosts": [f"{origin.url}/liana/"],
                       "client_id": client_id, "client_secret": secret("liana"),
@@ -177,8 +178,8 @@ def test_a_redirect_within_the_target_is_authenticated_afresh(world: World) -> N
         query = urlencode({"case": "within", "status": 307,
                            "to": f"{world.origin.url}/keyed/landed/within"})
         assert client.post(f"{world.origin.url}/keyed/hop?{query}", **BODY).status_code == 200
-    landed = world.origin.seen("/keyed/landed/within")
-    assert landed[0]["headers"]["X-API-Key"] == world.secrets["keyed"]
+    landed = world.origin.matching("/keyed/landed/within")
+    assert landed[0].headers["X-API-Key"] == world.secrets["keyed"]
 
 
 def test_the_liana_token_at_the_origin_is_the_one_fetched(world: World) -> None:
@@ -186,7 +187,7 @@ def test_the_liana_token_at_the_origin_is_the_one_fetched(world: World) -> None:
     with world.hub.httpx_client(timeout=5) as client:
         client.get(f"{world.origin.url}/liana/x")
     token = world.hub.credentials("liana").value.reveal()
-    seen: dict[str, Any] = world.origin.seen("/liana/x")[0]["headers"]
+    seen: dict[str, Any] = world.origin.matching("/liana/x")[0].headers
     assert seen["Authorization"] == f"Bearer {token}"
 
 

@@ -10,7 +10,8 @@ import attrs
 import httpx
 import pytest
 import requests
-from httpx_support import Recorder
+from httpx_support import hop_server
+from recorder import Recorder
 
 import unified_auth
 from unified_auth import Credentials, Secret, Target, hookimpl
@@ -54,7 +55,7 @@ class QueryKeyPlugin:
 
 @pytest.fixture
 def recorder() -> Iterator[Recorder]:
-    with Recorder() as server:
+    with hop_server() as server:
         yield server
 
 
@@ -72,11 +73,11 @@ def test_a_key_put_in_the_query_string_is_sent_and_the_path_seen_includes_the_qu
         request = client.build_request("POST", f"{recorder.url}/q/items?page=2&q=a%20b",
                                        content=b'{"x": 1}')
         assert client.send(request).status_code == 200
-    seen = recorder.seen("/q/items")[0]
-    assert seen["target"] == f"/q/items?page=2&q=a%20b&api_key={KEY}"
-    assert seen["headers"]["X-Signed-Path"] == "/q/items?page=2&q=a%20b"
-    assert seen["body"] == '{"x": 1}\n'
-    assert seen["headers"]["Content-Length"] == "9"
+    seen = recorder.matching("/q/items")[0]
+    assert seen.target == f"/q/items?page=2&q=a%20b&api_key={KEY}"
+    assert seen.headers["X-Signed-Path"] == "/q/items?page=2&q=a%20b"
+    assert seen.body == b'{"x": 1}\n'
+    assert seen.headers["Content-Length"] == "9"
     # The caller's request is as it was made.
     assert str(request.url) == f"{recorder.url}/q/items?page=2&q=a%20b"
     assert request.content == b'{"x": 1}'
