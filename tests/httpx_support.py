@@ -14,9 +14,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import anyio
+import httpx
 import pytest
 from recorder import Answer, Recorder, Script, Seen, recording_server
 
+import unified_auth
 from unified_auth.testing import ClassicEmulator, ManualClock
 
 
@@ -79,3 +82,26 @@ def hop_server(host: str = "127.0.0.1") -> Iterator[Recorder]:
     """A recording server (tests/recorder.py) on ``host`` that answers with :func:`hops`."""
     with recording_server(hops(), host) as recorder:
         yield recorder
+
+
+Entry = str
+
+
+def send(hub: unified_auth.UnifiedAuth, entry: Entry, target: str, method: str, url: str,
+         **kwargs: Any) -> httpx.Response:
+    """One request through one of the four httpx entry points."""
+    if entry == "client":
+        with hub.httpx_client(timeout=5) as client:
+            return client.request(method, url, **kwargs)
+    if entry == "auth":
+        with httpx.Client(auth=hub.httpx_auth(target), timeout=5) as client:
+            return client.request(method, url, **kwargs)
+
+    async def main() -> httpx.Response:
+        if entry == "async_client":
+            async with hub.httpx_async_client(timeout=5) as client:
+                return await client.request(method, url, **kwargs)
+        async with httpx.AsyncClient(auth=hub.httpx_auth(target), timeout=5) as client:
+            return await client.request(method, url, **kwargs)
+
+    return anyio.run(main)

@@ -10,33 +10,13 @@ from typing import Any
 import anyio
 import httpx
 import pytest
+from httpx_support import Entry, send
 
 import unified_auth
 from unified_auth.errors import AccessDenied, AuthFailed, PluginError
 from unified_auth.testing import LianaEmulator, LiquidPlannerEmulator, ManualClock
 
-Entry = str
 ENTRIES = ["client", "async_client", "auth", "async_auth"]
-
-
-def send(hub: unified_auth.UnifiedAuth, entry: Entry, target: str, method: str, url: str,
-         **kwargs: Any) -> httpx.Response:
-    """One request through one of the four httpx entry points."""
-    if entry == "client":
-        with hub.httpx_client(timeout=5) as client:
-            return client.request(method, url, **kwargs)
-    if entry == "auth":
-        with httpx.Client(auth=hub.httpx_auth(target), timeout=5) as client:
-            return client.request(method, url, **kwargs)
-
-    async def main() -> httpx.Response:
-        if entry == "async_client":
-            async with hub.httpx_async_client(timeout=5) as client:
-                return await client.request(method, url, **kwargs)
-        async with httpx.AsyncClient(auth=hub.httpx_auth(target), timeout=5) as client:
-            return await client.request(method, url, **kwargs)
-
-    return anyio.run(main)
 
 
 @pytest.fixture

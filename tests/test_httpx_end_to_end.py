@@ -12,7 +12,7 @@ from typing import Any
 import anyio
 import httpx
 import pytest
-from httpx_support import classic, five_targets, secrets_of
+from httpx_support import classic, five_targets, secrets_of, send
 
 import unified_auth
 from unified_auth.testing import (
@@ -110,3 +110,19 @@ def test_an_unclaimed_host_gets_the_request_exactly_as_made(
         response = client.get(f"{classic.url}/elsewhere", headers={"X-Mine": "1"})
     assert response.status_code == 401  # the emulator's root is no target's
     assert classic.counters.rejected_requests == 1
+
+
+@pytest.mark.parametrize("entry", ["client", "async_client", "auth", "async_auth"])
+def test_the_emulator_verifies_legacy_signatures_through_every_entry_point(
+        unified_auth_config: dict[str, Any], liana_emulator: LianaEmulator,
+        unified_auth_clock: ManualClock, entry: str) -> None:
+    hub = unified_auth.load(unified_auth_config, clock=unified_auth_clock)
+    url = f"{liana_emulator.url}/api/v1"
+    listed = send(hub, entry, "liana-legacy", "GET", f"{url}/lists?page=2&q=%C3%A4+x")
+    assert listed.status_code == 200, liana_emulator.last_rejection
+    assert listed.json()["query"] == {"page": ["2"], "q": ["ä x"]}
+    echoed = send(hub, entry, "liana-legacy", "POST", f"{url}/echoMessage",
+                  content='{"text": "Hyvää päivää"}'.encode())
+    assert echoed.status_code == 200, liana_emulator.last_rejection
+    assert echoed.json()["result"] == {"text": "Hyvää päivää"}
+    assert liana_emulator.counters.rejected_requests == 0
