@@ -42,6 +42,15 @@ __all__ = ["Broker", "Lease"]
 log = logging.getLogger("unified_auth")
 
 _FAILURE_BACKOFF_MAX = 60.0
+# A background refresh that found another process fetching tries again this much later.
+_SKIPPED_PAUSE = 1.0
+# scrypt cost of a shared-cache key: ~30 ms once per secret, so a reader of the cache who
+# wants to test guesses of a secret pays that per guess.
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1, "maxmem": 64 * 1024 * 1024, "dklen": 16}
+
+
+class _Skipped(Exception):
+    """A background refresh found another process fetching: it leaves the lease alone."""
 
 
 @attrs.frozen
@@ -97,6 +106,7 @@ class Broker:
         self._refresh = refresh
         self._retry = retry
         self._sleep = sleep
+        self._keys: dict[str, str] = {}
 
     def lease(self, target: Target) -> Lease:
         """Current credentials for ``target``, fetching or refreshing them as needed."""
@@ -185,7 +195,18 @@ class Broker:
 
     def _run_fetch(self, slot: _Slot, future: Future[Lease], *, background: bool) -> None:
         try:
-            lease = self._fetch(slot)
+            try:
+                lease = self._fetch(slot, background=background)
+            except _Skipped:
+                held = slot.lease
+                if held is None or self._clock() >= held.expires_at:
+                    lease = self._fetch(slot, background=False)
+                else:
+                    slot.retry_after = min(self._clock() + _SKIPPED_PAUSE, held.mandatory_at)
+                    with slot.lock:
+                        slot.inflight = None
+                    future.set_result(held)
+                    return
         except BaseException as exc:
             slot.failures += 1
             pause = min(_FAILURE_BACKOFF_MAX, self._retry.backoff * 2**slot.failures)
@@ -211,11 +232,11 @@ class Broker:
                 slot.warned = True
                 self._log_warnings(slot.target, lease.obtained_at)
 
-    def _fetch(self, slot: _Slot) -> Lease:
+    def _fetch(self, slot: _Slot, *, background: bool = False) -> Lease:
         target = slot.resolved or self.resolve(slot.target)
         slot.resolved = target
         try:
-            return self._fetch_resolved(slot, target)
+            return self._fetch_resolved(slot, target, background=background)
         except CredentialsRejected:
             slot.resolved = None
             fresh = self.resolve(slot.target)
@@ -226,15 +247,19 @@ class Broker:
             slot.resolved = fresh
             return self._fetch_resolved(slot, fresh)
 
-    def _fetch_resolved(self, slot: _Slot, target: Target) -> Lease:
-        key = f"{target.name}:{_fingerprint(target)}"
-        with self._cache.fetch_lock(key):
+    def _fetch_resolved(self, slot: _Slot, target: Target, *, background: bool = False) -> Lease:
+        key = self._cache_key(target)
+        with self._cache.fetch_lock(key, wait=not background) as proceed:
+            if proceed is False:
+                raise _Skipped
             cached = self._cache.get(key)
             stale = slot.lease.credentials.value if slot.lease is not None else None
             if cached is not None and cached.credentials.value != stale:
                 lease = self._lease(target, key, cached, previous=None)
-                if self._clock() < lease.advisory_at:
-                    return lease  # another process (or a former lease) has a fresh one
+                # Another process (or a former lease) has one: in its advisory window it
+                # is still used, and the refresh is left to one of the processes.
+                if self._clock() < lease.mandatory_at:
+                    return lease
             obtained_at = self._clock()
             credentials = self._call_with_retries(target, obtained_at)
             entry = CachedCredentials(credentials, obtained_at)
@@ -243,6 +268,18 @@ class Broker:
         log.debug("target %s: fetched credentials (%s)", target.name, _lifetime(credentials,
                                                                                 obtained_at))
         return self._lease(target, key, entry, previous=slot.lease)
+
+    def _cache_key(self, target: Target) -> str:
+        """``name:digest``; for a shared cache a slow digest, computed once per secret."""
+        fast = _fingerprint(target)
+        if not self._cache.shared:
+            return f"{target.name}:{fast}"
+        key = self._keys.get(fast)
+        if key is None:
+            if len(self._keys) > 256:
+                self._keys.clear()  # bounded: only rotations add entries
+            key = self._keys[fast] = f"{target.name}:{_slow_fingerprint(target)}"
+        return key
 
     def _call_with_retries(self, target: Target, obtained_at: float) -> Credentials:
         for attempt in range(self._retry.attempts):
@@ -319,6 +356,19 @@ def _fingerprint(target: Target) -> str:
         shown = value.fingerprint if isinstance(value, Secret) else repr(value)
         digest.update(f"\0{field.name}={shown}".encode())
     return digest.hexdigest()[:32]
+
+
+def _slow_fingerprint(target: Target) -> str:
+    """scrypt over the secrets, salted with the rest of the target: a shared-cache key."""
+    salt = hashlib.sha256(target.provider.encode())
+    secrets = hashlib.sha256()
+    for field in attrs.fields(type(target.options)):
+        value: Any = getattr(target.options, field.name)
+        if isinstance(value, Secret):
+            secrets.update(f"\0{field.name}=".encode() + value.reveal().encode())
+        else:
+            salt.update(f"\0{field.name}={value!r}".encode())
+    return hashlib.scrypt(secrets.digest(), salt=salt.digest(), **_SCRYPT).hex()
 
 
 def _lifetime(credentials: Credentials, obtained_at: float) -> str:

@@ -13,12 +13,12 @@ import requests
 
 from unified_auth.adapter import AuthAdapter, TargetAuth, _Authoriser
 from unified_auth.broker import Broker
-from unified_auth.cache import CredentialCache, MemoryCache
+from unified_auth.cache import CredentialCache, cache_for_settings
 from unified_auth.clock import Clock, system_clock, to_datetime
-from unified_auth.config import Config, load_config
-from unified_auth.errors import ConfigError
+from unified_auth.config import CacheSettings, Config, load_config
+from unified_auth.errors import ConfigError, SecretError
 from unified_auth.http import RetryPolicy, TokenSession
-from unified_auth.model import Credentials, Target
+from unified_auth.model import Credentials, Secret, SecretRef, Target
 from unified_auth.plugins import BrokenPlugin, Hooks, ProviderInfo, make_plugin_manager
 from unified_auth.routing import is_loopback
 
@@ -148,6 +148,7 @@ def load(
     retry: RetryPolicy | None = None,
     entry_points: bool = True,
     sleep: Callable[[float], None] | None = None,
+    default_cache: CacheSettings | None = None,
 ) -> UnifiedAuth:
     """Load a config (a TOML path, a dict of the same schema, or the default) into a hub.
 
@@ -158,6 +159,8 @@ def load(
     :param retry: timeouts and retry bounds for token requests.
     :param entry_points: whether to load the installed plugins (tests may turn it off).
     :param sleep: how to pause between retries (tests pass a no-op).
+    :param default_cache: the cache to use when the config has no ``[cache]`` table
+        (the CLI keeps tokens in a file between runs); default: memory.
     """
     pm, broken = make_plugin_manager(plugins, entry_points=entry_points)
     hooks = Hooks(pm)
@@ -169,7 +172,8 @@ def load(
             log.warning("%s: a secret is written in clear text; use { env = ... }, "
                         "{ file = ... }, { keyring = ... } or { command = ... }", origin)
     return UnifiedAuth(parsed, hooks, providers, broken, clock=clock,
-                       cache=cache or _cache_for(parsed, clock), retry=retry or RetryPolicy(),
+                       cache=cache or _cache_for(parsed, clock, hooks, default_cache),
+                       retry=retry or RetryPolicy(),
                        sleep=sleep)
 
 
@@ -178,12 +182,18 @@ def session(config: ConfigSource = None, **kwargs: Any) -> requests.Session:
     return load(config, **kwargs).session()
 
 
-def _cache_for(config: Config, clock: Clock) -> CredentialCache:
-    backend = config.cache.backend
-    if backend == "memory":
-        return MemoryCache(clock)
-    raise ConfigError(f"the {backend!r} cache backend is not available in this version; "
-                      f"use backend = \"memory\"", source=config.source, key="cache.backend")
+def _cache_for(config: Config, clock: Clock, hooks: Hooks,
+               default: CacheSettings | None) -> CredentialCache:
+    settings = config.cache if config.cache_given or default is None else default
+
+    def resolve(ref: SecretRef) -> Secret:
+        secret = hooks.resolve_secret(ref)
+        if secret is None:
+            raise SecretError(f"no installed plugin resolves secret references of kind "
+                              f"{ref.kind!r}", source=config.source, key="cache.password")
+        return secret
+
+    return cache_for_settings(settings, clock, resolve, source=config.source)
 
 
 def _loopback_url(url: str) -> bool:

@@ -129,6 +129,24 @@ class LianaEmulator(CountingEmulator[LianaCounters]):
         self._tokens: dict[str, _Token] = {}
         self._legacy_users: dict[str, _LegacyUser] = {}
         self._faults: deque[_Fault] = deque()
+        self._token_requests_in_flight = 0
+        self._most_token_requests_in_flight = 0
+
+    @property
+    def max_token_requests_in_flight(self) -> int:
+        """The most token requests answered at once since start or :meth:`reset_counters`.
+
+        Clients that share one token through a single flight (threads, or processes with a
+        shared cache) keep it at 1.
+        """
+        with self._lock:
+            return self._most_token_requests_in_flight
+
+    def reset_counters(self) -> None:
+        """Set every counter, and the most token requests seen in flight, back to zero."""
+        super().reset_counters()
+        with self._lock:
+            self._most_token_requests_in_flight = 0
 
     @property
     def token_url(self) -> str:
@@ -233,6 +251,17 @@ class LianaEmulator(CountingEmulator[LianaCounters]):
         return self._api(request)
 
     def _token_endpoint(self, request: Request) -> Response | None:
+        with self._lock:
+            self._token_requests_in_flight += 1
+            self._most_token_requests_in_flight = max(self._most_token_requests_in_flight,
+                                                      self._token_requests_in_flight)
+        try:
+            return self._answer_token_request(request)
+        finally:
+            with self._lock:
+                self._token_requests_in_flight -= 1
+
+    def _answer_token_request(self, request: Request) -> Response | None:
         with self._lock:
             self._counts["token_requests"] += 1
             fault = self._faults.popleft() if self._faults else None
