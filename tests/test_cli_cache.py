@@ -12,8 +12,8 @@ from click.testing import CliRunner, Result
 import unified_auth
 from unified_auth.cache import MemoryCache
 from unified_auth.cli import cli
-from unified_auth.cli.sandbox import MAILER, Sandbox
 from unified_auth.testing import assert_no_leaks
+from unified_auth.testing.environment import MAILER, EmulatedEnvironment
 
 
 @pytest.fixture
@@ -23,16 +23,16 @@ def user_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def box(tmp_path: Path) -> Iterator[Sandbox]:
-    with Sandbox(directory=tmp_path / "box") as sandbox:
+def box(tmp_path: Path) -> Iterator[EmulatedEnvironment]:
+    with EmulatedEnvironment(directory=tmp_path / "box") as sandbox:
         yield sandbox
 
 
-def _token(box: Sandbox) -> Result:
+def _token(box: EmulatedEnvironment) -> Result:
     return CliRunner().invoke(cli, ["token", "--config", str(box.config_path), MAILER])
 
 
-def test_token_twice_fetches_once_and_prints_the_same_token(box: Sandbox,
+def test_token_twice_fetches_once_and_prints_the_same_token(box: EmulatedEnvironment,
                                                             user_cache: Path) -> None:
     first, second = _token(box), _token(box)
     assert first.exit_code == second.exit_code == 0
@@ -44,7 +44,7 @@ def test_token_twice_fetches_once_and_prints_the_same_token(box: Sandbox,
     assert_no_leaks([p.read_bytes() for p in files], box.secret_values())
 
 
-def test_request_and_check_use_the_same_cache(box: Sandbox, user_cache: Path) -> None:
+def test_request_and_check_use_the_same_cache(box: EmulatedEnvironment, user_cache: Path) -> None:
     runner = CliRunner()
     assert _token(box).exit_code == 0
     url = f"{box.liana.url}/v1/lists"
@@ -55,7 +55,8 @@ def test_request_and_check_use_the_same_cache(box: Sandbox, user_cache: Path) ->
     assert box.liana.counters.token_requests == 1
 
 
-def test_a_cache_table_turns_the_file_default_off(box: Sandbox, user_cache: Path) -> None:
+def test_a_cache_table_turns_the_file_default_off(box: EmulatedEnvironment,
+                                                  user_cache: Path) -> None:
     box.config_path.write_text(box.config_path.read_text() + '\n[cache]\nbackend = "memory"\n')
     first, second = _token(box), _token(box)
     assert first.stdout != second.stdout
@@ -63,7 +64,7 @@ def test_a_cache_table_turns_the_file_default_off(box: Sandbox, user_cache: Path
     assert not user_cache.exists()
 
 
-def test_the_python_api_default_stays_memory(box: Sandbox, user_cache: Path) -> None:
+def test_the_python_api_default_stays_memory(box: EmulatedEnvironment, user_cache: Path) -> None:
     with unified_auth.load(box.config_path) as hub:
         assert isinstance(hub._cache, MemoryCache)
         hub.credentials(MAILER)

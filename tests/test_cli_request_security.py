@@ -7,10 +7,11 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+import tomli_w
 from click.testing import CliRunner
 from recorder import Answer, Seen, recording_server
 
-from unified_auth.cli import _toml, cli
+from unified_auth.cli import cli
 from unified_auth.testing import assert_no_leaks
 
 KEY_A = "a-key/canary+value=0001"
@@ -30,7 +31,7 @@ def test_the_head_after_a_redirect_to_another_target_hides_that_targets_key(
     with recording_server(_echo_b_key, host="127.0.0.2") as b_server, recording_server(
             lambda seen: Answer(302, (("Location", f"{b_server.url}/landed"),))) as a_server:
         config = tmp_path / "unified-auth.toml"
-        config.write_text(_toml.dumps({"targets": {
+        config.write_text(tomli_w.dumps({"targets": {
             "a": {"provider": "api-key", "hosts": [f"{a_server.url}/a/"],
                   "key": {"file": str(tmp_path / "a.key")}},
             "b": {"provider": "api-key", "hosts": [f"{b_server.url}/"],
@@ -48,7 +49,7 @@ def test_the_head_after_a_redirect_to_another_target_hides_that_targets_key(
                                   "。"])
 def test_a_host_that_is_not_a_host_name_is_a_one_line_error(host: str, tmp_path: Path) -> None:
     config = tmp_path / "unified-auth.toml"
-    config.write_text(_toml.dumps({"targets": {"w": {
+    config.write_text(tomli_w.dumps({"targets": {"w": {
         "provider": "api-key", "hosts": ["*.example.com"], "key": "not-a-real-key-1"}}}))
     result = CliRunner().invoke(cli, ["request", "--config", str(config), "GET",
                                       f"https://{host}/x"])

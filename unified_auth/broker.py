@@ -14,6 +14,10 @@ scaled to the lifetime the provider granted (counted from when the fetch began):
 A 401 drops exactly the lease it came back with (not a newer one another thread already
 fetched) and makes the next fetch re-resolve the target's secrets, which may have been
 rotated.
+
+Being the one place that sees every fetch and every 401, the broker also counts them per
+target (``ua.stats``) and reports them to the ``credentials_event`` observers; that, not a
+second job, is why it runs past 300 lines.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
+from datetime import datetime
 from typing import Any
 
 import attrs
@@ -33,8 +38,10 @@ from unified_auth.cache import CachedCredentials, CredentialCache
 from unified_auth.clock import Clock, to_datetime
 from unified_auth.config import RefreshSettings
 from unified_auth.errors import CredentialsRejected, PluginError, SecretError, TokenEndpointError
+from unified_auth.events import CredentialsEvent, EventKind, TargetStats, describe_error
 from unified_auth.http import RetryPolicy, TokenSession
 from unified_auth.model import Credentials, Secret, SecretRef, Target
+from unified_auth.notices import Notice, log_notice
 from unified_auth.plugins import Hooks
 
 __all__ = ["Broker", "Lease"]
@@ -69,8 +76,8 @@ class Lease:
 class _Slot:
     """A target's state. ``lease`` is read without a lock: replacing it is atomic."""
 
-    __slots__ = ("failures", "inflight", "lease", "lock", "resolved", "retry_after", "target",
-                 "warned")
+    __slots__ = ("background_refreshes", "failed_fetches", "failures", "fetches", "inflight",
+                 "lease", "lock", "rejections", "resolved", "retry_after", "target", "warned")
 
     def __init__(self, target: Target) -> None:
         self.target = target
@@ -81,6 +88,12 @@ class _Slot:
         self.failures = 0
         self.retry_after = 0.0
         self.warned = False
+        # What ua.stats() reports. Fetches are single-flight per slot and rejections are
+        # counted under the lock, so plain ints suffice.
+        self.fetches = 0
+        self.background_refreshes = 0
+        self.failed_fetches = 0
+        self.rejections = 0
 
 
 class Broker:
@@ -137,10 +150,25 @@ class Broker:
         """Forget ``lease`` after the API rejected it; a newer lease is left alone."""
         slot = self._slots[lease.target.name]
         with slot.lock:
-            if slot.lease is lease:
+            slot.rejections += 1
+            dropped = slot.lease is lease
+            if dropped:
                 slot.lease = None
                 slot.resolved = None  # the secret may have been rotated: read it again
         self._cache.discard(lease.key, lease.credentials.value)
+        expires_at = lease.credentials.expires_at
+        self._emit("rejected", slot, expires_at=expires_at)
+        if dropped:
+            self._emit("invalidated", slot, expires_at=expires_at)
+
+    def stats(self, target: Target) -> TargetStats:
+        """``target``'s counts since the broker was made (see :class:`TargetStats`)."""
+        slot = self._slots[target.name]
+        lease = slot.lease
+        return TargetStats(
+            fetches=slot.fetches, background_refreshes=slot.background_refreshes,
+            failed_fetches=slot.failed_fetches, rejections=slot.rejections,
+            expires_at=lease.credentials.expires_at if lease is not None else None)
 
     def resolve(self, target: Target) -> Target:
         """``target`` with every secret reference in its options resolved."""
@@ -237,6 +265,8 @@ class Broker:
             if still_valid and isinstance(exc, TokenEndpointError | PluginError):
                 log.warning("target %s: refreshing credentials failed, the current ones stay "
                             "in use (next try in %.0f s): %s", slot.target.name, pause, exc)
+            if isinstance(exc, Exception):
+                self._fetch_failed(slot, exc)  # still the only fetch of the slot: counts hold
             with slot.lock:
                 slot.inflight = None
             future.set_exception(exc)
@@ -258,15 +288,16 @@ class Broker:
         slot.resolved = target
         try:
             return self._fetch_resolved(slot, target, background=background)
-        except CredentialsRejected:
+        except CredentialsRejected as exc:
             slot.resolved = None
             fresh = self.resolve(slot.target)
             if _fingerprint(fresh) == _fingerprint(target):
                 raise
+            self._fetch_failed(slot, exc, target)
             log.info("target %s: credentials were rejected and the secret has changed "
                      "at its source; trying the new one", slot.target.name)
             slot.resolved = fresh
-            return self._fetch_resolved(slot, fresh)
+            return self._fetch_resolved(slot, fresh, background=background)
 
     def _fetch_resolved(self, slot: _Slot, target: Target, *, background: bool = False) -> Lease:
         key = self._cache_key(target)
@@ -288,6 +319,10 @@ class Broker:
                 self._cache.put(key, entry)
         log.debug("target %s: fetched credentials (%s)", target.name, _lifetime(credentials,
                                                                                 obtained_at))
+        slot.fetches += 1
+        slot.background_refreshes += background
+        self._emit("refreshed_in_background" if background else "fetched", slot,
+                   expires_at=credentials.expires_at)
         return self._lease(target, key, entry, previous=slot.lease)
 
     def _cache_key(self, target: Target) -> str:
@@ -359,6 +394,21 @@ class Broker:
         return Lease(target, entry.credentials, key, start,
                      min(advisory, expires), min(mandatory, expires), expires)
 
+    def _fetch_failed(self, slot: _Slot, error: Exception, target: Target | None = None) -> None:
+        slot.failed_fetches += 1
+        resolved = target or slot.resolved
+        secrets = [] if resolved is None else [
+            value.reveal() for value in attrs.asdict(resolved.options, recurse=False).values()
+            if isinstance(value, Secret)]
+        self._emit("fetch_failed", slot, error=describe_error(error, secrets))
+
+    def _emit(self, kind: EventKind, slot: _Slot, *, expires_at: datetime | None = None,
+              error: str | None = None) -> None:
+        """Tell the ``credentials_event`` observers; they can't break the caller."""
+        self._hooks.credentials_event(CredentialsEvent(
+            kind=kind, target=slot.target.name, at=to_datetime(self._clock()),
+            expires_at=expires_at, error=error))
+
     def _log_warnings(self, target: Target, now: float) -> None:
         try:
             warnings = self._hooks.target_warnings(target, to_datetime(now))
@@ -366,7 +416,8 @@ class Broker:
             log.debug("target %s: target_warnings failed: %s", target.name, exc)
             return
         for warning in warnings:
-            log.warning("target %s: %s", target.name, warning)
+            log_notice(log, Notice("target_warning", f"target {target.name}: {warning}",
+                                   target=target.name))
 
 
 def _fingerprint(target: Target) -> str:

@@ -17,8 +17,10 @@ from unified_auth.cache import CredentialCache, cache_for_settings
 from unified_auth.clock import Clock, system_clock, to_datetime
 from unified_auth.config import CacheSettings, Config, load_config
 from unified_auth.errors import ConfigError, SecretError
+from unified_auth.events import TargetStats
 from unified_auth.http import RetryPolicy, TokenSession
 from unified_auth.model import Credentials, Secret, SecretRef, Target
+from unified_auth.notices import Notice, log_notice
 from unified_auth.plugins import BrokenPlugin, Hooks, ProviderInfo, make_plugin_manager
 from unified_auth.routing import is_loopback
 
@@ -36,6 +38,10 @@ ConfigSource = str | os.PathLike[str] | Mapping[str, Any] | None
 
 class UnifiedAuth:
     """Config, plugins and caches in one object. Build it with :func:`unified_auth.load`."""
+
+    notices: tuple[Notice, ...] = ()
+    """What :func:`load` found the user should know (and logged once): secrets in clear
+    text, plugins that failed to load."""
 
     def __init__(
         self,
@@ -124,6 +130,10 @@ class UnifiedAuth:
         """The target's current credentials, fetched or cached."""
         return self.broker.credentials_for(self.target(name))
 
+    def stats(self, name: str) -> TargetStats:
+        """The target's counts: fetches, background refreshes, failed fetches, 401s, expiry."""
+        return self.broker.stats(self.target(name))
+
     def headers(self, name: str, url: str | None = None) -> dict[str, str]:
         """The headers the target's credentials put on a GET of ``url`` (default: its first host).
 
@@ -192,14 +202,17 @@ def load(
     providers = hooks.providers()
     parsed = load_config(config, providers)
     clock = clock or system_clock
-    for origin in parsed.clear_text:
-        if origin.source != "<dict>":
-            log.warning("%s: a secret is written in clear text; use { env = ... }, "
-                        "{ file = ... }, { keyring = ... } or { command = ... }", origin)
-    return UnifiedAuth(parsed, hooks, providers, broken, clock=clock,
-                       cache=cache or _cache_for(parsed, clock, hooks, default_cache),
-                       retry=retry or RetryPolicy(),
-                       sleep=sleep)
+    clear_text = [Notice(
+        "clear_text_secret", f"{origin}: a secret is written in clear text; use "
+        f"{{ env = ... }}, {{ file = ... }}, {{ keyring = ... }} or {{ command = ... }}",
+        target=origin.target) for origin in parsed.clear_text if origin.source != "<dict>"]
+    for notice in clear_text:
+        log_notice(log, notice)
+    hub = UnifiedAuth(parsed, hooks, providers, broken, clock=clock,
+                      cache=cache or _cache_for(parsed, clock, hooks, default_cache),
+                      retry=retry or RetryPolicy(), sleep=sleep)
+    hub.notices = (*(plugin.notice() for plugin in broken), *clear_text)
+    return hub
 
 
 def session(config: ConfigSource = None, **kwargs: Any) -> requests.Session:
