@@ -36,6 +36,8 @@ def test_a_revoked_token_is_dropped_refetched_once_and_the_request_retried(
     counters = liana_emulator.counters
     assert counters.tokens_issued == 2
     assert counters.api_requests == 2  # the 401, then the retry
+    stats = hub.stats("liana")
+    assert (stats.fetches, stats.rejections) == (2, 1)  # ua.stats() sees httpx traffic too
 
 
 @pytest.mark.parametrize("entry", ENTRIES)
