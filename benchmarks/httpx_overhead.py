@@ -25,6 +25,8 @@ import httpx
 import unified_auth
 from unified_auth.testing import LianaEmulator
 
+TITLE = "httpx: ua.httpx_client() vs a plain httpx client with a fixed header"
+
 
 class Row(NamedTuple):
     """One line of the result: both sides in microseconds per request, and their ratio."""
