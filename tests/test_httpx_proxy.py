@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
+import httpx
 import pytest
 from httpx_support import hop_server
 from recorder import Recorder
@@ -79,3 +80,35 @@ def test_the_async_client_keeps_the_same_proxy_rules(
     anyio.run(main)
     assert api.matching("/keyed/a")[0].headers["X-API-Key"] == KEY
     assert proxy.seen == []
+
+
+@pytest.mark.parametrize("flow", ["sync", "async"])
+def test_httpx_auth_refuses_a_proxy_from_the_environment_it_cannot_route_around(
+        hub: unified_auth.UnifiedAuth, api: Recorder, proxy: Recorder, flow: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """An Auth runs before its client picks a proxy: like ua.auth(), it refuses rather
+    than let a loopback target's credentials cross a proxy."""
+    monkeypatch.setenv("HTTP_PROXY", proxy.url)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    url = f"{api.url}/keyed/a"
+
+    def get() -> None:
+        if flow == "sync":
+            with httpx.Client(auth=hub.httpx_auth("local"), timeout=5) as client:
+                client.get(url)
+            return
+
+        async def main() -> None:
+            async with httpx.AsyncClient(auth=hub.httpx_auth("local"), timeout=5) as client:
+                await client.get(url)
+
+        anyio.run(main)
+
+    with pytest.raises(InsecureTransportError, match="NO_PROXY"):
+        get()
+    assert proxy.seen == [] and api.seen == []
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    with httpx.Client(auth=hub.httpx_auth("local"), timeout=5) as client:
+        assert client.get(url).status_code == 200
+    assert api.matching("/keyed/a")[0].headers["X-API-Key"] == KEY

@@ -29,6 +29,7 @@ from unified_auth.httpx_authorise import (
     failed,
     marked,
     needs_body,
+    refuse_unseen_proxy,
     small_body_length,
     verdict,
     verdict_async,
@@ -116,6 +117,7 @@ class TargetHttpxAuth(httpx.Auth):
 
     def _owns(self, request: httpx.Request) -> bool:
         if self._router.match(str(request.url)) is self.target:
+            refuse_unseen_proxy(request.url)
             return True
         log.warning("target %s: not authenticating %s, which is not one of its hosts",
                     self.target.name, request.url.host)

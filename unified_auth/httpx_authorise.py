@@ -20,6 +20,7 @@ import secrets
 import anyio.to_thread
 import attrs
 import httpx
+from requests.utils import get_environ_proxies
 
 from unified_auth.adapter import _explain, _failed
 from unified_auth.authorise import EXPLAINED_STATUSES, Authoriser, Verdict
@@ -33,7 +34,7 @@ from unified_auth.httpx_translate import (
     with_changes,
 )
 from unified_auth.model import Target
-from unified_auth.proxies import proxies_for
+from unified_auth.proxies import proxies_for, refuse_fixed_proxy
 
 __all__ = [
     "authorised",
@@ -42,6 +43,7 @@ __all__ = [
     "failed",
     "marked",
     "needs_body",
+    "refuse_unseen_proxy",
     "small_body_length",
     "through_proxy",
     "verdict",
@@ -119,6 +121,17 @@ def through_proxy(url: httpx.URL, *, credentials: bool) -> bool:
     # httpx already chose a proxy for this URL: say so in the shape proxies_for reads.
     return bool(proxies_for(str(url), {url.scheme: "the proxy httpx chose"},
                             credentials=credentials))
+
+
+def refuse_unseen_proxy(url: httpx.URL) -> None:
+    """For an httpx Auth, which runs before its client picks a proxy and cannot change it:
+    refuse credentials for a plain-http URL the environment would send through a proxy, as
+    ``ua.auth()`` does.
+
+    :raises InsecureTransportError: with the fix (``NO_PROXY``, or ``ua.httpx_client()``).
+    """
+    if url.scheme == "http":
+        refuse_fixed_proxy(str(url), get_environ_proxies(str(url)))
 
 
 def verdict(authoriser: Authoriser, target: Target, sent: Lease, request: httpx.Request,
