@@ -12,7 +12,7 @@ from typing import Any
 import anyio
 import httpx
 import pytest
-from httpx_support import classic, five_targets, secrets_of, send
+from httpx_support import send
 
 import unified_auth
 from unified_auth.testing import (
@@ -22,8 +22,7 @@ from unified_auth.testing import (
     ManualClock,
     assert_no_leaks,
 )
-
-__all__ = ["classic", "five_targets"]  # fixtures, used by name
+from unified_auth.testing.environment import EmulatedEnvironment
 
 
 def calls(liana: str, lp: str, classic_url: str) -> list[tuple[str, str, dict[str, Any], Any]]:
@@ -52,50 +51,55 @@ def check(response: httpx.Response, expected: Any, outputs: list[str]) -> None:
 
 
 def test_five_providers_through_one_httpx_client(
-        five_targets: dict[str, Any], liana_emulator: LianaEmulator,
-        liquidplanner_emulator: LiquidPlannerEmulator, classic: ClassicEmulator,
-        unified_auth_clock: ManualClock, caplog: pytest.LogCaptureFixture) -> None:
-    hub = unified_auth.load(five_targets, clock=unified_auth_clock, sleep=lambda s: None)
+        unified_auth_config: dict[str, Any], liana_emulator: LianaEmulator,
+        liquidplanner_emulator: LiquidPlannerEmulator, classic_emulator: ClassicEmulator,
+        unified_auth_clock: ManualClock, unified_auth_environment: EmulatedEnvironment,
+        caplog: pytest.LogCaptureFixture) -> None:
+    hub = unified_auth.load(unified_auth_config, clock=unified_auth_clock, sleep=lambda s: None)
     outputs: list[str] = []
     with caplog.at_level(logging.DEBUG), hub.httpx_client(timeout=5) as client:
         for method, url, kwargs, expected in calls(liana_emulator.url,
-                                                   liquidplanner_emulator.url, classic.url):
+                                                   liquidplanner_emulator.url,
+                                                   classic_emulator.url):
             check(client.request(method, url, **kwargs), expected, outputs)
     assert liana_emulator.counters.tokens_issued == 1
     assert liana_emulator.counters.rejected_requests == 0
-    assert classic.counters.basic_requests == 1 and classic.counters.api_key_requests == 1
-    assert_no_leaks([*outputs, caplog.text], secrets_of(five_targets))
+    classic = classic_emulator.counters
+    assert classic.basic_requests == 1 and classic.api_key_requests == 1
+    assert_no_leaks([*outputs, caplog.text], unified_auth_environment.secret_values())
 
 
 @pytest.mark.parametrize("backend", ["asyncio", "trio"])
 def test_five_providers_through_one_httpx_async_client(
-        backend: str, five_targets: dict[str, Any], liana_emulator: LianaEmulator,
-        liquidplanner_emulator: LiquidPlannerEmulator, classic: ClassicEmulator,
-        unified_auth_clock: ManualClock, caplog: pytest.LogCaptureFixture) -> None:
-    hub = unified_auth.load(five_targets, clock=unified_auth_clock, sleep=lambda s: None)
+        backend: str, unified_auth_config: dict[str, Any], liana_emulator: LianaEmulator,
+        liquidplanner_emulator: LiquidPlannerEmulator, classic_emulator: ClassicEmulator,
+        unified_auth_clock: ManualClock, unified_auth_environment: EmulatedEnvironment,
+        caplog: pytest.LogCaptureFixture) -> None:
+    hub = unified_auth.load(unified_auth_config, clock=unified_auth_clock, sleep=lambda s: None)
     outputs: list[str] = []
 
     async def main() -> None:
         async with hub.httpx_async_client(timeout=5) as client:
             for method, url, kwargs, expected in calls(liana_emulator.url,
                                                        liquidplanner_emulator.url,
-                                                       classic.url):
+                                                       classic_emulator.url):
                 check(await client.request(method, url, **kwargs), expected, outputs)
 
     with caplog.at_level(logging.DEBUG):
         anyio.run(main, backend=backend)
     assert liana_emulator.counters.tokens_issued == 1
     assert liana_emulator.counters.rejected_requests == 0
-    assert classic.counters.basic_requests == 1 and classic.counters.api_key_requests == 1
-    assert_no_leaks([*outputs, caplog.text], secrets_of(five_targets))
+    classic = classic_emulator.counters
+    assert classic.basic_requests == 1 and classic.api_key_requests == 1
+    assert_no_leaks([*outputs, caplog.text], unified_auth_environment.secret_values())
 
 
 def test_the_callers_request_object_never_carries_credentials(
-        five_targets: dict[str, Any], classic: ClassicEmulator,
+        unified_auth_config: dict[str, Any], classic_emulator: ClassicEmulator,
         unified_auth_clock: ManualClock) -> None:
-    hub = unified_auth.load(five_targets, clock=unified_auth_clock)
+    hub = unified_auth.load(unified_auth_config, clock=unified_auth_clock)
     with hub.httpx_client(timeout=5) as client:
-        request = client.build_request("GET", f"{classic.url}/keyed/status")
+        request = client.build_request("GET", f"{classic_emulator.url}/keyed/status")
         response = client.send(request)
     assert response.json()["method"] == "api-key"
     assert "x-api-key" not in request.headers
@@ -103,13 +107,13 @@ def test_the_callers_request_object_never_carries_credentials(
 
 
 def test_an_unclaimed_host_gets_the_request_exactly_as_made(
-        five_targets: dict[str, Any], classic: ClassicEmulator,
+        unified_auth_config: dict[str, Any], classic_emulator: ClassicEmulator,
         unified_auth_clock: ManualClock) -> None:
-    hub = unified_auth.load(five_targets, clock=unified_auth_clock)
+    hub = unified_auth.load(unified_auth_config, clock=unified_auth_clock)
     with hub.httpx_client(timeout=5) as client:
-        response = client.get(f"{classic.url}/elsewhere", headers={"X-Mine": "1"})
+        response = client.get(f"{classic_emulator.url}/elsewhere", headers={"X-Mine": "1"})
     assert response.status_code == 401  # the emulator's root is no target's
-    assert classic.counters.rejected_requests == 1
+    assert classic_emulator.counters.rejected_requests == 1
 
 
 @pytest.mark.parametrize("entry", ["client", "async_client", "auth", "async_auth"])
