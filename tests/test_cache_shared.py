@@ -100,7 +100,7 @@ def test_a_rotated_secret_never_gets_the_old_token(
     client_id, secret_file, _ = credential
     with _hub(liana, credential, backend(), clock) as first:
         old = first.credentials("mailer").value
-    secret_file.write_text(liana.rotate(client_id))
+    secret_file.write_text(liana.rotate_secret(client_id))
     with _hub(liana, credential, backend(), clock) as second:
         assert second.credentials("mailer").value != old
     assert liana.counters.token_requests == 2
@@ -257,7 +257,7 @@ def test_the_slow_key_is_computed_once_per_secret_never_per_request(
             assert session.get(f"{liana.url}/v1/lists", timeout=5).status_code == 200
             clock.advance(1000)  # every round fetches again
         assert len(calls) == 1
-        secret_file.write_text(liana.rotate(client_id))
+        secret_file.write_text(liana.rotate_secret(client_id))
         liana.revoke_tokens()
         assert session.get(f"{liana.url}/v1/lists", timeout=5).status_code == 200
     assert len(calls) == 2, "once more for the rotated secret"

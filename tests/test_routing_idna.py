@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import requests
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from toy_provider import load, write_secret
 from urllib3.util import parse_url
 
 from unified_auth.routing import HostPattern, Router, connectable_host, normalise_pattern_host
@@ -40,6 +43,15 @@ def test_an_invalid_host_is_unclaimed_and_never_raises(host: str) -> None:
     for url in (f"https://{host}/", f"https://{host}:443/x", f"http://{host}/"):
         assert r.match(url) is None
     assert connectable_host(host) is None
+
+
+def test_target_for_an_invalid_host_is_none(tmp_path: Path) -> None:
+    key = write_secret(tmp_path / "key", "key-canary-1234567890")
+    hub = load({"targets": {"wild": {"provider": "toy-key", "hosts": ["*.example.com"],
+                                     "key": {"file": str(key)}}}})
+    assert hub.target_for("https://x.example.com/") is hub.target("wild")
+    for host in INVALID_HOSTS:
+        assert hub.target_for(f"https://{host}/x") is None
 
 
 @pytest.mark.parametrize("pattern", ["ä..example.com", "xn--ä.com", "a" * 70 + ".com", "。"])

@@ -139,11 +139,12 @@ class TargetAuth(AuthBase):
             lease = sent.restore()
         elif self._router.match(request.url or "") is not self.target:
             return response  # another target's or nobody's answer: not ours to judge
-        proxies = proxies_for(request.url or "", kwargs.pop("proxies", None),
-                              credentials=True)
         adapter = response.connection
+        chosen = kwargs.pop("proxies", None)
 
         def send(prepared: requests.PreparedRequest) -> requests.Response:
+            # The retry goes straight to the adapter, so the proxy rule is applied here.
+            proxies = proxies_for(prepared.url or "", chosen, credentials=True)
             retried: requests.Response = adapter.send(prepared, proxies=proxies, **kwargs)
             return retried
 

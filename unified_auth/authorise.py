@@ -113,8 +113,9 @@ class Authoriser:
         if retry:
             return Verdict.FAILED
         if not can_replay:
-            log.info("target %s: 401 on a request whose body cannot be sent again; the "
-                     "credentials were dropped, the request is not retried", target.name)
+            log.info("target %s: 401 on a request whose body cannot be sent again; it is not "
+                     "retried%s", target.name,
+                     "" if sent is None else " (the credentials it carried were dropped)")
             return Verdict.NOT_REPLAYABLE
         return Verdict.RETRY
 

@@ -45,9 +45,7 @@ T = TypeVar("T")
 DEFAULT_PORTS = {"https": 443, "http": 80}
 _LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
 _MAX_HOST = 253
-# Markers of a path a server may resolve to something else than it reads: dot segments
-# (also percent-encoded) and empty segments.
-_AMBIGUOUS_PATH = re.compile(r"/\.|//|%2e", re.IGNORECASE)
+_ESCAPED_DOT = re.compile("%2e", re.IGNORECASE)
 
 
 class RouteConflict(ValueError):
@@ -209,7 +207,8 @@ class Router(Generic[T]):
             except UnicodeError:
                 return None
         path = parts.path or "/"
-        if _AMBIGUOUS_PATH.search(path):
+        if "/." in path or "//" in path or ("%" in path and _ESCAPED_DOT.search(path)):
+            # Dot segments or empty ones: a server may resolve the path to another one.
             return self._match_ambiguous(scheme, host, port, path)
         return self._lookup(scheme, host, port, path)
 
@@ -251,7 +250,7 @@ def _by_path(entries: list[tuple[str, T]], path: str) -> T | None:
 def _resolutions(path: str) -> tuple[str, str]:
     """How servers commonly resolve ``path``: RFC 3986 dot-segment removal (keeping empty
     segments), and POSIX-style (collapsing them); ``%2e`` read as a dot in both."""
-    dotted = re.sub("%2e", ".", path, flags=re.IGNORECASE)
+    dotted = _ESCAPED_DOT.sub(".", path)
     output: list[str] = []
     for segment in dotted.split("/")[1:]:
         if segment == "..":
