@@ -33,7 +33,7 @@ from unified_auth.cache import CachedCredentials, CredentialCache
 from unified_auth.clock import Clock, to_datetime
 from unified_auth.config import RefreshSettings
 from unified_auth.errors import CredentialsRejected, PluginError, SecretError, TokenEndpointError
-from unified_auth.http import RetryPolicy, TokenSession
+from unified_auth.http import RetryPolicy, TokenSession, retry_after
 from unified_auth.model import Credentials, Secret, SecretRef, Target
 from unified_auth.plugins import Hooks
 
@@ -42,6 +42,17 @@ __all__ = ["Broker", "Lease"]
 log = logging.getLogger("unified_auth")
 
 _FAILURE_BACKOFF_MAX = 60.0
+# Failures after which a still-valid token keeps being used: none of them makes it invalid.
+# A rejected secret too: it may have been rotated at the provider before its source.
+_HELD_OVER = (TokenEndpointError, PluginError, CredentialsRejected, SecretError)
+
+
+class _GaveUp(TokenEndpointError):
+    """The retries of one fetch are spent; ``retry_after`` is what the server last asked."""
+
+    def __init__(self, message: str, *, retry_after: float | None, **context: Any) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, **context)
 
 
 @attrs.frozen
@@ -60,8 +71,8 @@ class Lease:
 class _Slot:
     """A target's state. ``lease`` is read without a lock: replacing it is atomic."""
 
-    __slots__ = ("failures", "inflight", "lease", "lock", "resolved", "retry_after", "target",
-                 "warned")
+    __slots__ = ("failures", "forced_at", "forced_strikes", "held_warned", "inflight", "lease",
+                 "lock", "resolved", "retry_after", "target", "warned")
 
     def __init__(self, target: Target) -> None:
         self.target = target
@@ -72,6 +83,9 @@ class _Slot:
         self.failures = 0
         self.retry_after = 0.0
         self.warned = False
+        self.held_warned = False
+        self.forced_at = -math.inf
+        self.forced_strikes = 0
 
 
 class Broker:
@@ -111,12 +125,30 @@ class Broker:
         return self.lease(target).credentials
 
     def invalidate(self, lease: Lease) -> None:
-        """Forget ``lease`` after the API rejected it; a newer lease is left alone."""
+        """Forget ``lease`` after the API rejected it; a newer lease is left alone.
+
+        401-driven refetches are bounded: at most one per ``min_interval`` (at least 1 s),
+        the interval doubling (up to a minute) while the fresh tokens keep being refused,
+        as they are by an API path that answers 401 whatever the token. Within the
+        interval the lease is kept, and the caller sees the API's 401.
+        """
         slot = self._slots[lease.target.name]
+        now = self._clock()
         with slot.lock:
-            if slot.lease is lease:
-                slot.lease = None
-                slot.resolved = None  # the secret may have been rotated: read it again
+            if slot.lease is not lease:
+                return
+            base = max(self._refresh.min_interval, 1.0)
+            interval = min(_FAILURE_BACKOFF_MAX, base * 2**slot.forced_strikes)
+            if now < slot.forced_at + interval:
+                log.debug("target %s: 401 again within %.0f s of the last refetch it caused; "
+                          "keeping the credentials", lease.target.name, interval)
+                return
+            # A token fetched because of the last 401 and refused again: back off further.
+            again = lease.obtained_at >= slot.forced_at and now < slot.forced_at + 2 * interval
+            slot.forced_strikes = slot.forced_strikes + 1 if again else 0
+            slot.forced_at = now
+            slot.lease = None
+            slot.resolved = None  # the secret may have been rotated: read it again
         self._cache.discard(lease.key, lease.credentials.value)
 
     def resolve(self, target: Target) -> Target:
@@ -156,7 +188,7 @@ class Broker:
             self._run_fetch(slot, future, background=False)
         try:
             return future.result()
-        except (TokenEndpointError, PluginError):
+        except _HELD_OVER:
             lease = slot.lease
             if lease is not None and self._clock() < lease.expires_at:
                 return lease  # _run_fetch logged the failure; the old token still works
@@ -189,12 +221,22 @@ class Broker:
         except BaseException as exc:
             slot.failures += 1
             pause = min(_FAILURE_BACKOFF_MAX, self._retry.backoff * 2**slot.failures)
+            asked = exc.retry_after if isinstance(exc, _GaveUp) else None
+            if asked is not None:
+                pause = max(pause, min(asked, _FAILURE_BACKOFF_MAX))
             slot.retry_after = self._clock() + pause
             held = slot.lease
             still_valid = held is not None and self._clock() < held.expires_at
             if still_valid and isinstance(exc, TokenEndpointError | PluginError):
                 log.warning("target %s: refreshing credentials failed, the current ones stay "
                             "in use (next try in %.0f s): %s", slot.target.name, pause, exc)
+            elif still_valid and isinstance(exc, _HELD_OVER) and not slot.held_warned:
+                # Said once: until the source has the new secret, every try fails alike.
+                slot.held_warned = True
+                log.warning("target %s: the provider refused the secret (rotated at the "
+                            "provider but not yet at its source?); the current credentials "
+                            "stay in use while they are valid, retrying with backoff: %s",
+                            slot.target.name, exc)
             with slot.lock:
                 slot.inflight = None
             future.set_exception(exc)
@@ -203,6 +245,7 @@ class Broker:
         else:
             slot.failures = 0
             slot.retry_after = 0.0
+            slot.held_warned = False
             with slot.lock:
                 slot.lease = lease
                 slot.inflight = None
@@ -245,21 +288,36 @@ class Broker:
         return self._lease(target, key, entry, previous=slot.lease)
 
     def _call_with_retries(self, target: Target, obtained_at: float) -> Credentials:
-        for attempt in range(self._retry.attempts):
+        policy = self._retry
+        # Time spent counts real seconds for the attempts and the nominal pauses, so the
+        # bound holds (and tests see it) whatever ``sleep`` does.
+        spent = 0.0
+        for attempt in range(policy.attempts):
             if attempt:
                 obtained_at = self._clock()
+            budget = policy.fetch_deadline - spent
+            started = time.monotonic()
             try:
-                return self._call(target, obtained_at)
+                with self._http.deadline(min(policy.attempt_deadline, budget)):
+                    return self._call(target, obtained_at)
             except TokenEndpointError as exc:
-                if attempt + 1 >= self._retry.attempts:
-                    raise TokenEndpointError(
-                        f"target {target.name}: giving up after {self._retry.attempts} "
-                        f"attempts: {exc}", target=target.name, response=exc.response,
-                        request=exc.request) from exc
-                pause = self._retry.pause(attempt)
+                spent += time.monotonic() - started
+                asked = retry_after(exc.response, self._clock())
+                pause = min(asked, _FAILURE_BACKOFF_MAX) if asked is not None else \
+                    policy.pause(attempt)
+                last = attempt + 1 >= policy.attempts
+                if last or spent + pause >= policy.fetch_deadline:
+                    why = (f"giving up after {attempt + 1} attempts" if last else
+                           f"giving up after {attempt + 1} attempts, as the next could not "
+                           f"finish within the fetch deadline ({policy.fetch_deadline:g} s)")
+                    raise _GaveUp(
+                        f"target {target.name}: {why}: {exc}", target=target.name,
+                        response=exc.response, request=exc.request,
+                        retry_after=asked) from exc
                 log.info("target %s: token request failed (%s); retrying in %.2f s",
                          target.name, exc, pause)
                 self._sleep(pause)
+                spent += pause
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _call(self, target: Target, obtained_at: float) -> Credentials:
