@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from unified_auth.http import RetryPolicy
     from unified_auth.hub import UnifiedAuth, load, session
     from unified_auth.model import Credentials, Origin, Secret, SecretRef, Target
+    from unified_auth.redaction import redact
 
 __all__ = [
     "AuthAdapter",
@@ -37,6 +38,7 @@ __all__ = [
     "UnifiedAuth",
     "hookimpl",
     "load",
+    "redact",
     "session",
 ]
 
@@ -54,6 +56,7 @@ _LAZY = {
     "Secret": "unified_auth.model",
     "SecretRef": "unified_auth.model",
     "Target": "unified_auth.model",
+    "redact": "unified_auth.redaction",
 }
 
 

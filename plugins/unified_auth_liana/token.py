@@ -10,7 +10,7 @@ from urllib.parse import quote_plus, urlsplit
 
 import requests
 
-from unified_auth import Credentials, Target
+from unified_auth import Credentials, Target, redact
 from unified_auth.errors import CredentialsRejected, TokenEndpointError
 from unified_auth_liana.answer import credentials_from_answer
 from unified_auth_liana.options import LianaOptions
@@ -95,11 +95,12 @@ def _oauth_error(response: requests.Response) -> tuple[str | None, str | None]:
 
 
 def _quote(text: str, secret: str) -> str:
-    """``text`` from the server, fit for a message: short, one line, without the secret."""
-    for form in {secret, quote_plus(secret)}:
-        if form:
-            text = text.replace(form, "********")
-    text = _CONTROL.sub(" ", text).strip()
+    """``text`` from the server, fit for a message: short, one line, without the secret.
+
+    The core's :func:`~unified_auth.redact` masks every form of the secret: a server may
+    echo it plain, %-quoted, form-encoded or inside the Basic header it was sent in.
+    """
+    text = _CONTROL.sub(" ", redact(text, [secret])).strip()
     return text if len(text) <= _QUOTE_LIMIT else text[:_QUOTE_LIMIT] + "..."
 
 
