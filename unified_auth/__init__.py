@@ -53,7 +53,7 @@ _LAZY = {
     "session": "unified_auth.hub",
     "Credentials": "unified_auth.model",
     "Origin": "unified_auth.model",
-    "Secret": "unified_auth.model",
+    "Secret": "unified_auth.model",  # nosec B105 # a module name
     "SecretRef": "unified_auth.model",
     "Target": "unified_auth.model",
     "redact": "unified_auth.redaction",

@@ -14,7 +14,7 @@ import os
 import selectors
 import signal
 import stat
-import subprocess  # nosec B404 - commands are the user's own secret sources, run without a shell
+import subprocess  # nosec B404 # commands are the user's own secret sources, run without a shell
 import time
 from collections.abc import Sequence
 
@@ -77,7 +77,7 @@ def run_bounded(argv: Sequence[str], *, timeout: float, limit: int) -> CommandRe
     :raises FileNotFoundError: if the program does not exist.
     :raises SourceProblem: on timeout or too much output.
     """
-    process = subprocess.Popen(  # nosec B603 - argv from the user's own config, no shell
+    process = subprocess.Popen(  # nosec B603 # argv from the user's own config, no shell
         list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         start_new_session=True)
     try:

@@ -260,7 +260,7 @@ class _Builder:
             field.validator(None, field, value)
         except (TypeError, ValueError) as exc:
             raise self.error(f"invalid value: {exc}", target, key) from None
-        except Exception:  # noqa: BLE001, S110 - it needs the instance: construction decides
+        except Exception:  # noqa: BLE001, S110 # nosec B110 # it needs the instance: construction decides
             pass
 
     def value(self, value: Any, expected: Any, origin: Origin) -> Any:

@@ -63,7 +63,7 @@ class RetryPolicy:
     def pause(self, retry: int) -> float:
         """Seconds to wait before retry number ``retry`` (0-based)."""
         ceiling = min(self.backoff_max, self.backoff * 2**retry)
-        return random.uniform(0, ceiling)  # noqa: S311 # nosec B311 - jitter, not cryptography
+        return random.uniform(0, ceiling)  # noqa: S311 # nosec B311 # jitter, not cryptography
 
 
 def retry_after(response: requests.Response | None, now: float) -> float | None:

@@ -58,7 +58,7 @@ def credentials_from_answer(
     return Credentials(
         value=Secret(token),
         expires_at=now + timedelta(seconds=lifetime),
-        token_type="Bearer",
+        token_type="Bearer",  # nosec B106 # a scheme name
         scope=granted if isinstance(granted, str) else scope,
     )
 

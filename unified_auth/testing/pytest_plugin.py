@@ -74,7 +74,7 @@ def unified_auth_config(
     belongs to the example org's project editor.
     """
     example = liquidplanner_emulator.example
-    assert example is not None  # the liquidplanner_emulator fixture made it
+    assert example is not None  # nosec B101 # the liquidplanner_emulator fixture made it
     client_id, client_secret = liana_emulator.create_credential("unified-auth tests")
     user_id, legacy_secret = liana_emulator.create_legacy_user("LianaMailer")
     token = liquidplanner_emulator.create_token(
