@@ -60,7 +60,7 @@ def request_token(target: Target, http: requests.Session, now: datetime) -> Cred
 def _refusal(target: Target, options: LianaOptions, response: requests.Response,
              where: str, secret: str) -> CredentialsRejected:
     error, description = _oauth_error(response)
-    code = _quote(error, secret) if error else None
+    code = _error_code(error)
     if response.status_code == 401 or error == "invalid_client":
         return CredentialsRejected(
             f"{where} rejected client id {options.client_id!r} "
@@ -92,6 +92,17 @@ def _oauth_error(response: requests.Response) -> tuple[str | None, str | None]:
     error, description = document.get("error"), document.get("error_description")
     return (error if isinstance(error, str) and error else None,
             description if isinstance(description, str) and description else None)
+
+
+# RFC 6749 error codes are short snake_case words; anything else is described, not echoed
+# (a broken server may put anything there, a token included).
+_ERROR_CODE = re.compile(r"[a-z]{1,20}(_[a-z]{1,20}){0,4}")
+
+
+def _error_code(error: str | None) -> str | None:
+    if error is None:
+        return None
+    return error if _ERROR_CODE.fullmatch(error) else "an error code that is not shown"
 
 
 def _quote(text: str, secret: str) -> str:
