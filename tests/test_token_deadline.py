@@ -190,3 +190,24 @@ def test_deadlines_must_be_finite_and_positive(value: float) -> None:
         RetryPolicy(attempt_deadline=value)
     with pytest.raises(ValueError, match="finite number > 0"):
         RetryPolicy(fetch_deadline=value)
+
+
+def test_a_throttled_endpoint_is_not_asked_again_before_its_retry_after(
+        tmp_path: Path, clock: ManualClock) -> None:
+    def throttled(index: int, sock: socket.socket) -> None:
+        sock.sendall(b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 30\r\n"
+                     b"Content-Length: 0\r\nConnection: close\r\n\r\n")
+
+    with raw_server(throttled) as server, echo_server() as api:
+        hub = load(toy_config(server.url, api, write_secret(tmp_path / "s", "secret-canary")),
+                   retry=RetryPolicy(attempts=2, fetch_deadline=10.0), clock=clock)
+        with pytest.raises(TokenEndpointError, match="fetch deadline"):
+            hub.credentials("api")
+        for _ in range(20):
+            with pytest.raises(TokenEndpointError, match="asked to wait"):
+                hub.credentials("api")
+        assert server.connections == 1
+        clock.advance(31)
+        with pytest.raises(TokenEndpointError, match="fetch deadline"):
+            hub.credentials("api")
+        assert server.connections == 2

@@ -72,7 +72,7 @@ class _Slot:
     """A target's state. ``lease`` is read without a lock: replacing it is atomic."""
 
     __slots__ = ("failures", "forced_at", "forced_strikes", "held_warned", "inflight", "lease",
-                 "lock", "resolved", "retry_after", "target", "warned")
+                 "lock", "resolved", "retry_after", "target", "throttled_until", "warned")
 
     def __init__(self, target: Target) -> None:
         self.target = target
@@ -86,6 +86,7 @@ class _Slot:
         self.held_warned = False
         self.forced_at = -math.inf
         self.forced_strikes = 0
+        self.throttled_until = 0.0
 
 
 class Broker:
@@ -183,6 +184,13 @@ class Broker:
             if now >= slot.retry_after:
                 self._refresh_in_background(slot)
             return lease
+        if now < slot.throttled_until:
+            # The endpoint asked us to wait (Retry-After): asking again now, once per
+            # caller, is what it asked us not to do.
+            raise TokenEndpointError(
+                f"target {slot.target.name}: the token endpoint asked to wait (Retry-After); "
+                f"no new request for {slot.throttled_until - now:.0f} s",
+                target=slot.target.name)
         future, leader = self._join_fetch(slot)
         if leader:
             self._run_fetch(slot, future, background=False)
@@ -224,6 +232,7 @@ class Broker:
             asked = exc.retry_after if isinstance(exc, _GaveUp) else None
             if asked is not None:
                 pause = max(pause, min(asked, _FAILURE_BACKOFF_MAX))
+                slot.throttled_until = self._clock() + min(asked, _FAILURE_BACKOFF_MAX)
             slot.retry_after = self._clock() + pause
             held = slot.lease
             still_valid = held is not None and self._clock() < held.expires_at
@@ -246,6 +255,7 @@ class Broker:
             slot.failures = 0
             slot.retry_after = 0.0
             slot.held_warned = False
+            slot.throttled_until = 0.0
             with slot.lock:
                 slot.lease = lease
                 slot.inflight = None
