@@ -131,6 +131,8 @@ def _collect(process: subprocess.Popen[bytes], timeout: float,
 def _exited(process: subprocess.Popen[bytes]) -> bool:
     """Whether the command has exited, without reaping it: until it is reaped its process
     group id cannot be reused, so killing the group later cannot hit a stranger."""
+    if not hasattr(os, "waitid"):  # macOS: reap it; its group lives on while members do
+        return process.poll() is not None
     try:
         return os.waitid(os.P_PID, process.pid,
                          os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
@@ -144,8 +146,11 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
     Anything the command started and left in its group is killed too: a helper meant to
     outlive the command detaches into a session of its own (as ssh-agent and gpg-agent do).
     """
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGKILL)
+    if hasattr(os, "killpg"):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+    elif process.poll() is None:  # pragma: no cover - no process groups here
+        process.kill()
     with contextlib.suppress(subprocess.TimeoutExpired):
         process.wait(timeout=5)
     for stream in (process.stdout, process.stderr):
