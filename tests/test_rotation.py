@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from toy_provider import load, toy_target, write_secret
 
-from unified_auth.errors import AuthFailed, CredentialsRejected
+from unified_auth.errors import AuthFailed, CredentialsRejected, SecretError
 from unified_auth.testing import LianaEmulator, ManualClock
 from unified_auth.testing._server import Request, Response
 
@@ -120,3 +120,17 @@ def test_a_single_revoked_token_is_replaced_at_once(liana: LianaEmulator, clock:
     liana.revoke_tokens()
     assert session.get(url).status_code == 200  # 401, refetch, retry: the caller saw none
     assert liana.counters.tokens_issued == 2
+
+
+def test_an_unreadable_secret_source_keeps_the_valid_token_in_use(
+        liana: LianaEmulator, clock: ManualClock, tmp_path: Path,
+        logs: pytest.LogCaptureFixture) -> None:
+    hub, client_id, secret_file = rotating_hub(liana, clock, tmp_path)
+    first = hub.credentials("api")
+    liana.rotate(client_id)  # rejected, so the core reads the source again...
+    secret_file.unlink()  # ...and finds it gone
+    clock.advance(LIFETIME * 0.95)
+    assert hub.credentials("api") is first
+    clock.advance(LIFETIME * 0.1)
+    with pytest.raises(SecretError, match="does not exist"):
+        hub.credentials("api")

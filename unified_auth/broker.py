@@ -184,7 +184,7 @@ class Broker:
             if now >= slot.retry_after:
                 self._refresh_in_background(slot)
             return lease
-        if now < slot.throttled_until:
+        if now < slot.throttled_until and (lease is None or now >= lease.expires_at):
             # The endpoint asked us to wait (Retry-After): asking again now, once per
             # caller, is what it asked us not to do.
             raise TokenEndpointError(
@@ -242,10 +242,11 @@ class Broker:
             elif still_valid and isinstance(exc, _HELD_OVER) and not slot.held_warned:
                 # Said once: until the source has the new secret, every try fails alike.
                 slot.held_warned = True
-                log.warning("target %s: the provider refused the secret (rotated at the "
-                            "provider but not yet at its source?); the current credentials "
-                            "stay in use while they are valid, retrying with backoff: %s",
-                            slot.target.name, exc)
+                why = ("the provider refused the secret (rotated at the provider but not yet "
+                       "at its source?)" if isinstance(exc, CredentialsRejected) else
+                       "the secret could not be read")
+                log.warning("target %s: %s; the current credentials stay in use while they "
+                            "are valid, retrying with backoff: %s", slot.target.name, why, exc)
             with slot.lock:
                 slot.inflight = None
             future.set_exception(exc)
@@ -317,9 +318,10 @@ class Broker:
                     policy.pause(attempt)
                 last = attempt + 1 >= policy.attempts
                 if last or spent + pause >= policy.fetch_deadline:
-                    why = (f"giving up after {attempt + 1} attempts" if last else
-                           f"giving up after {attempt + 1} attempts, as the next could not "
-                           f"finish within the fetch deadline ({policy.fetch_deadline:g} s)")
+                    tries = f"{attempt + 1} attempt{'s' if attempt else ''}"
+                    why = (f"giving up after {tries}" if last else
+                           f"giving up after {tries}, as the next could not finish within "
+                           f"the fetch deadline ({policy.fetch_deadline:g} s)")
                     raise _GaveUp(
                         f"target {target.name}: {why}: {exc}", target=target.name,
                         response=exc.response, request=exc.request,
