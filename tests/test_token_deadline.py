@@ -61,7 +61,7 @@ def test_a_trickling_token_endpoint_is_cut_at_the_fetch_deadline(chunked: bool) 
             session.post(f"{server.url}/token", data={"client_secret": "s"})
         one_attempt = time.monotonic() - started
     # one read past the deadline at most: 0.5 s + one 0.2 s gap, with room for a busy box
-    assert 0.45 <= one_attempt < 1.5
+    assert 0.45 <= one_attempt < 2.5  # without the deadline: 64 bytes x 0.2 s = 12.8 s
 
 
 def test_the_whole_fetch_is_bounded_over_all_attempts(tmp_path: Path) -> None:
@@ -76,7 +76,7 @@ def test_the_whole_fetch_is_bounded_over_all_attempts(tmp_path: Path) -> None:
         elapsed = time.monotonic() - started
         assert isinstance(caught.value, requests.RequestException)
         assert server.connections == 3
-    assert elapsed < 3.0  # 1.5 s fetch deadline, plus slack for a loaded machine
+    assert elapsed < 5.0  # 1.5 s fetch deadline, plus slack for a loaded machine
 
 
 def test_a_pause_that_would_overrun_the_fetch_deadline_is_not_taken(tmp_path: Path) -> None:
