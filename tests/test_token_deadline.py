@@ -211,3 +211,18 @@ def test_a_throttled_endpoint_is_not_asked_again_before_its_retry_after(
         with pytest.raises(TokenEndpointError, match="fetch deadline"):
             hub.credentials("api")
         assert server.connections == 2
+
+
+def test_a_plugin_timeout_longer_than_the_deadline_is_cut_to_it() -> None:
+    box: list[RawServer] = []
+
+    def silent(index: int, sock: socket.socket) -> None:
+        box[0].stopped.wait(5)  # never answers; ends when the test does
+
+    with raw_server(silent) as server:
+        box.append(server)
+        session = TokenSession(RetryPolicy(attempt_deadline=0.4))
+        started = time.monotonic()
+        with pytest.raises(TokenEndpointError):
+            session.post(f"{server.url}/token", data={}, timeout=60)
+        assert time.monotonic() - started < 2.0

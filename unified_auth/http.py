@@ -66,6 +66,17 @@ class RetryPolicy:
         return random.uniform(0, ceiling)  # noqa: S311 # nosec B311 # jitter, not cryptography
 
 
+def _within(timeout: Any, policy: RetryPolicy, remaining: float) -> Any:
+    """The plugin's timeout (or the policy's), no longer than what is left of the deadline."""
+    if timeout is None:
+        timeout = (policy.connect_timeout, policy.read_timeout)
+    if isinstance(timeout, int | float):
+        timeout = (timeout, timeout)
+    if isinstance(timeout, tuple) and len(timeout) == 2:
+        return tuple(remaining if t is None else min(t, remaining) for t in timeout)
+    return timeout  # a urllib3 Timeout: the deadline is still checked between reads
+
+
 def retry_after(response: requests.Response | None, now: float) -> float | None:
     """Seconds a 429/503 answer asks the client to wait (``Retry-After``), if it says."""
     if response is None or response.status_code not in (429, 503):
@@ -125,9 +136,7 @@ class TokenSession(requests.Session):
         if deadline is None:
             deadline = time.monotonic() + self.policy.attempt_deadline
         remaining = self._remaining(deadline, host, request)
-        if kwargs.get("timeout") is None:
-            kwargs["timeout"] = (min(self.policy.connect_timeout, remaining),
-                                 min(self.policy.read_timeout, remaining))
+        kwargs["timeout"] = _within(kwargs.get("timeout"), self.policy, remaining)
         kwargs["allow_redirects"] = False
         kwargs["stream"] = True  # the body is read below, against the deadline
         try:
