@@ -226,3 +226,20 @@ def test_a_plugin_timeout_longer_than_the_deadline_is_cut_to_it() -> None:
         with pytest.raises(TokenEndpointError):
             session.post(f"{server.url}/token", data={}, timeout=60)
         assert time.monotonic() - started < 2.0
+
+
+def test_a_token_endpoint_trickling_its_headers_is_cut_at_the_deadline() -> None:
+    box: list[RawServer] = []
+
+    def trickle_head(index: int, sock: socket.socket) -> None:
+        box[0].trickle(sock, b"HTTP/1.1 200 OK\r\n" + b"X-Slow: " + b"." * 200 + b"\r\n\r\n",
+                       0.1)
+
+    with raw_server(trickle_head) as server:
+        box.append(server)
+        session = TokenSession(RetryPolicy(attempt_deadline=0.5, read_timeout=5.0))
+        started = time.monotonic()
+        with pytest.raises(TokenEndpointError, match="within the deadline"):
+            session.post(f"{server.url}/token", data={})
+        # without the watchdog: 227 bytes x 0.1 s = 23 s, each read well within read_timeout
+        assert time.monotonic() - started < 2.5

@@ -13,19 +13,24 @@ read here, in small pieces, against a deadline for the whole attempt and a size 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import email.utils
 import http.client
 import math
 import random
+import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
 import attrs
 import requests
+import urllib3.connection
+import urllib3.connectionpool
 import urllib3.exceptions
+import urllib3.response
 
 from unified_auth.errors import InsecureTransportError, TokenEndpointError
 from unified_auth.routing import is_loopback
@@ -33,6 +38,9 @@ from unified_auth.routing import is_loopback
 __all__ = ["RetryPolicy", "TokenSession", "retry_after"]
 
 _CHUNK = 16 * 1024
+# The deadline of the send() in progress in this thread, for the connection's watchdog.
+_SENDING: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "unified_auth_token_deadline", default=None)
 
 
 def _positive(_: object, attribute: attrs.Attribute[float], value: float) -> None:
@@ -113,6 +121,9 @@ class TokenSession(requests.Session):
         self.headers["User-Agent"] = "unified-auth"
         # One session serves every target's fetch, each in its own thread.
         self._attempt = threading.local()
+        for adapter in self.adapters.values():
+            if isinstance(adapter, requests.adapters.HTTPAdapter):
+                adapter.poolmanager.pool_classes_by_scheme = _WATCHED_POOLS
 
     @contextlib.contextmanager
     def deadline(self, seconds: float) -> Iterator[None]:
@@ -139,15 +150,19 @@ class TokenSession(requests.Session):
         kwargs["timeout"] = _within(kwargs.get("timeout"), self.policy, remaining)
         kwargs["allow_redirects"] = False
         kwargs["stream"] = True  # the body is read below, against the deadline
+        sending = _SENDING.set(deadline)
         try:
             response = super().send(request, **kwargs)
         except requests.RequestException as exc:
             if isinstance(exc, InsecureTransportError | TokenEndpointError):
                 raise
+            self._remaining(deadline, host, request)  # cut by the watchdog: say so
             raise TokenEndpointError(
                 f"the token endpoint {host} could not be reached "
                 f"({type(exc).__name__}); check the network and the token URL",
                 request=request) from exc
+        finally:
+            _SENDING.reset(sending)
         self._read_body(response, host, deadline)
         if response.status_code >= 500 or response.status_code == 429:
             raise TokenEndpointError(
@@ -206,3 +221,48 @@ class TokenSession(requests.Session):
         response._content = b"".join(chunks)
         response._content_consumed = True  # type: ignore[attr-defined]
         response.raw.release_conn()
+
+
+# A socket timeout bounds each read, so a server trickling its status line and headers
+# would still hold a send() for as long as it likes: a timer cuts the socket at the
+# deadline instead. The body is read against the deadline by TokenSession itself.
+def _watched(connection: urllib3.connection.HTTPConnection,
+             read_head: Callable[[], urllib3.response.HTTPResponse],
+             ) -> urllib3.response.HTTPResponse:
+    deadline = _SENDING.get()
+    sock = connection.sock
+    if deadline is None or sock is None:
+        return read_head()
+    watchdog = threading.Timer(max(0.0, deadline - time.monotonic()), _cut, (sock,))
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        return read_head()
+    finally:
+        watchdog.cancel()
+
+
+def _cut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+class _WatchedHTTPConnection(urllib3.connection.HTTPConnection):
+    def getresponse(self) -> urllib3.response.HTTPResponse:  # type: ignore[override]
+        return _watched(self, super().getresponse)
+
+
+class _WatchedHTTPSConnection(urllib3.connection.HTTPSConnection):
+    def getresponse(self) -> urllib3.response.HTTPResponse:  # type: ignore[override]
+        return _watched(self, super().getresponse)
+
+
+class _WatchedHTTPPool(urllib3.connectionpool.HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(urllib3.connectionpool.HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+_WATCHED_POOLS = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
