@@ -156,7 +156,8 @@ class TokenSession(requests.Session):
         except requests.RequestException as exc:
             if isinstance(exc, InsecureTransportError | TokenEndpointError):
                 raise
-            self._remaining(deadline, host, request)  # cut by the watchdog: say so
+            if time.monotonic() >= deadline:  # the watchdog cut it: say why
+                raise self._late(host, request) from exc
             raise TokenEndpointError(
                 f"the token endpoint {host} could not be reached "
                 f"({type(exc).__name__}); check the network and the token URL",
@@ -181,11 +182,14 @@ class TokenSession(requests.Session):
                    request: requests.PreparedRequest) -> float:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise TokenEndpointError(
-                f"the token endpoint {host} did not answer within the deadline "
-                f"({self.policy.attempt_deadline:g} s per attempt, "
-                f"{self.policy.fetch_deadline:g} s per fetch)", request=request)
+            raise self._late(host, request)
         return remaining
+
+    def _late(self, host: str, request: requests.PreparedRequest) -> TokenEndpointError:
+        return TokenEndpointError(
+            f"the token endpoint {host} did not answer within the deadline "
+            f"({self.policy.attempt_deadline:g} s per attempt, "
+            f"{self.policy.fetch_deadline:g} s per fetch)", request=request)
 
     def _read_body(self, response: requests.Response, host: str, deadline: float) -> None:
         limit = self.policy.max_answer_bytes
