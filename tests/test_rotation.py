@@ -134,3 +134,37 @@ def test_an_unreadable_secret_source_keeps_the_valid_token_in_use(
     clock.advance(LIFETIME * 0.1)
     with pytest.raises(SecretError, match="does not exist"):
         hub.credentials("api")
+
+
+def test_steady_traffic_through_a_rotation_sees_no_failure(
+        liana: LianaEmulator, clock: ManualClock, tmp_path: Path) -> None:
+    import threading
+
+    hub, client_id, secret_file = rotating_hub(liana, clock, tmp_path)
+    session = hub.session()
+    url = f"{liana.url}/v1/lists"
+    first = hub.credentials("api")
+    new_secret = liana.rotate(client_id)
+    clock.advance(LIFETIME * 0.91)  # mandatory window; about 80 s of validity left
+    failures: list[BaseException] = []
+
+    def traffic() -> None:
+        for _ in range(40):
+            try:
+                assert session.get(url).status_code == 200
+            except BaseException as exc:  # report in the main thread
+                failures.append(exc)
+            clock.advance(0.1)  # 8 threads x 40 x 0.1 s: 32 s, all within validity
+
+    threads = [threading.Thread(target=traffic) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not failures
+    assert hub.credentials("api") is first
+    assert liana.counters.token_requests <= 10  # backing off, not one per request
+    write_secret(secret_file, new_secret)
+    clock.advance(61)
+    assert session.get(url).status_code == 200
+    assert hub.credentials("api") is not first
