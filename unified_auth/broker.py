@@ -25,6 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 import attrs
@@ -35,6 +36,7 @@ from unified_auth.config import RefreshSettings
 from unified_auth.errors import CredentialsRejected, PluginError, SecretError, TokenEndpointError
 from unified_auth.http import RetryPolicy, TokenSession, retry_after
 from unified_auth.model import Credentials, Secret, SecretRef, Target
+from unified_auth import secrets
 from unified_auth.plugins import Hooks
 
 __all__ = ["Broker", "Lease"]
@@ -195,12 +197,25 @@ class Broker:
         if leader:
             self._run_fetch(slot, future, background=False)
         try:
-            return future.result()
+            return self._await(slot, future)
         except _HELD_OVER:
             lease = slot.lease
             if lease is not None and self._clock() < lease.expires_at:
                 return lease  # _run_fetch logged the failure; the old token still works
             raise
+
+    def _await(self, slot: _Slot, future: Future[Lease]) -> Lease:
+        """The fetch's lease, waiting no longer than a fetch can take (its secrets read,
+        its attempts and pauses), with room to spare: a plugin stuck outside the token
+        session must not hold every caller of the target for ever."""
+        bound = 2 * self._retry.fetch_deadline + secrets.COMMAND_TIMEOUT
+        try:
+            return future.result(timeout=bound)
+        except FutureTimeout:
+            raise TokenEndpointError(
+                f"target {slot.target.name}: the token fetch in flight did not finish "
+                f"within {bound:g} s; its plugin may be stuck", target=slot.target.name,
+            ) from None
 
     def _join_fetch(self, slot: _Slot) -> tuple[Future[Lease], bool]:
         """The fetch in flight for ``slot``, or a new one this caller leads."""
