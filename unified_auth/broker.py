@@ -30,13 +30,13 @@ from typing import Any
 
 import attrs
 
+from unified_auth import secrets
 from unified_auth.cache import CachedCredentials, CredentialCache
 from unified_auth.clock import Clock, to_datetime
 from unified_auth.config import RefreshSettings
 from unified_auth.errors import CredentialsRejected, PluginError, SecretError, TokenEndpointError
 from unified_auth.http import RetryPolicy, TokenSession, retry_after
 from unified_auth.model import Credentials, Secret, SecretRef, Target
-from unified_auth import secrets
 from unified_auth.plugins import Hooks
 
 __all__ = ["Broker", "Lease"]
