@@ -35,7 +35,7 @@ def test_a_secret_rotated_before_its_source_keeps_the_valid_token_in_use(
     session = hub.session()
     url = f"{liana.url}/v1/lists"
     first = hub.credentials("api")
-    new_secret = liana.rotate(client_id)  # the source still holds the old one
+    new_secret = liana.rotate_secret(client_id)  # the source still holds the old one
     clock.advance(LIFETIME * 0.92)  # past mandatory, about a minute of validity left
     for _ in range(30):
         assert session.get(url).status_code == 200
@@ -55,7 +55,7 @@ def test_a_rotated_secret_raises_once_nothing_valid_is_left(
         liana: LianaEmulator, clock: ManualClock, tmp_path: Path) -> None:
     hub, client_id, _ = rotating_hub(liana, clock, tmp_path)
     hub.credentials("api")
-    liana.rotate(client_id)
+    liana.rotate_secret(client_id)
     clock.advance(LIFETIME * 0.95)
     hub.credentials("api")  # still valid: served
     clock.advance(LIFETIME * 0.1)  # expired
@@ -127,7 +127,7 @@ def test_an_unreadable_secret_source_keeps_the_valid_token_in_use(
         logs: pytest.LogCaptureFixture) -> None:
     hub, client_id, secret_file = rotating_hub(liana, clock, tmp_path)
     first = hub.credentials("api")
-    liana.rotate(client_id)  # rejected, so the core reads the source again...
+    liana.rotate_secret(client_id)  # rejected, so the core reads the source again...
     secret_file.unlink()  # ...and finds it gone
     clock.advance(LIFETIME * 0.95)
     assert hub.credentials("api") is first
@@ -144,7 +144,7 @@ def test_steady_traffic_through_a_rotation_sees_no_failure(
     session = hub.session()
     url = f"{liana.url}/v1/lists"
     first = hub.credentials("api")
-    new_secret = liana.rotate(client_id)
+    new_secret = liana.rotate_secret(client_id)
     clock.advance(LIFETIME * 0.91)  # mandatory window; about 80 s of validity left
     failures: list[BaseException] = []
 

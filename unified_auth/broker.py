@@ -14,6 +14,10 @@ scaled to the lifetime the provider granted (counted from when the fetch began):
 A 401 drops exactly the lease it came back with (not a newer one another thread already
 fetched) and makes the next fetch re-resolve the target's secrets, which may have been
 rotated.
+
+Being the one place that sees every fetch and every 401, the broker also counts them per
+target (``ua.stats``) and reports them to the ``credentials_event`` observers; that, not a
+second job, is why it runs past 300 lines.
 """
 
 from __future__ import annotations
@@ -26,17 +30,20 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
+from datetime import datetime
 from typing import Any
 
 import attrs
 
-from unified_auth import secrets
+from unified_auth import secrets as secret_sources
 from unified_auth.cache import CachedCredentials, CredentialCache
 from unified_auth.clock import Clock, to_datetime
 from unified_auth.config import RefreshSettings
 from unified_auth.errors import CredentialsRejected, PluginError, SecretError, TokenEndpointError
+from unified_auth.events import CredentialsEvent, EventKind, TargetStats, describe_error
 from unified_auth.http import RetryPolicy, TokenSession, retry_after
 from unified_auth.model import Credentials, Secret, SecretRef, Target
+from unified_auth.notices import Notice, log_notice
 from unified_auth.plugins import Hooks
 
 __all__ = ["Broker", "Lease"]
@@ -47,6 +54,15 @@ _FAILURE_BACKOFF_MAX = 60.0
 # Failures after which a still-valid token keeps being used: none of them makes it invalid.
 # A rejected secret too: it may have been rotated at the provider before its source.
 _HELD_OVER = (TokenEndpointError, PluginError, CredentialsRejected, SecretError)
+# A background refresh that found another process fetching tries again this much later.
+_SKIPPED_PAUSE = 1.0
+# scrypt cost of a shared-cache key: ~30 ms once per secret, so a reader of the cache who
+# wants to test guesses of a secret pays that per guess.
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1, "maxmem": 64 * 1024 * 1024, "dklen": 16}
+
+
+class _Skipped(Exception):
+    """A background refresh found another process fetching: it leaves the lease alone."""
 
 
 class _GaveUp(TokenEndpointError):
@@ -73,8 +89,9 @@ class Lease:
 class _Slot:
     """A target's state. ``lease`` is read without a lock: replacing it is atomic."""
 
-    __slots__ = ("failures", "forced_at", "forced_strikes", "held_warned", "inflight", "lease",
-                 "lock", "resolved", "retry_after", "target", "throttled_until", "warned")
+    __slots__ = ("background_refreshes", "failed_fetches", "failures", "fetches", "forced_at",
+                 "forced_strikes", "held_warned", "inflight", "lease", "lock", "rejections",
+                 "resolved", "retry_after", "target", "throttled_until", "warned")
 
     def __init__(self, target: Target) -> None:
         self.target = target
@@ -85,6 +102,12 @@ class _Slot:
         self.failures = 0
         self.retry_after = 0.0
         self.warned = False
+        # What ua.stats() reports. Fetches are single-flight per slot and rejections are
+        # counted under the lock, so plain ints suffice.
+        self.fetches = 0
+        self.background_refreshes = 0
+        self.failed_fetches = 0
+        self.rejections = 0
         self.held_warned = False
         self.forced_at = -math.inf
         self.forced_strikes = 0
@@ -114,6 +137,7 @@ class Broker:
         self._refresh = refresh
         self._retry = retry
         self._sleep = sleep
+        self._keys: dict[str, str] = {}
 
     def lease(self, target: Target) -> Lease:
         """Current credentials for ``target``, fetching or refreshing them as needed."""
@@ -138,21 +162,40 @@ class Broker:
         slot = self._slots[lease.target.name]
         now = self._clock()
         with slot.lock:
-            if slot.lease is not lease:
-                return
-            base = max(self._refresh.min_interval, 1.0)
-            interval = min(_FAILURE_BACKOFF_MAX, base * 2**slot.forced_strikes)
-            if now < slot.forced_at + interval:
-                log.debug("target %s: 401 again within %.0f s of the last refetch it caused; "
-                          "keeping the credentials", lease.target.name, interval)
-                return
-            # A token fetched because of the last 401 and refused again: back off further.
-            again = lease.obtained_at >= slot.forced_at and now < slot.forced_at + 2 * interval
-            slot.forced_strikes = slot.forced_strikes + 1 if again else 0
-            slot.forced_at = now
-            slot.lease = None
-            slot.resolved = None  # the secret may have been rotated: read it again
-        self._cache.discard(lease.key, lease.credentials.value)
+            slot.rejections += 1
+            dropped = slot.lease is lease and self._may_refetch(slot, lease, now)
+            if dropped:
+                slot.lease = None
+                slot.resolved = None  # the secret may have been rotated: read it again
+        if dropped or slot.lease is not lease:
+            self._cache.discard(lease.key, lease.credentials.value)
+        expires_at = lease.credentials.expires_at
+        self._emit("rejected", slot, expires_at=expires_at)
+        if dropped:
+            self._emit("invalidated", slot, expires_at=expires_at)
+
+    def _may_refetch(self, slot: _Slot, lease: Lease, now: float) -> bool:
+        """Whether a 401 may drop ``lease`` now (see :meth:`invalidate`); called locked."""
+        base = max(self._refresh.min_interval, 1.0)
+        interval = min(_FAILURE_BACKOFF_MAX, base * 2**slot.forced_strikes)
+        if now < slot.forced_at + interval:
+            log.debug("target %s: 401 again within %.0f s of the last refetch it caused; "
+                      "keeping the credentials", lease.target.name, interval)
+            return False
+        # A token fetched because of the last 401 and refused again: back off further.
+        again = lease.obtained_at >= slot.forced_at and now < slot.forced_at + 2 * interval
+        slot.forced_strikes = slot.forced_strikes + 1 if again else 0
+        slot.forced_at = now
+        return True
+
+    def stats(self, target: Target) -> TargetStats:
+        """``target``'s counts since the broker was made (see :class:`TargetStats`)."""
+        slot = self._slots[target.name]
+        lease = slot.lease
+        return TargetStats(
+            fetches=slot.fetches, background_refreshes=slot.background_refreshes,
+            failed_fetches=slot.failed_fetches, rejections=slot.rejections,
+            expires_at=lease.credentials.expires_at if lease is not None else None)
 
     def resolve(self, target: Target) -> Target:
         """``target`` with every secret reference in its options resolved."""
@@ -208,7 +251,7 @@ class Broker:
         """The fetch's lease, waiting no longer than a fetch can take (its secrets read,
         its attempts and pauses), with room to spare: a plugin stuck outside the token
         session must not hold every caller of the target for ever."""
-        bound = 2 * self._retry.fetch_deadline + secrets.COMMAND_TIMEOUT
+        bound = 2 * self._retry.fetch_deadline + secret_sources.COMMAND_TIMEOUT
         try:
             return future.result(timeout=bound)
         except FutureTimeout:
@@ -240,7 +283,18 @@ class Broker:
 
     def _run_fetch(self, slot: _Slot, future: Future[Lease], *, background: bool) -> None:
         try:
-            lease = self._fetch(slot)
+            try:
+                lease = self._fetch(slot, background=background)
+            except _Skipped:
+                held = slot.lease
+                if held is None or self._clock() >= held.expires_at:
+                    lease = self._fetch(slot, background=False)
+                else:
+                    slot.retry_after = min(self._clock() + _SKIPPED_PAUSE, held.mandatory_at)
+                    with slot.lock:
+                        slot.inflight = None
+                    future.set_result(held)
+                    return
         except BaseException as exc:
             slot.failures += 1
             pause = min(_FAILURE_BACKOFF_MAX, self._retry.backoff * 2**slot.failures)
@@ -257,11 +311,9 @@ class Broker:
             elif still_valid and isinstance(exc, _HELD_OVER) and not slot.held_warned:
                 # Said once: until the source has the new secret, every try fails alike.
                 slot.held_warned = True
-                why = ("the provider refused the secret (rotated at the provider but not yet "
-                       "at its source?)" if isinstance(exc, CredentialsRejected) else
-                       "the secret could not be read")
-                log.warning("target %s: %s; the current credentials stay in use while they "
-                            "are valid, retrying with backoff: %s", slot.target.name, why, exc)
+                self._warn_held_over(slot, exc)
+            if isinstance(exc, Exception):
+                self._fetch_failed(slot, exc)  # still the only fetch of the slot: counts hold
             with slot.lock:
                 slot.inflight = None
             future.set_exception(exc)
@@ -280,30 +332,35 @@ class Broker:
                 slot.warned = True
                 self._log_warnings(slot.target, lease.obtained_at)
 
-    def _fetch(self, slot: _Slot) -> Lease:
+    def _fetch(self, slot: _Slot, *, background: bool = False) -> Lease:
         target = slot.resolved or self.resolve(slot.target)
         slot.resolved = target
         try:
-            return self._fetch_resolved(slot, target)
-        except CredentialsRejected:
+            return self._fetch_resolved(slot, target, background=background)
+        except CredentialsRejected as exc:
             slot.resolved = None
             fresh = self.resolve(slot.target)
             if _fingerprint(fresh) == _fingerprint(target):
                 raise
+            self._fetch_failed(slot, exc, target)
             log.info("target %s: credentials were rejected and the secret has changed "
                      "at its source; trying the new one", slot.target.name)
             slot.resolved = fresh
-            return self._fetch_resolved(slot, fresh)
+            return self._fetch_resolved(slot, fresh, background=background)
 
-    def _fetch_resolved(self, slot: _Slot, target: Target) -> Lease:
-        key = f"{target.name}:{_fingerprint(target)}"
-        with self._cache.fetch_lock(key):
+    def _fetch_resolved(self, slot: _Slot, target: Target, *, background: bool = False) -> Lease:
+        key = self._cache_key(target)
+        with self._cache.fetch_lock(key, wait=not background) as proceed:
+            if proceed is False:
+                raise _Skipped
             cached = self._cache.get(key)
             stale = slot.lease.credentials.value if slot.lease is not None else None
             if cached is not None and cached.credentials.value != stale:
                 lease = self._lease(target, key, cached, previous=None)
-                if self._clock() < lease.advisory_at:
-                    return lease  # another process (or a former lease) has a fresh one
+                # Another process (or a former lease) has one: in its advisory window it
+                # is still used, and the refresh is left to one of the processes.
+                if self._clock() < lease.mandatory_at:
+                    return lease
             obtained_at = self._clock()
             credentials = self._call_with_retries(target, obtained_at)
             entry = CachedCredentials(credentials, obtained_at)
@@ -311,7 +368,23 @@ class Broker:
                 self._cache.put(key, entry)
         log.debug("target %s: fetched credentials (%s)", target.name, _lifetime(credentials,
                                                                                 obtained_at))
+        slot.fetches += 1
+        slot.background_refreshes += background
+        self._emit("refreshed_in_background" if background else "fetched", slot,
+                   expires_at=credentials.expires_at)
         return self._lease(target, key, entry, previous=slot.lease)
+
+    def _cache_key(self, target: Target) -> str:
+        """``name:digest``; for a shared cache a slow digest, computed once per secret."""
+        fast = _fingerprint(target)
+        if not self._cache.shared:
+            return f"{target.name}:{fast}"
+        key = self._keys.get(fast)
+        if key is None:
+            if len(self._keys) > 256:
+                self._keys.clear()  # bounded: only rotations add entries
+            key = self._keys[fast] = f"{target.name}:{_slow_fingerprint(target)}"
+        return key
 
     def _call_with_retries(self, target: Target, obtained_at: float) -> Credentials:
         policy = self._retry
@@ -386,6 +459,31 @@ class Broker:
         return Lease(target, entry.credentials, key, start,
                      min(advisory, expires), min(mandatory, expires), expires)
 
+    def _fetch_failed(self, slot: _Slot, error: Exception, target: Target | None = None) -> None:
+        slot.failed_fetches += 1
+        resolved = target or slot.resolved
+        secrets = [] if resolved is None else [
+            value.reveal() for value in attrs.asdict(resolved.options, recurse=False).values()
+            if isinstance(value, Secret)]
+        self._emit("fetch_failed", slot, error=describe_error(error, secrets))
+
+    def _emit(self, kind: EventKind, slot: _Slot, *, expires_at: datetime | None = None,
+              error: str | None = None) -> None:
+        """Tell the ``credentials_event`` observers; they can't break the caller."""
+        self._hooks.credentials_event(CredentialsEvent(
+            kind=kind, target=slot.target.name, at=to_datetime(self._clock()),
+            expires_at=expires_at, error=error))
+
+    def _warn_held_over(self, slot: _Slot, exc: BaseException) -> None:
+        why = ("the provider refused the secret (rotated at the provider but not yet at its "
+               "source?)" if isinstance(exc, CredentialsRejected) else
+               "the secret could not be read")
+        name = slot.target.name
+        log_notice(log, Notice(
+            "credentials_held_over",
+            f"target {name}: {why}; the current credentials stay in use while they are "
+            f"valid, retrying with backoff: {exc}", target=name))
+
     def _log_warnings(self, target: Target, now: float) -> None:
         try:
             warnings = self._hooks.target_warnings(target, to_datetime(now))
@@ -393,7 +491,8 @@ class Broker:
             log.debug("target %s: target_warnings failed: %s", target.name, exc)
             return
         for warning in warnings:
-            log.warning("target %s: %s", target.name, warning)
+            log_notice(log, Notice("target_warning", f"target {target.name}: {warning}",
+                                   target=target.name))
 
 
 def _fingerprint(target: Target) -> str:
@@ -404,6 +503,19 @@ def _fingerprint(target: Target) -> str:
         shown = value.fingerprint if isinstance(value, Secret) else repr(value)
         digest.update(f"\0{field.name}={shown}".encode())
     return digest.hexdigest()[:32]
+
+
+def _slow_fingerprint(target: Target) -> str:
+    """scrypt over the secrets, salted with the rest of the target: a shared-cache key."""
+    salt = hashlib.sha256(target.provider.encode())
+    secrets = hashlib.sha256()
+    for field in attrs.fields(type(target.options)):
+        value: Any = getattr(target.options, field.name)
+        if isinstance(value, Secret):
+            secrets.update(f"\0{field.name}=".encode() + value.reveal().encode())
+        else:
+            salt.update(f"\0{field.name}={value!r}".encode())
+    return hashlib.scrypt(secrets.digest(), salt=salt.digest(), **_SCRYPT).hex()
 
 
 def _lifetime(credentials: Credentials, obtained_at: float) -> str:

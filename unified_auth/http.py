@@ -33,6 +33,7 @@ import urllib3.exceptions
 import urllib3.response
 
 from unified_auth.errors import InsecureTransportError, TokenEndpointError
+from unified_auth.proxies import session_proxies
 from unified_auth.routing import is_loopback
 
 __all__ = ["RetryPolicy", "TokenSession", "retry_after"]
@@ -110,7 +111,8 @@ class TokenSession(requests.Session):
       whole answer a deadline (``attempt_deadline``, or what :meth:`deadline` set);
     - answers longer than ``RetryPolicy.max_answer_bytes`` are refused;
     - redirects are not followed: a 307 would re-send the client secret to another host;
-    - plain http is refused unless the host is loopback;
+    - plain http is refused unless the host is loopback, and loopback never goes through
+      a proxy (:mod:`unified_auth.proxies`);
     - 5xx and 429 answers, and every failure of ``requests`` itself (connection, timeout,
       truncated or undecodable body), raise ``TokenEndpointError``.
     """
@@ -149,6 +151,7 @@ class TokenSession(requests.Session):
         remaining = self._remaining(deadline, host, request)
         kwargs["timeout"] = _within(kwargs.get("timeout"), self.policy, remaining)
         kwargs["allow_redirects"] = False
+        kwargs["proxies"] = session_proxies(self, request, kwargs.get("proxies"), credentials=True)
         kwargs["stream"] = True  # the body is read below, against the deadline
         sending = _SENDING.set(deadline)
         try:

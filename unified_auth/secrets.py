@@ -19,6 +19,7 @@ from unified_auth.bounded_io import SourceProblem, read_regular_file, run_bounde
 from unified_auth.errors import SecretError
 from unified_auth.hookspecs import hookimpl
 from unified_auth.model import Secret, SecretRef
+from unified_auth.notices import Notice, log_notice
 
 __all__ = ["COMMAND_TIMEOUT", "CORE_KINDS", "MAX_SECRET_BYTES", "resolve_secret"]
 
@@ -63,7 +64,7 @@ def _from_file(ref: SecretRef) -> str:
         raise _error(ref, f"the secret file {path} cannot be read: "
                           f"{type(exc).__name__}: {exc.args[-1] if exc.args else ''}") from None
     if mode & 0o044:
-        _warn_readable(path, mode)
+        _warn_readable(ref, path, mode)
     return text
 
 
@@ -71,16 +72,21 @@ _warned_paths: set[str] = set()
 _warned_lock = threading.Lock()
 
 
-def _warn_readable(path: Path, mode: int) -> None:
+def _warn_readable(ref: SecretRef, path: Path, mode: int) -> None:
     """Say once per file (ssh's habit) that others on this machine can read the secret."""
     # Module level: the hook is a module function, with no hub to hang this on.
     with _warned_lock:
         if str(path) in _warned_paths:
             return
         _warned_paths.add(str(path))
-    log.warning("the secret file %s is readable by %s (mode %o); restrict it with: "
-                "chmod 600 %s", path, "group and others" if mode & 0o004 and mode & 0o040
-                else "others" if mode & 0o004 else "its group", mode, path)
+    who = ("its group and others" if mode & 0o004 and mode & 0o040 else
+           "others" if mode & 0o004 else "its group")
+    origin = ref.origin
+    log_notice(log, Notice(
+        "secret_file_readable",
+        f"{origin or 'a secret reference'}: the secret file {path} is readable by {who} "
+        f"(mode {mode:o}); restrict it with: chmod 600 {path}",
+        target=origin.target if origin else None))
 
 
 def _from_keyring(ref: SecretRef) -> str:
