@@ -147,6 +147,19 @@ class Broker:
             return lease
         return self._renew(slot)
 
+    def lease_nowait(self, target: Target) -> Lease | None:
+        """The current lease if no caller has to wait for a fetch, else ``None``.
+
+        For async callers: ``None`` means "await :meth:`lease` in a worker thread". A
+        still-valid lease comes back at once (starting a background refresh when one is
+        due), so a coroutine holding valid credentials never waits on a thread.
+        """
+        slot = self._slots[target.name]
+        lease = slot.lease
+        if lease is not None and self._clock() < lease.advisory_at:
+            return lease
+        return self._lease_without_waiting(slot)
+
     def credentials_for(self, target: Target) -> Credentials:
         """Current credentials for ``target`` (see :meth:`lease`)."""
         return self.lease(target).credentials
@@ -221,7 +234,9 @@ class Broker:
                 key=origin.key if origin else None)
         return secret
 
-    def _renew(self, slot: _Slot) -> Lease:
+    def _lease_without_waiting(self, slot: _Slot) -> Lease | None:
+        """The held lease while it may still be used (refreshing it in the background when
+        due), or ``None`` when the caller must wait for a fetch."""
         now = self._clock()
         lease = slot.lease
         if lease is not None and now < lease.expires_at and (
@@ -236,6 +251,12 @@ class Broker:
                 f"target {slot.target.name}: the token endpoint asked to wait (Retry-After); "
                 f"no new request for {slot.throttled_until - now:.0f} s",
                 target=slot.target.name)
+        return None
+
+    def _renew(self, slot: _Slot) -> Lease:
+        usable = self._lease_without_waiting(slot)
+        if usable is not None:
+            return usable
         future, leader = self._join_fetch(slot)
         if leader:
             self._run_fetch(slot, future, background=False)
