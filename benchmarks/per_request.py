@@ -24,9 +24,9 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from toy_provider import load, toy_target, write_secret  # noqa: E402
+from toy_provider import load, toy_target, write_secret
 
-from unified_auth.testing import LianaEmulator  # noqa: E402
+from unified_auth.testing import LianaEmulator
 
 ROUNDS = 7
 REQUESTS_PER_ROUND = 300
@@ -56,7 +56,7 @@ def per_request_path(liana: LianaEmulator, hub) -> None:  # type: ignore[no-unty
     url = f"{liana.url}/v1/lists?page=2"
     router = hub.config.router
     broker = hub.broker
-    authoriser = hub._authoriser  # noqa: SLF001 - measuring the private path on purpose
+    authoriser = hub._authoriser
     prepared = requests.Request("GET", url).prepare()
 
     def ours() -> None:

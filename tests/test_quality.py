@@ -1,4 +1,4 @@
-"""Quality gates that CI enforces: ruff, mypy --strict, and README's commands being true.
+"""Quality gates that CI enforces: ruff, bandit, mypy --strict, README's commands being true.
 
 The lint and types gates run exactly the commands of tox.ini's ``lint`` and ``types``
 environments, read from it, so ``pytest`` and ``tox -e lint,types`` cannot drift apart.
@@ -42,10 +42,18 @@ def _tool(name: str) -> str:
 
 
 def test_ruff_is_clean_as_tox_lint_runs_it() -> None:
-    (command,) = _tox_commands("lint")
+    command = next(c for c in _tox_commands("lint") if c[0] == "ruff")
     assert command[:2] == ["ruff", "check"]
     done = subprocess.run([_tool("ruff"), *command[1:]], cwd=ROOT, capture_output=True,
                           text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_bandit_is_clean_as_tox_lint_runs_it() -> None:
+    bandit = next(c for c in _tox_commands("lint") if c[0] == "bandit")
+    assert bandit[-2:] == ["unified_auth", "plugins"]
+    done = subprocess.run([_tool("bandit"), *bandit[1:]], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -62,6 +70,20 @@ def _requirement_names(requirements: list[str]) -> set[str]:
             for r in requirements}
 
 
+def _dependencies_of(names: set[str]) -> set[str]:
+    """The distributions ``names`` pull in (unconditional requirements), recursively."""
+    found, todo = set(names), list(names)
+    while todo:
+        try:
+            requires = importlib.metadata.requires(todo.pop()) or []
+        except importlib.metadata.PackageNotFoundError:
+            continue
+        for name in _requirement_names([r for r in requires if ";" not in r]) - found:
+            found.add(name)
+            todo.append(name)
+    return found
+
+
 def test_the_types_env_installs_every_package_mypy_follows() -> None:
     # tox's types env installs the dependencies and its extras only: every third-party
     # module the checked packages import must come from them, or mypy cannot type it.
@@ -70,6 +92,7 @@ def test_the_types_env_installs_every_package_mypy_follows() -> None:
     available = _requirement_names(project["dependencies"])
     for extra in env["extras"].split():
         available |= _requirement_names(project["optional-dependencies"][extra])
+    available |= _dependencies_of(available)  # urllib3 comes with requests
     ignored = {m.removesuffix(".*") for o in PYPROJECT["tool"]["mypy"]["overrides"]
                if o.get("ignore_missing_imports") for m in o["module"]}
     ours = {"unified_auth", *(p.name for p in (ROOT / "plugins").iterdir() if p.is_dir())}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import math
 import os
 import re
 import tomllib
@@ -40,7 +41,7 @@ __all__ = [
 CONFIG_ENV = "UNIFIED_AUTH_CONFIG"
 DICT_SOURCE = "<dict>"
 _CORE_KEYS = ("provider", "hosts")
-_TARGET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_TARGET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")  # fullmatch: no "\n" at the end
 
 
 @attrs.frozen
@@ -120,13 +121,16 @@ def _read(config: str | os.PathLike[str] | Mapping[str, Any] | None) -> tuple[st
         raise ConfigError(
             f"no config found: looked at ${CONFIG_ENV}, ./unified-auth.toml and {path}; "
             f"create one (see {DOCS_URL}config/) or pass its path") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, ValueError) as exc:  # ValueError: a NUL in the path
         raise ConfigError(f"the config file cannot be read: {type(exc).__name__}",
-                          source=str(path)) from None
+                          source=str(path).replace("\0", "\\0")) from None
     try:
         return str(path), tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"not valid TOML: {exc}", source=str(path)) from None
+    except RecursionError:
+        raise ConfigError("not a usable config: arrays or tables nested too deeply",
+                          source=str(path)) from None
 
 
 class _Builder:
@@ -137,15 +141,23 @@ class _Builder:
         self.claims: list[tuple[HostPattern, str]] = []
 
     def error(self, message: str, target: str | None = None,
-              key: str | None = None) -> ConfigError:
-        return ConfigError(message, source=self.source, target=target, key=key)
+              key: object = None) -> ConfigError:
+        # A dict config may have keys of any type; a message shows them as text.
+        return ConfigError(message, source=self.source, target=target,
+                           key=None if key is None else str(key))
 
     def build(self, raw: Any) -> Config:
+        try:
+            return self._build(raw)
+        except RecursionError:
+            raise self.error("not a usable config: values nested too deeply") from None
+
+    def _build(self, raw: Any) -> Config:
         if not isinstance(raw, Mapping):
             raise self.error(f"expected a table at the top level, got {_kind(raw)}")
         unknown = set(raw) - {"targets", "cache", "refresh"}
         if unknown:
-            first = sorted(unknown)[0]
+            first = sorted(unknown, key=repr)[0]
             raise self.error(f"unknown top-level table {first!r}; "
                              f"{_did_you_mean(first, ['targets', 'cache', 'refresh'])}"
                              f"expected [targets.NAME], [cache] or [refresh]")
@@ -176,7 +188,7 @@ class _Builder:
         )
 
     def target(self, name: Any, table: Any) -> Target:
-        if not isinstance(name, str) or not _TARGET_NAME.match(name):
+        if not isinstance(name, str) or not _TARGET_NAME.fullmatch(name):
             raise self.error(f"{name!r} is not a valid target name: use letters, digits, "
                              f"'-', '_' and '.'", key="targets")
         if not isinstance(table, Mapping):
@@ -185,6 +197,9 @@ class _Builder:
         if provider is None:
             raise self.error(f"missing; expected one of the installed providers: "
                              f"{_listing(self.providers)}", name, "provider")
+        if not isinstance(provider, str):
+            raise self.error(f"expected a provider name, got {_kind(provider)}; installed "
+                             f"providers: {_listing(self.providers)}", name, "provider")
         if provider not in self.providers:
             raise self.error(f"unknown provider {provider!r}; "
                              f"{_did_you_mean(str(provider), list(self.providers))}"
@@ -198,7 +213,7 @@ class _Builder:
             if key not in known:
                 raise self.error(f"unknown key for provider {provider!r}; "
                                  f"{_did_you_mean(key, known)}expected one of: "
-                                 f"{', '.join(known)}", name, key)
+                                 f"{', '.join(known)}", name, str(key))
         hosts = table.get("hosts")
         if isinstance(hosts, str):
             hosts = [hosts]
@@ -206,10 +221,19 @@ class _Builder:
             raise self.error("missing or empty; expected a list of hosts, e.g. "
                              "[\"api.example.com\"]", name, "hosts")
         for index, host in enumerate(hosts):
+            where = f"hosts[{index}]"
+            if isinstance(host, str) and _carries_credentials(host):
+                raise self.error(
+                    f"{_shown_host(host)!r}: a host pattern must not carry a user name, "
+                    f"password or query (they are not shown here); put credentials in the "
+                    f"target's secret keys", name, where)
             try:
                 self.claims.append((HostPattern.parse(host), name))
             except ValueError as exc:
-                raise self.error(str(exc), name, f"hosts[{index}]") from None
+                message = str(exc)
+                if isinstance(host, str):
+                    message = message.replace(host.strip(), _shown_host(host.strip()))
+                raise self.error(message, name, where) from None
         info = self.providers[provider]
         options = {k: v for k, v in table.items() if k not in _CORE_KEYS}
         return Target(
@@ -264,7 +288,7 @@ class _Builder:
             field.validator(None, field, value)
         except (TypeError, ValueError) as exc:
             raise self.error(f"invalid value: {exc}", target, key) from None
-        except Exception:  # noqa: BLE001, S110 - it needs the instance: construction decides
+        except Exception:  # noqa: BLE001, S110 # nosec B110 # it needs the instance: construction decides
             pass
 
     def value(self, value: Any, expected: Any, origin: Origin) -> Any:
@@ -291,9 +315,9 @@ class _Builder:
             raise self.error(f"expected a secret reference such as {example}, "
                              f"got {_kind(value)}", origin.target, origin.key)
         kinds = [k for k in value if k != "username"]
-        if len(kinds) != 1:
+        if len(kinds) != 1 or not isinstance(kinds[0], str):
             raise self.error(f"expected exactly one source in the secret reference, such "
-                             f"as {example}; got keys {sorted(value)}",
+                             f"as {example}; got keys {sorted(map(str, value))}",
                              origin.target, origin.key)
         kind = kinds[0]
         location, username = value[kind], value.get("username")
@@ -359,7 +383,7 @@ class _Builder:
         if not 0 < settings.advisory <= settings.mandatory < 1:
             raise self.error("expected 0 < advisory <= mandatory < 1 (fractions of a "
                              "token's lifetime, e.g. 0.75 and 0.9)", key="refresh")
-        if settings.min_interval < 0:
+        if not (math.isfinite(settings.min_interval) and settings.min_interval >= 0):
             raise self.error("expected a number of seconds >= 0", key="refresh.min_interval")
         return settings
 
@@ -468,10 +492,30 @@ def _kind(value: Any) -> str:
     return "nothing" if value is None else f"a {type(value).__name__}"
 
 
-def _did_you_mean(key: str, known: typing.Iterable[str]) -> str:
+def _did_you_mean(key: object, known: typing.Iterable[str]) -> str:
     """``"did you mean 'hosts'? "`` for the closest known name, or ``""`` if none is close."""
+    if not isinstance(key, str):
+        return ""  # a dict config's key may be anything; a typo is a string
     close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
     return f"did you mean {close[0]!r}? " if close else ""
+
+
+def _carries_credentials(host: str) -> bool:
+    """Whether a host pattern holds a user name, password or query: all may be secrets."""
+    if "://" not in host:
+        return "@" in host or "?" in host
+    try:
+        parts = urlsplit(host.strip())
+        return bool(parts.username is not None or parts.password is not None or parts.query)
+    except ValueError:
+        return "@" in host or "?" in host
+
+
+def _shown_host(host: str) -> str:
+    """``host`` fit for a message: user info and query values replaced by ``***``."""
+    text = re.sub(r"(?<=://)[^/?#]*@", "***@", host) if "://" in host \
+        else re.sub(r"^[^/?#]*@", "***@", host)
+    return re.sub(r"([?&][^=&#]*=)[^&#]*", r"\1***", text)
 
 
 def _listing(providers: Mapping[str, ProviderInfo]) -> str:

@@ -35,15 +35,8 @@ EXIT_CONFIG = 2
 EXIT_INTERRUPTED = 130
 PROG_NAME = "unified-auth"
 
-COMMANDS = {
-    "check": "unified_auth.cli.check",
-    "demo": "unified_auth.cli.demo",
-    "emulator": "unified_auth.cli.emulator",
-    "plugins": "unified_auth.cli.plugins",
-    "request": "unified_auth.cli.request",
-    "token": "unified_auth.cli.token",
-    "which": "unified_auth.cli.which",
-}
+COMMANDS = {name: f"unified_auth.cli.{name}"
+            for name in ("check", "demo", "emulator", "plugins", "request", "token", "which")}
 """Command name -> the module defining a click command of that name."""
 
 # click >= 8.2 raises it for a group called without a command.
