@@ -13,6 +13,12 @@ core, so every plugin gets them for free.
 Hooks are called with keyword arguments; an implementation may accept any subset of them.
 Returning ``None`` from a hook means "not mine": never return ``False`` or ``""`` to say no,
 as that stops the chain of a firstresult hook.
+
+The hooks about a target (all but ``register_providers`` and ``resolve_secret``) are called
+on the plugin that registered the target's provider, not on every plugin: an implementation
+never sees another plugin's target and needs no ``target.provider`` check (a plugin with
+several providers looks it up to choose among its own). Hook wrappers and plugins that
+register no provider still see every target.
 """
 
 from __future__ import annotations
@@ -62,8 +68,8 @@ def get_credentials(
     enters its refresh window, and after the API rejected the previous ones. Never called
     on the per-request path when cached credentials are valid.
 
-    :param target: the target, with every :class:`~unified_auth.Secret` option resolved.
-        Check ``target.provider`` to decide whether it is yours.
+    :param target: the target, with every :class:`~unified_auth.Secret` option resolved;
+        always one of your providers' targets (the core calls the provider's plugin only).
     :param http: a :class:`requests.Session` to fetch with. It has default timeouts, does
         not follow redirects, refuses plain http to hosts other than loopback, and raises
         :class:`~unified_auth.errors.TokenEndpointError` for 5xx answers and connection
