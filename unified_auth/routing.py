@@ -12,6 +12,12 @@ Matching is on the parsed URL (``urllib.parse``), never on a raw string prefix, 
 ``https://api.example.com.evil.net`` and ``https://api.example.com@evil.net`` don't match
 ``api.example.com``. The most specific pattern wins: an exact host beats a wildcard, a longer
 wildcard suffix a shorter one, a longer path prefix a shorter one.
+
+A request's URL is parsed once per origin (``https://host:port``), not once per request: a
+bounded cache on the router maps each origin seen to the pattern tables that can claim it,
+filled by the same parsing and normalisation, so only the path is compared per request.
+URLs the cache cannot key safely (control characters, a path with dot segments or escapes,
+an unusual scheme spelling) take the full parse every time.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from __future__ import annotations
 import ipaddress
 import posixpath
 import re
+import threading
 from collections.abc import Iterable
 from typing import Generic, TypeVar
 from urllib.parse import SplitResult, urlsplit
@@ -30,6 +37,15 @@ __all__ = ["HostPattern", "RouteConflict", "Router", "is_loopback", "normalise_h
 T = TypeVar("T")
 
 DEFAULT_PORTS = {"https": 443, "http": 80}
+ORIGIN_CACHE_SIZE = 1024
+"""How many origins a router remembers; the oldest is forgotten first."""
+# One C-level match per request: an http(s) authority and a path free of what the full
+# parse would clean or rewrite (control characters, escapes, backslashes), ended by the
+# query, the fragment or the end of the URL.
+_PLAIN_URL = re.compile(
+    r"(https?://[^/?#\x00-\x20\x7f\\]*)(/[^?#\x00-\x20\x7f%\\]*)?(?=[?#]|\Z)").match
+_Entries = list[tuple[str, T]]
+_Routes = tuple[tuple[str, str, T], ...]
 _LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
 
 
@@ -122,7 +138,8 @@ def is_loopback(host: str) -> bool:
 class Router(Generic[T]):
     """Maps URLs to the value (a target) whose pattern matches most specifically."""
 
-    def __init__(self, claims: Iterable[tuple[HostPattern, T]] = ()) -> None:
+    def __init__(self, claims: Iterable[tuple[HostPattern, T]] = (), *,
+                 cache_size: int = ORIGIN_CACHE_SIZE) -> None:
         exact: dict[tuple[str, str, int], list[tuple[str, T]]] = {}
         wild: dict[tuple[str, str, int], list[tuple[str, T]]] = {}
         seen: dict[HostPattern, T] = {}
@@ -138,9 +155,52 @@ class Router(Generic[T]):
                 entries.sort(key=lambda entry: len(entry[0]), reverse=True)
         self._exact = exact
         self._wild = wild
+        self._cache_size = max(cache_size, 0)
+        self._origins: dict[str, _Routes[T]] = {}
+        self._origins_lock = threading.Lock()
 
     def match(self, url: str) -> T | None:
         """The value claiming ``url``, or ``None`` when no pattern matches it."""
+        split = _split_origin(url)
+        if split is None:
+            return self._match_parsed(url)
+        origin, path = split
+        routes = self._origins.get(origin)
+        if routes is None:
+            routes = self._remember(origin)
+        for prefix, below, value in routes:  # _by_path over every table, inlined
+            if not prefix or path == prefix or path.startswith(below):
+                return value
+        return None
+
+    def _remember(self, origin: str) -> _Routes[T]:
+        """The path prefixes that can claim ``origin`` in the order :meth:`_match_parsed`
+        tries them, parsed as it parses."""
+        endpoint = self._endpoint(origin + "/")
+        tables = () if endpoint is None else self._candidates(*endpoint[:3])
+        routes = tuple((prefix, prefix + "/", value)
+                       for entries in tables for prefix, value in entries)
+        if self._cache_size:
+            with self._origins_lock:  # only on a miss: the hit path reads without it
+                while len(self._origins) >= self._cache_size:
+                    del self._origins[next(iter(self._origins))]
+                self._origins[origin] = routes
+        return routes
+
+    def _match_parsed(self, url: str) -> T | None:
+        """The full parse, for URLs the origin cache does not key."""
+        endpoint = self._endpoint(url)
+        if endpoint is None:
+            return None
+        scheme, host, port, path = endpoint
+        for entries in self._candidates(scheme, host, port):
+            found = _by_path(entries, path)
+            if found is not None:
+                return found
+        return None
+
+    def _endpoint(self, url: str) -> tuple[str, str, int, str] | None:
+        """Scheme, normalised host, port and normalised path of ``url``."""
         try:
             parts = urlsplit(url)
             scheme = parts.scheme
@@ -156,20 +216,40 @@ class Router(Generic[T]):
         path = parts.path or "/"
         if "/." in path:
             path = _normalise_path(path) or "/"
+        return scheme, host, port, path
+
+    def _candidates(self, scheme: str, host: str, port: int) -> tuple[_Entries[T], ...]:
+        """The tables that may claim a host, most specific first: exact, then wildcards."""
+        found: list[_Entries[T]] = []
         entries = self._exact.get((scheme, host, port))
         if entries is not None:
-            found = _by_path(entries, path)
-            if found is not None:
-                return found
+            found.append(entries)
         if self._wild:
             labels = host.split(".")
             for start in range(1, len(labels)):
                 entries = self._wild.get((scheme, ".".join(labels[start:]), port))
                 if entries is not None:
-                    found = _by_path(entries, path)
-                    if found is not None:
-                        return found
+                    found.append(entries)
+        return tuple(found)
+
+
+def _split_origin(url: str) -> tuple[str, str] | None:
+    """``(origin, path)`` of a plain http(s) URL, or ``None`` when it needs the full parse.
+
+    Cut exactly where :func:`urllib.parse.urlsplit` cuts (the authority ends at the first
+    ``/``, ``?`` or ``#``; the path at the first ``?`` or ``#``). Anything ``urlsplit``
+    would clean first (control characters) or a path the full parse rewrites (dot segments,
+    escapes, backslashes) is refused, so both roads always agree.
+    """
+    found = _PLAIN_URL(url)
+    if found is None:
         return None
+    origin, path = found.groups()
+    if path is None:
+        return origin, "/"
+    if "/." in path:
+        return None
+    return origin, path
 
 
 def _by_path(entries: list[tuple[str, T]], path: str) -> T | None:
