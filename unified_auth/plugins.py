@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import logging
+import operator
 import traceback
 import types
 from collections.abc import Callable, Iterable, Mapping
@@ -154,12 +155,10 @@ class Hooks:
                  or self._resolve("apply_auth", target.provider))
         if owned.function is not None:
             # The per-request path: the owner alone, called directly.
-            argnames = owned.argnames
-            if "now" in argnames and not isinstance(now, datetime):
+            if owned.wants_now and not isinstance(now, datetime):
                 now = now()
-            kwargs = {"target": target, "credentials": credentials, "request": request,
-                      "now": now}
-            return cast("bool | None", owned.call([kwargs[name] for name in argnames]))
+            return cast("bool | None", owned.call(owned.pick((target, credentials, request,
+                                                              now))))
         if not isinstance(now, datetime):
             now = now()
         return cast("bool | None", self._firstresult(
@@ -187,7 +186,7 @@ class Hooks:
             return self._guarded(lambda: caller(**kwargs))
         owned = self._owned.get((name, target.provider)) or self._resolve(name, target.provider)
         if owned.function is not None:
-            result = owned.call([kwargs[argname] for argname in owned.argnames])
+            result = owned.call(owned.pick(tuple(kwargs[name] for name in owned.spec)))
             if owned.firstresult:
                 return result
             return [] if result is None else [result]
@@ -210,7 +209,9 @@ class Hooks:
         impls = [impl for impl in caller.get_hookimpls() if impl.plugin not in foreign]
         if len(impls) == 1 and not (impls[0].wrapper or impls[0].hookwrapper):
             impl = impls[0]
-            owned = _Owned(firstresult, impl.plugin_name, impl.function, tuple(impl.argnames))
+            spec = tuple(caller.spec.argnames) if caller.spec else tuple(impl.argnames)
+            owned = _Owned(firstresult, impl.plugin_name, impl.function, spec,
+                           tuple(impl.argnames))
         elif impls:
             owned = _Owned(firstresult, owner, subset=self.pm.subset_hook_caller(name, foreign))
         else:
@@ -272,18 +273,27 @@ class Hooks:
 class _Owned:
     """One hook for one provider: the owner's function alone, or a pluggy subset caller."""
 
-    __slots__ = ("argnames", "firstresult", "function", "plugin", "subset")
+    __slots__ = ("firstresult", "function", "pick", "plugin", "spec", "subset", "wants_now")
 
     def __init__(self, firstresult: bool, plugin: str | None,
-                 function: Callable[..., Any] | None = None, argnames: tuple[str, ...] = (),
+                 function: Callable[..., Any] | None = None, spec: tuple[str, ...] = (),
+                 argnames: tuple[str, ...] = (),
                  subset: pluggy.HookCaller | None = None) -> None:
         self.firstresult = firstresult
         self.plugin = plugin
         self.function = function
-        self.argnames = argnames
+        self.spec = spec
         self.subset = subset
+        self.wants_now = "now" in argnames
+        # From the hook's arguments in spec order to the ones this implementation takes.
+        positions = [spec.index(name) for name in argnames]
+        if len(positions) > 1:
+            self.pick: Callable[[tuple[Any, ...]], tuple[Any, ...]] = (
+                operator.itemgetter(*positions))
+        else:
+            self.pick = lambda args: tuple(args[i] for i in positions)
 
-    def call(self, args: list[Any]) -> Any:
+    def call(self, args: tuple[Any, ...]) -> Any:
         assert self.function is not None
         try:
             return self.function(*args)
