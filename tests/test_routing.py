@@ -187,7 +187,8 @@ _url = st.builds(
                      "api.exa\tmple.com", "evil.com#@api.example.com"]),
     st.sampled_from(["", ":443", ":8080", ":8443", ":0", ":99999", ":x"]),
     st.sampled_from(["", "/", "/v1", "/v1/", "/v1/admin/x", "/v1/../v1/admin", "/v2",
-                     "/v1%2fadmin", "/./v1", "\\v1", "/v1\n/admin"]),
+                     "/v1%2fadmin", "/./v1", "\\v1", "/v1\n/admin", "//v1/admin",
+                     "/v1//admin"]),
     st.sampled_from(["", "?q=1", "#frag", "?a=/v1/admin#x", "?", "#"]),
 )
 

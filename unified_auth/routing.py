@@ -16,8 +16,8 @@ wildcard suffix a shorter one, a longer path prefix a shorter one.
 A request's URL is parsed once per origin (``https://host:port``), not once per request: a
 bounded cache on the router maps each origin seen to the pattern tables that can claim it,
 filled by the same parsing and normalisation, so only the path is compared per request.
-URLs the cache cannot key safely (control characters, a path with dot segments or escapes,
-an unusual scheme spelling) take the full parse every time.
+URLs the cache cannot key safely (control characters, a path with dot or empty segments or
+escapes, an unusual scheme spelling) take the full parse every time.
 """
 
 from __future__ import annotations
@@ -238,8 +238,8 @@ def _split_origin(url: str) -> tuple[str, str] | None:
 
     Cut exactly where :func:`urllib.parse.urlsplit` cuts (the authority ends at the first
     ``/``, ``?`` or ``#``; the path at the first ``?`` or ``#``). Anything ``urlsplit``
-    would clean first (control characters) or a path the full parse rewrites (dot segments,
-    escapes, backslashes) is refused, so both roads always agree.
+    would clean first (control characters) or a path the full parse may read otherwise (dot
+    or empty segments, escapes, backslashes) is refused, so both roads always agree.
     """
     found = _PLAIN_URL(url)
     if found is None:
@@ -247,7 +247,7 @@ def _split_origin(url: str) -> tuple[str, str] | None:
     origin, path = found.groups()
     if path is None:
         return origin, "/"
-    if "/." in path:
+    if "/." in path or "//" in path:  # dot or empty segments: servers read them differently
         return None
     return origin, path
 
