@@ -12,6 +12,7 @@ from __future__ import annotations
 SECTIONS: tuple[str, ...] = (
     "per_request",     # loopback and stubbed GETs: unified-auth and its peers vs plain requests
     "attach",          # the auth step alone, in ns; flat from 1 to 10,000 targets
+    "load",            # load() of configs of up to 10,000 targets
     "refresh",         # a herd of threads through refreshes of 4 s tokens
     "fleet",           # processes sharing memory, file and redis caches
     "httpx_overhead",  # the httpx transport against a plain httpx client

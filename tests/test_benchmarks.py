@@ -25,7 +25,8 @@ def test_the_quick_run_prints_every_table_with_its_rows() -> None:
     assert "Machine: " in out and "Python " in out
     for row in ("| plain requests + fixed header | ", "| **unified-auth** session | ",
                 "| **unified-auth** `auth=` | ", "| 1 | ", "| 100 | ", "| 10,000 | ",
-                "| token fetches (ideal) | ", "| most token requests in flight at once | ",
+                "| 1,000 | ", "| token fetches (ideal) | ",
+                "| most token requests in flight at once | ",
                 "| requests sent with an expired token | ",
                 "| 401s (and other refusals) from the API | ",
                 "| p99 latency, overlapping a refresh | "):
