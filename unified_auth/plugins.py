@@ -108,7 +108,8 @@ class Hooks:
         self.pm = pm
         self._plugin_modules = _plugin_modules(pm)
         self._owners: dict[str, str] | None = None
-        self._owned: dict[tuple[str, str], _Owned] = {}
+        # Hook name -> provider -> who takes part: filled once per pair, read without a lock.
+        self._owned: dict[str, dict[str, _Owned]] = {name: {} for name in _OWNED_HOOKS}
 
     def providers(self) -> dict[str, ProviderInfo]:
         """Ask every plugin to register its providers; a name taken twice is an error."""
@@ -132,7 +133,8 @@ class Hooks:
 
             self._call(plugin, impl.function, register=register)
         self._owners = {name: info.plugin for name, info in found.items()}
-        self._owned.clear()
+        for owned in self._owned.values():
+            owned.clear()
         return found
 
     def owner(self, provider: str) -> str | None:
@@ -151,7 +153,7 @@ class Hooks:
                    request: requests.PreparedRequest,
                    now: datetime | Callable[[], datetime]) -> bool | None:
         """Apply ``credentials``; ``now`` may be a callable, then called only if a plugin asks."""
-        owned = (self._owned.get(("apply_auth", target.provider))
+        owned = (self._owned["apply_auth"].get(target.provider)
                  or self._resolve("apply_auth", target.provider))
         if owned.function is not None:
             # The per-request path: the owner alone, called directly.
@@ -184,7 +186,7 @@ class Hooks:
         if name not in _OWNED_HOOKS or not isinstance(target, Target):
             caller = getattr(self.pm.hook, name)
             return self._guarded(lambda: caller(**kwargs))
-        owned = self._owned.get((name, target.provider)) or self._resolve(name, target.provider)
+        owned = self._owned[name].get(target.provider) or self._resolve(name, target.provider)
         if owned.function is not None:
             result = owned.call(owned.pick(tuple(kwargs[name] for name in owned.spec)))
             if owned.firstresult:
@@ -216,7 +218,7 @@ class Hooks:
             owned = _Owned(firstresult, owner, subset=self.pm.subset_hook_caller(name, foreign))
         else:
             owned = _Owned(firstresult, owner)
-        self._owned[(name, provider)] = owned
+        self._owned[name][provider] = owned
         return owned
 
     def _guarded(self, call: Callable[[], _T]) -> _T:
