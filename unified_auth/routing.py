@@ -39,9 +39,11 @@ T = TypeVar("T")
 DEFAULT_PORTS = {"https": 443, "http": 80}
 ORIGIN_CACHE_SIZE = 1024
 """How many origins a router remembers; the oldest is forgotten first."""
-# One C-level match per request: an http(s) authority and a path free of what the full
-# parse would clean or rewrite (control characters, escapes, backslashes), ended by the
-# query, the fragment or the end of the URL.
+# The origin and path of a plain http(s) URL in one C-level match, cut exactly where
+# urlsplit cuts (the authority ends at the first "/", "?" or "#"; the path at "?" or "#").
+# What urlsplit would clean first (control characters) or a path the full parse may read
+# otherwise (escapes, backslashes; dot and empty segments are checked after) don't match,
+# so they take the full parse and both roads always agree.
 _PLAIN_URL = re.compile(
     r"(https?://[^/?#\x00-\x20\x7f\\]*)(/[^?#\x00-\x20\x7f%\\]*)?(?=[?#]|\Z)").match
 _Entries = list[tuple[str, T]]
@@ -161,10 +163,12 @@ class Router(Generic[T]):
 
     def match(self, url: str) -> T | None:
         """The value claiming ``url``, or ``None`` when no pattern matches it."""
-        split = _split_origin(url)
-        if split is None:
+        plain = _PLAIN_URL(url)
+        if plain is None:
             return self._match_parsed(url)
-        origin, path = split
+        origin, path = plain.groups("/")
+        if "/." in path or "//" in path:  # dot or empty segments: servers read them otherwise
+            return self._match_parsed(url)
         routes = self._origins.get(origin)
         if routes is None:
             routes = self._remember(origin)
@@ -231,25 +235,6 @@ class Router(Generic[T]):
                 if entries is not None:
                     found.append(entries)
         return tuple(found)
-
-
-def _split_origin(url: str) -> tuple[str, str] | None:
-    """``(origin, path)`` of a plain http(s) URL, or ``None`` when it needs the full parse.
-
-    Cut exactly where :func:`urllib.parse.urlsplit` cuts (the authority ends at the first
-    ``/``, ``?`` or ``#``; the path at the first ``?`` or ``#``). Anything ``urlsplit``
-    would clean first (control characters) or a path the full parse may read otherwise (dot
-    or empty segments, escapes, backslashes) is refused, so both roads always agree.
-    """
-    found = _PLAIN_URL(url)
-    if found is None:
-        return None
-    origin, path = found.groups()
-    if path is None:
-        return origin, "/"
-    if "/." in path or "//" in path:  # dot or empty segments: servers read them differently
-        return None
-    return origin, path
 
 
 def _by_path(entries: list[tuple[str, T]], path: str) -> T | None:
