@@ -1,7 +1,9 @@
 """unified-auth's benchmarks: ``python -m benchmarks [--quick] [--only NAME ...]``.
 
 Each section is a module of this package with a ``TITLE`` and a ``run(options)`` that returns
-:class:`benchmarks._report.Table` values. The runner imports the sections named in
+a list of tables (:class:`benchmarks._report.Table`, or anything with a ``render()`` giving
+markdown) or of rows (named tuples, shown as one table of their fields and properties);
+``options.quick`` asks for a smoke run of a few seconds. The runner imports the sections in
 :data:`SECTIONS`, in order; a section whose module is missing, or which needs an optional
 package that is not installed, is reported as skipped and the others still run. Adding a
 section is one line here plus its module.

@@ -7,13 +7,14 @@ import importlib
 import sys
 import time
 from collections.abc import Sequence
+from typing import Any
 
 from benchmarks import SECTIONS
 from benchmarks._report import Options, Skipped, Table, machine
 
 
-def run_section(name: str, options: Options) -> list[Table] | str:
-    """The section's tables, or why it was skipped."""
+def run_section(name: str, options: Options) -> list[Any] | str:
+    """The section's tables (anything with a ``render()``), or why it was skipped."""
     try:
         module = importlib.import_module(f"benchmarks.{name}")
     except ModuleNotFoundError as exc:
@@ -23,9 +24,28 @@ def run_section(name: str, options: Options) -> list[Table] | str:
     except ImportError as exc:
         return f"cannot be imported: {exc}"
     try:
-        return list(module.run(options))
+        result = list(module.run(options))
     except Skipped as exc:
         return str(exc)
+    return _as_tables(getattr(module, "TITLE", name), result)
+
+
+def _as_tables(title: str, result: list[Any]) -> list[Any]:
+    """Tables as they are; plain rows (named tuples) gathered into one table of their own."""
+    tables = [item for item in result if hasattr(item, "render")]
+    rows = [item for item in result if not hasattr(item, "render")]
+    if rows:
+        kind = type(rows[0])
+        columns = [*getattr(kind, "_fields", ()),
+                   *(attr for attr, value in vars(kind).items()
+                     if isinstance(value, property) and not attr.startswith("_"))]
+        tables.append(Table(title, tuple(columns), tuple(
+            tuple(_cell(getattr(row, column)) for column in columns) for row in rows)))
+    return tables
+
+
+def _cell(value: object) -> str:
+    return f"{value:,.3f}" if isinstance(value, float) else str(value)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -66,3 +66,24 @@ def test_a_section_is_one_line_in_the_list(runner: ModuleType, tmp_path: Path,
     assert runner.main(["--quick"]) == 0
     out = capsys.readouterr().out
     assert "| 1 | 2 |" in out and "### not_written: skipped, not written yet" in out
+
+
+def test_a_section_returning_named_tuples_gets_a_table_of_them(
+        runner: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "rows.py").write_text(
+        "from typing import NamedTuple\n"
+        "class Row(NamedTuple):\n"
+        "    mode: str\n"
+        "    plain_us: float\n"
+        "    ours_us: float\n"
+        "    @property\n"
+        "    def ratio(self):\n"
+        "        return self.ours_us / self.plain_us\n"
+        "def run(options):\n"
+        "    return [Row('sync', 100.0, 101.0)]\n")
+    monkeypatch.setattr(runner, "SECTIONS", ("rows",))
+    assert runner.main([]) == 0
+    out = capsys.readouterr().out
+    assert "### rows" in out and "| mode | plain_us | ours_us | ratio |" in out
+    assert "| sync | 100.000 | 101.000 | 1.010 |" in out
