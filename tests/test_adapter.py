@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import pickle
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,10 +12,11 @@ import pytest
 import requests
 import responses
 from loopback import echo_server
+from recorder import Answer, Script, Seen, always, recording_server
 from toy_provider import body, load, toy_target, write_secret
 
 from unified_auth.errors import AuthFailed
-from unified_auth.testing import LianaEmulator, ManualClock
+from unified_auth.testing import LianaEmulator, ManualClock, assert_no_leaks
 
 
 @pytest.fixture
@@ -259,3 +261,122 @@ def test_api_requests_without_a_timeout_get_the_default(echo: str, tmp_path: Pat
     with echo_server() as unclaimed, pytest.raises(requests.Timeout):
         session.get(f"{unclaimed}/slow?seconds=0.6")  # and any other host
     assert session.get(f"{echo}/slow?seconds=0.3", timeout=2).status_code == 200
+
+
+# -- issue 8: every entry point keeps the promise ------------------------------------------
+
+KEY = "key-canary-1234567890"
+
+
+def _first_401_then_redirect(to: str) -> Script:
+    """An API that refuses the first request (401) and redirects every later one to ``to``."""
+    hits = iter(range(1 << 30))
+    return lambda seen: (Answer(401) if next(hits) == 0 else
+                         Answer(302, (("Location", to),)))
+
+
+@pytest.mark.parametrize("via", ["session", "auth"])
+def test_a_401_from_a_foreign_redirect_target_is_not_handled_for_the_target(
+        echo: str, tmp_path: Path, via: str) -> None:
+    # Finding 1: auth= handled the foreign 401 and sent the target's key there.
+    hub = key_hub(echo, tmp_path)
+    with recording_server(always(401), host="127.0.0.2") as foreign:
+        url = f"{echo}/redirect/302?to={foreign.url}/landed"
+        if via == "session":
+            response = hub.session().get(url)
+        else:
+            response = requests.get(url, auth=hub.auth("keyed"), timeout=5)
+        assert response.status_code == 401  # the foreign answer, handed back as it is
+        assert [seen.target for seen in foreign.seen] == ["/landed"]
+        assert "X-Toy-Key" not in foreign.seen[0].headers
+        assert_no_leaks(foreign.text(), [KEY])
+
+
+@pytest.mark.parametrize("via", ["session", "auth"])
+def test_a_redirect_after_a_401_retry_does_not_resend_the_credentials(
+        tmp_path: Path, via: str) -> None:
+    # Finding 2: TargetAuth left the key on the caller's request, and requests copied it.
+    with recording_server(always(200)) as other, \
+            recording_server(_first_401_then_redirect(f"{other.url}/landed")) as api:
+        hub = key_hub(api.url, tmp_path)
+        if via == "session":
+            response = hub.session().get(f"{api.url}/start")
+        else:
+            response = requests.get(f"{api.url}/start", auth=hub.auth("keyed"), timeout=5)
+        assert response.status_code == 200
+        assert [seen.headers.get("X-Toy-Key") for seen in api.seen] == [KEY, KEY]
+        assert [seen.target for seen in other.seen] == ["/landed"]
+        assert_no_leaks(other.text(), [KEY])
+
+
+def test_target_auth_leaves_the_callers_request_as_it_was(echo: str, tmp_path: Path) -> None:
+    hub = key_hub(echo, tmp_path)
+    session = requests.Session()
+    prepared = session.prepare_request(
+        requests.Request("GET", f"{echo}/x", auth=hub.auth("keyed")))
+    assert prepared.headers["X-Toy-Key"] == KEY  # an AuthBase can only mutate what is sent
+    response = session.send(prepared, timeout=5)
+    assert body(response)["headers"]["X-Toy-Key"] == KEY
+    assert "X-Toy-Key" not in prepared.headers  # and it is taken off once the answer is in
+
+
+def test_target_auth_resends_a_same_target_redirect_with_credentials_after_its_401(
+        tmp_path: Path) -> None:
+    def script(seen: Seen) -> Answer:
+        if seen.target == "/start":
+            return Answer(302, (("Location", "/landed"),))
+        return Answer(200 if seen.headers.get("X-Toy-Key") == KEY else 401)
+
+    with recording_server(script) as api:
+        hub = key_hub(api.url, tmp_path)
+        response = requests.get(f"{api.url}/start", auth=hub.auth("keyed"), timeout=5)
+        assert response.status_code == 200
+        assert [(s.target, s.headers.get("X-Toy-Key")) for s in api.seen] == [
+            ("/start", KEY), ("/landed", None), ("/landed", KEY)]
+
+
+def test_target_auth_names_the_url_and_its_patterns_when_it_declines(
+        echo: str, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    hub = key_hub(echo, tmp_path)
+    other_port = "http://user:pw-canary-77@127.0.0.1:1/elsewhere?api_key=query-canary-77"
+    with caplog.at_level(logging.WARNING, logger="unified_auth"), \
+            pytest.raises(requests.ConnectionError):
+        requests.get(other_port, auth=hub.auth("keyed"), timeout=5)
+    message = caplog.records[-1].getMessage()
+    assert "http://127.0.0.1:1/elsewhere" in message
+    assert f"{echo}/" in message  # the target's patterns, so the mismatch is visible
+    assert "pw-canary-77" not in message and "query-canary" not in message
+
+
+def test_a_session_with_the_adapter_refuses_to_be_pickled(echo: str, tmp_path: Path) -> None:
+    hub = key_hub(echo, tmp_path)
+    with pytest.raises(TypeError, match=r"cannot be pickled.*unified_auth\.load"):
+        pickle.dumps(hub.session())
+    with pytest.raises(TypeError, match="cannot be pickled"):
+        pickle.dumps(hub.auth("keyed"))
+
+
+def test_the_session_mounts_one_adapter_per_prefix(echo: str, tmp_path: Path) -> None:
+    session = key_hub(echo, tmp_path).session()
+    https, http = session.get_adapter("https://x.example/"), session.get_adapter(f"{echo}/")
+    assert https is not http
+    assert body(session.get(f"{echo}/x"))["headers"]["X-Toy-Key"] == KEY
+    session.close()  # each adapter closed once
+
+
+def test_a_redirect_to_a_dot_segment_path_gets_no_other_targets_key(tmp_path: Path) -> None:
+    # Finding 11: routed on normpath ("/admin": the root target) but sent verbatim.
+    root = write_secret(tmp_path / "root", "root-key-canary-111")
+    api = write_secret(tmp_path / "api", "api-key-canary-222")
+    with recording_server(always(200)) as server:
+        hub = load({"targets": {
+            "root": {"provider": "toy-key", "hosts": [f"{server.url}/"],
+                     "key": {"file": str(root)}},
+            "api": {"provider": "toy-key", "hosts": [f"{server.url}/api/"],
+                    "key": {"file": str(api)}, "header": "X-Api-Key"}}})
+        with recording_server(lambda seen: Answer(
+                302, (("Location", f"{server.url}/api//../admin"),))) as start:
+            hub.session().get(f"{start.url}/start")
+            requests.get(f"{start.url}/start", auth=hub.auth("root"), timeout=5)
+        assert [seen.target for seen in server.seen] == ["/api//../admin"] * 2
+        assert_no_leaks(server.text(), ["root-key-canary-111", "api-key-canary-222"])

@@ -231,7 +231,7 @@ def test_a_rotated_secret_is_picked_up_from_its_file_without_a_restart(
     hub = load({"targets": {"api": toy_target(liana.url, client_id, secret_file)}},
                clock=clock)
     first = hub.credentials("api")
-    write_secret(secret_file, liana.rotate(client_id))
+    write_secret(secret_file, liana.rotate_secret(client_id))
     clock.advance(LIFETIME * 0.95)
     assert hub.credentials("api") != first  # rejected, re-resolved, fetched with the new one
     assert liana.counters.tokens_issued == 2

@@ -11,21 +11,29 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import tomli_w
 from click.testing import CliRunner, Result
 from rich.console import Console
 from toy_provider import ToyPlugin
 
 import unified_auth
-from unified_auth.cli import _toml, check, cli
-from unified_auth.cli.sandbox import CLASSIC, CLASSIC_KEY, LEGACY, MAILER, PLANNER, Sandbox
+from unified_auth.cli import check, cli
 from unified_auth.testing import assert_no_leaks
+from unified_auth.testing.environment import (
+    CLASSIC,
+    CLASSIC_KEY,
+    LEGACY,
+    MAILER,
+    PLANNER,
+    EmulatedEnvironment,
+)
 
 ALL = [CLASSIC, CLASSIC_KEY, MAILER, LEGACY, PLANNER]
 
 
 @pytest.fixture
-def box(tmp_path: Path) -> Iterator[Sandbox]:
-    with Sandbox(directory=tmp_path / "box") as sandbox:
+def box(tmp_path: Path) -> Iterator[EmulatedEnvironment]:
+    with EmulatedEnvironment(directory=tmp_path / "box") as sandbox:
         yield sandbox
 
 
@@ -39,13 +47,13 @@ def _json(result: Result) -> dict[str, Any]:
     return document
 
 
-def _write(box: Sandbox, config: dict[str, Any]) -> Path:
+def _write(box: EmulatedEnvironment, config: dict[str, Any]) -> Path:
     path = box.directory / "custom.toml"
-    path.write_text(_toml.dumps(config))
+    path.write_text(tomli_w.dumps(config))
     return path
 
 
-def test_all_good_exits_0_with_sources_and_expiry(box: Sandbox) -> None:
+def test_all_good_exits_0_with_sources_and_expiry(box: EmulatedEnvironment) -> None:
     result = _check(box.config_path, "--json")
     assert result.exit_code == 0, result.output
     report = _json(result)
@@ -66,7 +74,7 @@ def test_all_good_exits_0_with_sources_and_expiry(box: Sandbox) -> None:
     assert_no_leaks(result.output, box.secret_values())
 
 
-def test_the_table_for_people(box: Sandbox) -> None:
+def test_the_table_for_people(box: EmulatedEnvironment) -> None:
     wide = _check(box.config_path, columns=220)
     assert wide.exit_code == 0
     header = next(line for line in wide.stdout.splitlines() if "| target" in line)
@@ -85,18 +93,18 @@ def test_the_table_for_people(box: Sandbox) -> None:
     assert_no_leaks(wide.output + narrow.output, box.secret_values())
 
 
-def test_only_the_targets_named(box: Sandbox) -> None:
+def test_only_the_targets_named(box: EmulatedEnvironment) -> None:
     result = _check(box.config_path, "--json", PLANNER, MAILER)
     assert [t["name"] for t in _json(result)["targets"]] == [PLANNER, MAILER]
 
 
-def test_an_unknown_target_is_a_config_error(box: Sandbox) -> None:
+def test_an_unknown_target_is_a_config_error(box: EmulatedEnvironment) -> None:
     result = _check(box.config_path, "nope")
     assert result.exit_code == 2
     assert "no target named 'nope'" in result.stderr
 
 
-def test_a_rejected_credential_fails_its_target_and_exits_1(box: Sandbox) -> None:
+def test_a_rejected_credential_fails_its_target_and_exits_1(box: EmulatedEnvironment) -> None:
     box.write_secret(MAILER, "not-the-real-secret")
     result = _check(box.config_path, "--json")
     assert result.exit_code == 1
@@ -114,7 +122,7 @@ def test_a_rejected_credential_fails_its_target_and_exits_1(box: Sandbox) -> Non
     assert_no_leaks(result.output + table.output, box.secret_values())
 
 
-def test_a_missing_secret_file_names_file_target_and_key(box: Sandbox) -> None:
+def test_a_missing_secret_file_names_file_target_and_key(box: EmulatedEnvironment) -> None:
     box.secret_file(PLANNER).unlink()
     result = _check(box.config_path, "--json", PLANNER)
     assert result.exit_code == 1
@@ -123,7 +131,7 @@ def test_a_missing_secret_file_names_file_target_and_key(box: Sandbox) -> None:
     assert str(box.secret_file(PLANNER)) in error
 
 
-def test_warnings_clear_text_plain_http_and_expiry(box: Sandbox) -> None:
+def test_warnings_clear_text_plain_http_and_expiry(box: EmulatedEnvironment) -> None:
     config = box.config
     soon = date.today() + timedelta(days=3)
     config["targets"][MAILER]["expires_on"] = soon
@@ -143,7 +151,7 @@ def test_warnings_clear_text_plain_http_and_expiry(box: Sandbox) -> None:
 
 
 def test_a_token_endpoint_on_plain_http_is_warned_about(
-        box: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+        box: EmulatedEnvironment, monkeypatch: pytest.MonkeyPatch) -> None:
     def load_with_toy(config_path: Path | None) -> unified_auth.UnifiedAuth:
         return unified_auth.load(config_path, plugins=[ToyPlugin()])
 
@@ -161,7 +169,7 @@ def test_a_token_endpoint_on_plain_http_is_warned_about(
     assert "plain http" in toy["error"]
 
 
-def test_fetches_run_concurrently(box: Sandbox) -> None:
+def test_fetches_run_concurrently(box: EmulatedEnvironment) -> None:
     client_id = box.client_id
     config: dict[str, Any] = {"targets": {
         f"mailer-{n}": {"provider": "liana", "hosts": [f"{box.liana.url}/{n}/"],
@@ -178,7 +186,8 @@ def test_fetches_run_concurrently(box: Sandbox) -> None:
     assert elapsed < 1.5, f"4 fetches of 0.5 s each took {elapsed:.2f} s"
 
 
-def test_progress_is_shown_on_a_terminal(box: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_progress_is_shown_on_a_terminal(box: EmulatedEnvironment,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
     terminal = io.StringIO()
     monkeypatch.setattr(check.output, "stderr_console",
                         lambda: Console(file=terminal, force_terminal=True, width=80))
@@ -188,7 +197,7 @@ def test_progress_is_shown_on_a_terminal(box: Sandbox, monkeypatch: pytest.Monke
     assert result.stderr == ""
 
 
-def test_an_empty_config(box: Sandbox) -> None:
+def test_an_empty_config(box: EmulatedEnvironment) -> None:
     result = _check(_write(box, {"targets": {}}))
     assert result.exit_code == 0
     assert "no targets configured" in result.stdout

@@ -58,6 +58,7 @@ def test_runs_until_interrupted_and_its_config_works(tmp_path: Path) -> None:
     assert process.returncode == 0, err
     assert "Ctrl-C stops the emulators" in err
     assert "emulators stopped" in err
+    assert not path.parent.exists(), "Ctrl-C deletes the config and secret files"
     assert not path.parent.exists(), "the secrets are deleted with the temporary directory"
     assert_no_leaks([text, out, err, checked.output], secrets)
 

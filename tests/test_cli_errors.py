@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import subprocess
 import sys
@@ -9,16 +10,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import tomli_w
 from click.testing import CliRunner, Result
 
 from unified_auth.cli import cli
-from unified_auth.cli.sandbox import MAILER, Sandbox
 from unified_auth.testing import assert_no_leaks
+from unified_auth.testing.environment import MAILER, EmulatedEnvironment
 
 
 @pytest.fixture
-def box(tmp_path: Path) -> Iterator[Sandbox]:
-    with Sandbox(directory=tmp_path / "box") as sandbox:
+def box(tmp_path: Path) -> Iterator[EmulatedEnvironment]:
+    with EmulatedEnvironment(directory=tmp_path / "box") as sandbox:
         yield sandbox
 
 
@@ -60,7 +62,7 @@ def test_no_default_config_exits_2_and_says_where_it_looked(
     assert "UNIFIED_AUTH_CONFIG" in result.stderr
 
 
-def test_an_unknown_key_exits_2_naming_file_target_and_key(box: Sandbox) -> None:
+def test_an_unknown_key_exits_2_naming_file_target_and_key(box: EmulatedEnvironment) -> None:
     config = box.config_path
     config.write_text(config.read_text().replace(
         'provider = "liana"', 'provider = "liana"\ncolour = "blue"'))
@@ -86,7 +88,7 @@ def test_debug_shows_the_traceback_of_a_config_error(tmp_path: Path) -> None:
     assert "ConfigError" in result.stderr
 
 
-def test_a_rejected_credential_exits_1_without_a_traceback(box: Sandbox) -> None:
+def test_a_rejected_credential_exits_1_without_a_traceback(box: EmulatedEnvironment) -> None:
     box.write_secret(MAILER, "not-the-real-secret")
     result = _invoke("token", MAILER, "--config", str(box.config_path))
     assert result.exit_code == 1
@@ -96,7 +98,7 @@ def test_a_rejected_credential_exits_1_without_a_traceback(box: Sandbox) -> None
     assert result.stdout == ""
 
 
-def test_debug_logs_go_to_stderr_without_secrets(box: Sandbox) -> None:
+def test_debug_logs_go_to_stderr_without_secrets(box: EmulatedEnvironment) -> None:
     result = _invoke("--debug", "token", MAILER, "--config", str(box.config_path))
     assert result.exit_code == 0
     assert "debug" in result.stderr
@@ -105,11 +107,11 @@ def test_debug_logs_go_to_stderr_without_secrets(box: Sandbox) -> None:
     assert_no_leaks(result.stderr, [*box.secret_values(), token])
 
 
-def test_library_warnings_reach_stderr_in_a_readable_form(box: Sandbox) -> None:
+def test_library_warnings_reach_stderr_in_a_readable_form(box: EmulatedEnvironment) -> None:
+    document = copy.deepcopy(box.config)
+    document["targets"]["classic"]["password"] = "clear-text-password"
     config = box.config_path
-    text = config.read_text()
-    password_ref = text[text.index("password = {"):].splitlines()[0]
-    config.write_text(text.replace(password_ref, 'password = "clear-text-password"'))
+    config.write_text(tomli_w.dumps(document))
     result = _invoke("token", "classic", "--config", str(config))
     assert result.exit_code == 0
     assert "warning: " in result.stderr

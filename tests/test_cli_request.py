@@ -9,17 +9,18 @@ from pathlib import Path
 
 import pytest
 import responses
+import tomli_w
 from click.testing import CliRunner, Result
 
-from unified_auth.cli import _toml, cli
+from unified_auth.cli import cli
 from unified_auth.cli.request import EXIT_HTTP_ERROR, is_sensitive_header
-from unified_auth.cli.sandbox import MAILER, Sandbox
 from unified_auth.testing import assert_no_leaks
+from unified_auth.testing.environment import MAILER, EmulatedEnvironment
 
 
 @pytest.fixture
-def box(tmp_path: Path) -> Iterator[Sandbox]:
-    with Sandbox(directory=tmp_path / "box") as sandbox:
+def box(tmp_path: Path) -> Iterator[EmulatedEnvironment]:
+    with EmulatedEnvironment(directory=tmp_path / "box") as sandbox:
         yield sandbox
 
 
@@ -27,7 +28,7 @@ def _request(config: Path, *args: str, stdin: str | None = None) -> Result:
     return CliRunner().invoke(cli, ["request", "--config", str(config), *args], input=stdin)
 
 
-def test_get_writes_the_body_to_stdout_and_the_head_to_stderr(box: Sandbox) -> None:
+def test_get_writes_the_body_to_stdout_and_the_head_to_stderr(box: EmulatedEnvironment) -> None:
     result = _request(box.config_path, "GET", f"{box.liana.url}/v1/lists?page=2")
     assert result.exit_code == 0, result.output
     body = json.loads(result.stdout)
@@ -40,14 +41,14 @@ def test_get_writes_the_body_to_stdout_and_the_head_to_stderr(box: Sandbox) -> N
     assert_no_leaks(result.output, box.secret_values())
 
 
-def test_a_signed_json_post(box: Sandbox) -> None:
+def test_a_signed_json_post(box: EmulatedEnvironment) -> None:
     result = _request(box.config_path, "post", f"{box.liana.url}/api/v1/echoMessage",
                       "--json-data", '{"message": "hi"}')
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {"succeed": True, "result": {"message": "hi"}}
 
 
-def test_data_from_a_file_and_from_stdin(box: Sandbox, tmp_path: Path) -> None:
+def test_data_from_a_file_and_from_stdin(box: EmulatedEnvironment, tmp_path: Path) -> None:
     body = tmp_path / "body.json"
     body.write_text('{"from": "file"}')
     url = f"{box.classic.url}/keyed/echo"
@@ -59,7 +60,7 @@ def test_data_from_a_file_and_from_stdin(box: Sandbox, tmp_path: Path) -> None:
     assert json.loads(from_stdin.stdout)["echo"] == {"from": "stdin"}
 
 
-def test_output_to_a_file(box: Sandbox, tmp_path: Path) -> None:
+def test_output_to_a_file(box: EmulatedEnvironment, tmp_path: Path) -> None:
     target = tmp_path / "out.json"
     result = _request(box.config_path, "GET", f"{box.classic.url}/basic/me", "-o", str(target))
     assert result.exit_code == 0
@@ -68,7 +69,7 @@ def test_output_to_a_file(box: Sandbox, tmp_path: Path) -> None:
     assert f"bytes to {target}" in result.stderr
 
 
-def test_an_http_error_exits_1_and_still_writes_the_body(box: Sandbox) -> None:
+def test_an_http_error_exits_1_and_still_writes_the_body(box: EmulatedEnvironment) -> None:
     result = _request(box.config_path, "GET", f"{box.liana.url}/v1/nothing")
     assert result.exit_code == EXIT_HTTP_ERROR == 1
     assert json.loads(result.stdout) == {"succeed": False, "message": "Not found"}
@@ -76,7 +77,8 @@ def test_an_http_error_exits_1_and_still_writes_the_body(box: Sandbox) -> None:
     assert "error: the server answered 404 Not Found" in result.stderr
 
 
-def test_credentials_refused_after_the_retry_exit_1_with_the_explanation(box: Sandbox) -> None:
+def test_credentials_refused_after_the_retry_exit_1_with_the_explanation(
+        box: EmulatedEnvironment) -> None:
     assert box.org is not None
     box.planner.disconnect_member(box.org.editor_id)
     result = _request(box.config_path, "GET", f"{box.planner.url}/api/workspaces/v1")
@@ -87,7 +89,7 @@ def test_credentials_refused_after_the_retry_exit_1_with_the_explanation(box: Sa
     assert_no_leaks(result.output, box.secret_values())
 
 
-def test_a_url_no_target_owns_goes_without_credentials(box: Sandbox) -> None:
+def test_a_url_no_target_owns_goes_without_credentials(box: EmulatedEnvironment) -> None:
     result = _request(box.config_path, "GET", f"{box.classic.url}/elsewhere")
     assert result.exit_code == 1
     assert f"warning: no target in {box.config_path} owns {box.classic.url}/elsewhere: " \
@@ -95,7 +97,7 @@ def test_a_url_no_target_owns_goes_without_credentials(box: Sandbox) -> None:
     assert box.classic.counters.rejected_requests == 1
 
 
-def test_the_request_times_out(box: Sandbox) -> None:
+def test_the_request_times_out(box: EmulatedEnvironment) -> None:
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
         silent.listen()
@@ -105,7 +107,7 @@ def test_the_request_times_out(box: Sandbox) -> None:
     assert f"error: no answer from {url} within 0.2 s (see --timeout)" in result.stderr
 
 
-def test_a_refused_connection_is_one_line(box: Sandbox) -> None:
+def test_a_refused_connection_is_one_line(box: EmulatedEnvironment) -> None:
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
         url = f"http://me:hunter2-password@127.0.0.1:{closed.getsockname()[1]}/"
@@ -123,7 +125,7 @@ def test_a_refused_connection_is_one_line(box: Sandbox) -> None:
     (["POST", "http://x.example/", "--json-data", "{nope"], "not valid JSON"),
     (["POST", "http://x.example/", "-d", "@/no/such/file"], "cannot read /no/such/file"),
 ])
-def test_usage_errors_exit_2(box: Sandbox, args: list[str], message: str) -> None:
+def test_usage_errors_exit_2(box: EmulatedEnvironment, args: list[str], message: str) -> None:
     result = _request(box.config_path, *args)
     assert result.exit_code == 2
     assert message in result.stderr
@@ -144,7 +146,7 @@ def test_response_headers_with_credentials_are_redacted(tmp_path: Path) -> None:
     key, cookie = "the-canary-api-key-123", "session=the-canary-cookie-456"
     (tmp_path / "key").write_text(key)
     config = tmp_path / "unified-auth.toml"
-    config.write_text(_toml.dumps({"targets": {"api": {
+    config.write_text(tomli_w.dumps({"targets": {"api": {
         "provider": "api-key", "hosts": ["api.example.com"], "header": "X-Custom-Auth-Key",
         "key": {"file": str(tmp_path / "key")}}}}))
     responses.get("https://api.example.com/me", json={"ok": True}, headers={
@@ -162,7 +164,7 @@ def test_response_headers_with_credentials_are_redacted(tmp_path: Path) -> None:
     assert_no_leaks(result.output, [key, "the-canary-cookie-456"])
 
 
-def test_token_values_never_show(box: Sandbox) -> None:
+def test_token_values_never_show(box: EmulatedEnvironment) -> None:
     token = CliRunner().invoke(cli, ["token", MAILER, "--config", str(box.config_path)])
     result = _request(box.config_path, "GET", f"{box.liana.url}/v1/lists")
     assert_no_leaks(result.output, [token.stdout.strip(), *box.secret_values()])

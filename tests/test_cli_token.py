@@ -11,20 +11,27 @@ import requests
 from click.testing import CliRunner, Result
 
 from unified_auth.cli import cli
-from unified_auth.cli.sandbox import BASIC_USER, CLASSIC, LEGACY, MAILER, PLANNER, Sandbox
+from unified_auth.testing.environment import (
+    BASIC_USER,
+    CLASSIC,
+    LEGACY,
+    MAILER,
+    PLANNER,
+    EmulatedEnvironment,
+)
 
 
 @pytest.fixture
-def box(tmp_path: Path) -> Iterator[Sandbox]:
-    with Sandbox(directory=tmp_path / "box") as sandbox:
+def box(tmp_path: Path) -> Iterator[EmulatedEnvironment]:
+    with EmulatedEnvironment(directory=tmp_path / "box") as sandbox:
         yield sandbox
 
 
-def _token(box: Sandbox, *args: str) -> Result:
+def _token(box: EmulatedEnvironment, *args: str) -> Result:
     return CliRunner().invoke(cli, ["token", "--config", str(box.config_path), *args])
 
 
-def test_prints_a_working_token_and_nothing_else(box: Sandbox) -> None:
+def test_prints_a_working_token_and_nothing_else(box: EmulatedEnvironment) -> None:
     result = _token(box, MAILER)
     assert result.exit_code == 0
     assert result.stderr == ""
@@ -35,7 +42,7 @@ def test_prints_a_working_token_and_nothing_else(box: Sandbox) -> None:
     assert answer.status_code == 200
 
 
-def test_the_header_form_is_ready_for_curl(box: Sandbox) -> None:
+def test_the_header_form_is_ready_for_curl(box: EmulatedEnvironment) -> None:
     result = _token(box, MAILER, "--header")
     assert result.exit_code == 0
     name, _, value = result.stdout.removesuffix("\n").partition(": ")
@@ -45,16 +52,16 @@ def test_the_header_form_is_ready_for_curl(box: Sandbox) -> None:
     assert answer.status_code == 200
 
 
-def test_static_tokens_are_the_secrets_themselves(box: Sandbox) -> None:
+def test_static_tokens_are_the_secrets_themselves(box: EmulatedEnvironment) -> None:
     planner = _token(box, PLANNER)
-    assert planner.stdout == box.secret_file(PLANNER).read_text()
+    assert planner.stdout == box.secret_file(PLANNER).read_text() + "\n"
     basic = _token(box, CLASSIC, "--header")
     password = box.secret_file(CLASSIC).read_text().strip()
     encoded = base64.b64encode(f"{BASIC_USER}:{password}".encode()).decode()
     assert basic.stdout == f"Authorization: Basic {encoded}\n"
 
 
-def test_a_signed_target_gives_every_header_of_its_signature(box: Sandbox) -> None:
+def test_a_signed_target_gives_every_header_of_its_signature(box: EmulatedEnvironment) -> None:
     result = _token(box, LEGACY, "--header")
     assert result.exit_code == 0
     headers = dict(line.split(": ", 1) for line in result.stdout.splitlines())
@@ -64,14 +71,14 @@ def test_a_signed_target_gives_every_header_of_its_signature(box: Sandbox) -> No
     assert answer.status_code == 404, "signed for the target's first URL: authenticated"
 
 
-def test_an_unknown_target_exits_2(box: Sandbox) -> None:
+def test_an_unknown_target_exits_2(box: EmulatedEnvironment) -> None:
     result = _token(box, "nope")
     assert result.exit_code == 2
     assert result.stdout == ""
     assert "no target named 'nope'" in result.stderr
 
 
-def test_a_rejected_credential_exits_1_and_prints_no_token(box: Sandbox) -> None:
+def test_a_rejected_credential_exits_1_and_prints_no_token(box: EmulatedEnvironment) -> None:
     box.write_secret(MAILER, "not-the-real-secret")
     result = _token(box, MAILER)
     assert result.exit_code == 1
@@ -79,7 +86,7 @@ def test_a_rejected_credential_exits_1_and_prints_no_token(box: Sandbox) -> None
     assert "Traceback" not in result.stderr
 
 
-def test_an_unreadable_secret_names_the_file_target_and_key(box: Sandbox) -> None:
+def test_an_unreadable_secret_names_the_file_target_and_key(box: EmulatedEnvironment) -> None:
     box.secret_file(MAILER).unlink()
     result = _token(box, MAILER)
     assert result.exit_code == 1

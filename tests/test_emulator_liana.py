@@ -221,7 +221,7 @@ def test_rotation_kills_the_old_secret_at_once_but_not_issued_tokens(
     client_id, old_secret = credential
     token = get_token(liana, credential)
 
-    new_secret = liana.rotate(client_id)
+    new_secret = liana.rotate_secret(client_id)
 
     assert new_secret != old_secret
     assert request_token(liana, client_id, old_secret).status_code == 401
@@ -237,14 +237,25 @@ def test_deletion_kills_the_credential_and_its_tokens(
     other = liana.create_credential("other")
     token, other_token = get_token(liana, credential), get_token(liana, other)
 
-    liana.delete(credential[0])
+    liana.delete_credential(credential[0])
 
     assert request_token(liana, *credential).json()["error"] == "invalid_client"
     assert get_lists(liana, token).status_code == 401
     assert get_lists(liana, other_token).status_code == 200
     assert [c.client_id for c in liana.credentials()] == [other[0]]
     with pytest.raises(KeyError):
-        liana.rotate(credential[0])
+        liana.rotate_secret(credential[0])
+
+
+def test_the_old_admin_names_still_work_and_say_they_are_deprecated(
+    liana: LianaEmulator, credential: tuple[str, str]
+) -> None:
+    with pytest.warns(DeprecationWarning, match="use rotate_secret"):
+        new_secret = liana.rotate(credential[0])
+    assert request_token(liana, credential[0], new_secret).status_code == 200
+    with pytest.warns(DeprecationWarning, match="use delete_credential"):
+        liana.delete(credential[0])
+    assert liana.credentials() == []
 
 
 def test_credential_works_through_its_expiration_date(

@@ -1,13 +1,11 @@
 """All five bundled providers through one session, against the emulators (issue: emulators).
 
-Uses the pytest plugin's own fixtures, as a user's suite would, plus a small server for the
-static providers (Basic, API key).
+Uses the pytest plugin's own fixtures, as a user's suite would.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,25 +23,13 @@ from unified_auth.testing import (
 
 
 @pytest.fixture
-def classic(unified_auth_clock: ManualClock) -> Iterator[ClassicEmulator]:
-    with ClassicEmulator(clock=unified_auth_clock) as emulator:
-        yield emulator
+def five_targets(unified_auth_config: dict[str, Any]) -> dict[str, Any]:
+    return unified_auth_config
 
 
 @pytest.fixture
-def five_targets(unified_auth_config: dict[str, Any], classic: ClassicEmulator,
-                 tmp_path: Path) -> dict[str, Any]:
-    password = classic.add_user("me@example.com")
-    key = classic.create_api_key("ci")
-    (tmp_path / "classic.password").write_text(password)
-    (tmp_path / "classic.key").write_text(key)
-    targets = dict(unified_auth_config["targets"])
-    targets["classic"] = {"provider": "basic", "hosts": [f"{classic.url}/basic/"],
-                          "username": "me@example.com",
-                          "password": {"file": str(tmp_path / "classic.password")}}
-    targets["keyed"] = {"provider": "api-key", "hosts": [f"{classic.url}/keyed/"],
-                        "key": {"file": str(tmp_path / "classic.key")}}
-    return {"targets": targets}
+def classic(classic_emulator: ClassicEmulator) -> ClassicEmulator:
+    return classic_emulator
 
 
 def secret_file(config: dict[str, Any], target: str, key: str) -> Path:
@@ -56,7 +42,7 @@ def test_one_session_for_five_providers_with_rotation_and_owner_disconnect(
         unified_auth_clock: ManualClock, caplog: pytest.LogCaptureFixture) -> None:
     liana, lp, clock = liana_emulator, liquidplanner_emulator, unified_auth_clock
     hub = unified_auth.load(five_targets, clock=clock, sleep=lambda s: None)
-    assert set(hub.targets) == {"liana", "liana-legacy", "liquidplanner", "classic", "keyed"}
+    assert set(hub.targets) == {"liana", "liana-legacy", "liquidplanner", "basic", "api-key"}
     session = hub.session()
     outputs: list[str] = []
 
@@ -81,7 +67,7 @@ def test_one_session_for_five_providers_with_rotation_and_owner_disconnect(
         # written where the config points, and the next refresh picks it up.
         client_id = five_targets["targets"]["liana"]["client_id"]
         old_secret = secret_file(five_targets, "liana", "client_secret").read_text().strip()
-        new_secret = liana.rotate(client_id)
+        new_secret = liana.rotate_secret(client_id)
         secret_file(five_targets, "liana", "client_secret").write_text(new_secret)
         clock.advance(900 * 0.95)
         assert call("GET", f"{liana.url}/v1/lists")["succeed"] is True
@@ -104,5 +90,5 @@ def test_one_session_for_five_providers_with_rotation_and_owner_disconnect(
     secrets = [old_secret, new_secret]
     secrets += [secret_file(five_targets, t, k).read_text().strip() for t, k in (
         ("liana-legacy", "secret"), ("liquidplanner", "token"),
-        ("classic", "password"), ("keyed", "key"))]
+        ("basic", "password"), ("api-key", "key"))]
     assert_no_leaks([*outputs, caplog.text, message, repr(failure.value)], secrets)

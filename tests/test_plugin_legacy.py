@@ -21,7 +21,7 @@ from unified_auth_legacy.options import LianaLegacyOptions
 from unified_auth_legacy.signing import sign, string_to_sign
 
 import unified_auth
-from unified_auth import Credentials, Secret, Target
+from unified_auth import Credentials, Secret, Target, testing
 from unified_auth.errors import AuthFailed, ConfigError, PluginError, SecretError
 from unified_auth.testing import LianaEmulator, ManualClock, assert_no_leaks
 
@@ -46,8 +46,7 @@ def write_secret(tmp_path: Path) -> Callable[[str], dict[str, str]]:
     path = tmp_path / "legacy.secret"
 
     def write(secret: str) -> dict[str, str]:
-        path.write_text(secret, encoding="utf-8")
-        return {"file": str(path)}
+        return {"file": str(testing.write_secret(path, secret))}
 
     return write
 

@@ -18,6 +18,7 @@ import unified_auth_liana
 from toy_provider import assert_never_offered_a_foreign_target
 
 import unified_auth
+from unified_auth import testing
 from unified_auth.errors import (
     AccessDenied,
     AuthFailed,
@@ -44,8 +45,7 @@ def write_secret(tmp_path: Path) -> Callable[[str], dict[str, str]]:
     path = tmp_path / "liana.secret"
 
     def write(secret: str) -> dict[str, str]:
-        path.write_text(secret + "\n", encoding="utf-8")
-        return {"file": str(path)}
+        return {"file": str(testing.write_secret(path, secret))}
 
     return write
 
@@ -332,7 +332,7 @@ def test_rotated_secret_is_picked_up_from_the_rewritten_file(
     session = hub.session()
     assert session.get(f"{liana.url}/v1/lists").status_code == 200
 
-    new = liana.rotate(client_id)
+    new = liana.rotate_secret(client_id)
     write_secret(new)
     clock.advance(901)  # the token expired: the next fetch uses the old secret first
 
@@ -349,7 +349,7 @@ def test_rotation_with_revoked_tokens_recovers_through_the_401(
     session = hub.session()
     assert session.get(f"{liana.url}/v1/lists").status_code == 200
 
-    write_secret(liana.rotate(client_id))
+    write_secret(liana.rotate_secret(client_id))
     liana.revoke_tokens(client_id)
     response = session.get(f"{liana.url}/v1/lists")
 
@@ -363,7 +363,7 @@ def test_deleted_credential_is_rejected(liana: LianaEmulator, clock: ManualClock
     client_id, secret = liana.create_credential("tests")
     hub = load(clock, mailer=emulated(liana, client_id, write_secret(secret)))
     hub.credentials("mailer")
-    liana.delete(client_id)
+    liana.delete_credential(client_id)
     clock.advance(901)
 
     with pytest.raises(CredentialsRejected, match="deleted"):

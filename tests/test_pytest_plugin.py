@@ -26,9 +26,12 @@ def secret(ref):
     return path.read_text()
 
 
-def test_config_shape(unified_auth_config, liana_emulator, liquidplanner_emulator):
+def test_config_shape(unified_auth_config, liana_emulator, liquidplanner_emulator,
+                      classic_emulator):
     targets = unified_auth_config["targets"]
-    assert set(targets) == {"liana", "liana-legacy", "liquidplanner"}
+    assert set(targets) == {"liana", "liana-legacy", "liquidplanner", "basic", "api-key"}
+    assert targets["basic"]["hosts"] == [f"{classic_emulator.url}/basic/"]
+    assert targets["api-key"]["hosts"] == [f"{classic_emulator.url}/keyed/"]
     assert targets["liana"]["hosts"] == [f"{liana_emulator.url}/v1/"]
     assert targets["liana"]["token_url"] == liana_emulator.token_url
     assert targets["liana-legacy"]["hosts"] == [f"{liana_emulator.url}/api/"]

@@ -82,12 +82,15 @@ def test_most_specific_match_wins() -> None:
     assert r.match("https://v2.api.example.com/administrator") == "v2"
 
 
-def test_url_prefix_matches_segment_by_segment_and_resolves_dot_segments() -> None:
+def test_url_prefix_matches_segment_by_segment_and_dot_segments_only_when_unambiguous(
+) -> None:
     r = router(("http://127.0.0.1:8080/v1/", "v1"), ("http://127.0.0.1:8080/api", "api"))
     assert r.match("http://127.0.0.1:8080/v1/lists?x=1") == "v1"
     assert r.match("http://127.0.0.1:8080/v10/lists") is None
     assert r.match("http://127.0.0.1:8080/api") == "api"
-    assert r.match("http://127.0.0.1:8080/v1/../api/x") == "api"
+    # Sent verbatim, it reads as /v1/...; a server may resolve it to /api/x: nobody's.
+    assert r.match("http://127.0.0.1:8080/v1/../api/x") is None
+    assert r.match("http://127.0.0.1:8080/v1/./lists") == "v1"
     assert r.match("http://127.0.0.1:8080/v1/../other") is None
     assert r.match("https://127.0.0.1:8080/v1/lists") is None
     assert r.match("http://127.0.0.1:8081/v1/lists") is None
@@ -206,7 +209,9 @@ def test_one_cached_origin_still_routes_each_path_to_its_prefix() -> None:
     assert r.match("https://api.example.com/v1/admin/users") == "admin"
     assert r.match("https://api.example.com/v1/items?page=2") == "v1"
     assert r.match("https://api.example.com/v2") == "api"
-    assert r.match("https://api.example.com/v1/../v2") == "api"  # dot segments: full parse
+    # Dot segments take the full parse, which routes them only where every reading agrees.
+    assert r.match("https://api.example.com/v1/../v2") is None
+    assert r.match("https://api.example.com/v2/./x") == "api"
     assert r.match("https://api.example.com/v1admin") == "api"
     assert list(r._origins) == ["https://api.example.com"]
 

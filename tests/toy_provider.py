@@ -7,10 +7,12 @@ bundled plugins, so they pin the core's behaviour and nothing else.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import attrs
 import requests
@@ -19,6 +21,7 @@ import unified_auth
 from unified_auth import Credentials, Secret, Target, hookimpl
 from unified_auth.errors import CredentialsRejected, TokenEndpointError
 from unified_auth.plugins import Hooks, make_plugin_manager
+from unified_auth.testing import write_secret as write_secret  # the tests' one way to write one
 
 
 @attrs.frozen
@@ -85,6 +88,18 @@ class ToyPlugin:
         return None
 
     @hookimpl
+    def target_warnings(self, target: Target) -> list[str] | None:
+        # The plugin knows its own options: the core does not guess at a token_url.
+        if target.provider != "toy":
+            return None
+        token_url = target.options.token_url
+        host = urlsplit(token_url).hostname or ""
+        if urlsplit(token_url).scheme != "http" or host == "localhost" or _loopback(host):
+            return []
+        return [f"the token endpoint {token_url} is on plain http: the client secret would "
+                f"cross the network unencrypted (the token request is refused); use https"]
+
+    @hookimpl
     def explain_response(self, target: Target, response: requests.Response) -> str | None:
         if target.provider not in ("toy", "toy-key"):
             return None
@@ -102,12 +117,6 @@ def toy_target(url: str, client_id: str, secret_file: Path, prefix: str = "/v1/"
             "client_secret": {"file": str(secret_file)}, "token_url": f"{url}/token", **extra}
 
 
-def write_secret(path: Path, secret: str) -> Path:
-    path.write_text(secret + "\n", encoding="utf-8")
-    path.chmod(0o600)
-    return path
-
-
 def load(config: dict[str, Any], **kwargs: Any) -> unified_auth.UnifiedAuth:
     """A hub with only the core and the toy plugin: no bundled plugins, no sleeping."""
     kwargs.setdefault("sleep", lambda seconds: None)
@@ -116,6 +125,13 @@ def load(config: dict[str, Any], **kwargs: Any) -> unified_auth.UnifiedAuth:
 
 def body(response: requests.Response) -> Any:
     return json.loads(response.content)
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 @attrs.frozen

@@ -19,21 +19,26 @@ from unified_auth.hookspecs import hookimpl
 if TYPE_CHECKING:
     from unified_auth.adapter import AuthAdapter, TargetAuth
     from unified_auth.cache import CachedCredentials, CredentialCache
+    from unified_auth.events import CredentialsEvent, TargetStats
     from unified_auth.http import RetryPolicy
     from unified_auth.hub import UnifiedAuth, load, session
     from unified_auth.model import Credentials, Origin, Secret, SecretRef, Target
+    from unified_auth.notices import Notice
 
 __all__ = [
     "AuthAdapter",
     "CachedCredentials",
     "CredentialCache",
     "Credentials",
+    "CredentialsEvent",
+    "Notice",
     "Origin",
     "RetryPolicy",
     "Secret",
     "SecretRef",
     "Target",
     "TargetAuth",
+    "TargetStats",
     "UnifiedAuth",
     "hookimpl",
     "load",
@@ -46,6 +51,8 @@ _LAZY = {
     "CachedCredentials": "unified_auth.cache",
     "CredentialCache": "unified_auth.cache",
     "RetryPolicy": "unified_auth.http",
+    "CredentialsEvent": "unified_auth.events",
+    "TargetStats": "unified_auth.events",
     "UnifiedAuth": "unified_auth.hub",
     "load": "unified_auth.hub",
     "session": "unified_auth.hub",
@@ -54,6 +61,7 @@ _LAZY = {
     "Secret": "unified_auth.model",
     "SecretRef": "unified_auth.model",
     "Target": "unified_auth.model",
+    "Notice": "unified_auth.notices",
 }
 
 

@@ -1,97 +1,57 @@
 """Putting credentials on requests: the session's transport adapter and a per-target AuthBase.
 
-:class:`AuthAdapter` is mounted for ``http://`` and ``https://`` on the hub's session. Per
-request it finds the target that owns the URL (on the parsed host), gets its lease from the
-broker, lets the owning plugin apply it to a *copy* of the request, and sends the copy. The
-caller's request object never carries credentials, so when requests follows a redirect
-(re-sending that object) the new URL is routed afresh: another host gets its own
-credentials or none.
+Both are thin requests wrappers around one decision, :mod:`unified_auth.authorise`: which
+target owns a URL, what is sent (the lease on a *copy*), and what a 401 means.
 
-A 401 drops the credentials it came back for, fetches once and retries once if the body can
-be replayed; a second 401 raises :class:`~unified_auth.errors.AuthFailed`.
+:class:`AuthAdapter` is mounted for ``http://`` and ``https://`` on the hub's session and
+sees every request, every hop of a redirect included, before it is sent: it routes each on
+its own URL and sends an authorised copy, so the request object requests keeps (and copies
+into a redirect) never carries credentials.
+
+:class:`TargetAuth` (``requests.get(url, auth=ua.auth(name))``) runs once, before the first
+hop, on the caller's request object, which requests then sends: an ``AuthBase`` can do no
+other. Its response hook therefore puts that object back as the caller made it as soon as
+an answer arrives, before requests copies it into a redirect, and it judges only answers
+from URLs of its own target. A redirect within the target arrives without credentials; if
+the target answers 401 to it, the hook sends it once more with them.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
-import threading
-from collections.abc import Mapping, MutableMapping
-from typing import Any
-from urllib.parse import urljoin, urlsplit
+from collections.abc import Callable, Mapping
+from typing import Any, NoReturn
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
+from requests.structures import CaseInsensitiveDict
+from requests.utils import get_environ_proxies
 
-from unified_auth.broker import Broker, Lease
-from unified_auth.clock import Clock, to_datetime
-from unified_auth.errors import AuthFailed, PluginError
+from unified_auth.authorise import EXPLAINED_STATUSES, Authoriser, Verdict, replayable
+from unified_auth.broker import Lease
+from unified_auth.errors import AuthFailed
 from unified_auth.model import Target
-from unified_auth.plugins import Hooks
+from unified_auth.proxies import proxies_for, refuse_fixed_proxy
 from unified_auth.routing import Router
 
 __all__ = ["AuthAdapter", "TargetAuth"]
 
 log = logging.getLogger("unified_auth")
 
-_EXPLAINED_STATUSES = (403, 404)
 DEFAULT_TIMEOUT = (10.0, 60.0)
 """(connect, read) seconds for requests sent without a timeout of their own."""
 
-
-class _Authoriser:
-    """What the adapter and TargetAuth share: applying, 401 handling, explanations."""
-
-    def __init__(self, broker: Broker, hooks: Hooks, clock: Clock) -> None:
-        self.broker = broker
-        self.hooks = hooks
-        self.clock = clock
-        self._explained: set[tuple[str, int]] = set()
-        self._explained_lock = threading.Lock()
-
-    def apply(self, lease: Lease, request: requests.PreparedRequest) -> None:
-        now = to_datetime(self.clock())
-        applied = self.hooks.apply_auth(lease.target, lease.credentials, request, now)
-        if not applied:
-            raise PluginError(
-                f"target {lease.target.name}: no plugin applied credentials for provider "
-                f"{lease.target.provider!r}", plugin=lease.target.provider)
-
-    def authorised_copy(self, lease: Lease,
-                        request: requests.PreparedRequest) -> requests.PreparedRequest:
-        prepared = request.copy()
-        self.apply(lease, prepared)
-        return prepared
-
-    def failed(self, target: Target, response: requests.Response) -> AuthFailed:
-        host = urlsplit(response.url).hostname or "the API"
-        explanation = self.hooks.explain_response(target, response) or (
-            "check that the secret at its source is current and that these credentials may "
-            "use this API")
-        return AuthFailed(
-            f"target {target.name}: {host} answered 401 Unauthorized again after fresh "
-            f"credentials were fetched and the request was retried once. {explanation}",
-            target=target.name, response=response, request=response.request)
-
-    def explain(self, target: Target, response: requests.Response) -> None:
-        """Log the provider's explanation of a 403/404 once per target and status."""
-        if response.status_code not in _EXPLAINED_STATUSES:
-            return
-        explanation = self.hooks.explain_response(target, response)
-        if not explanation:
-            return
-        with self._explained_lock:
-            seen = (target.name, response.status_code) in self._explained
-            self._explained.add((target.name, response.status_code))
-        if not seen:
-            log.warning("target %s: %s %s: %s", target.name, response.status_code,
-                        response.reason, explanation)
+_Authoriser = Authoriser  # the name hub.py imports
+_Send = Callable[[requests.PreparedRequest], requests.Response]
 
 
 class AuthAdapter(HTTPAdapter):
     """An :class:`HTTPAdapter` that authenticates each request for the target of its host."""
 
-    def __init__(self, router: Router[Target], authoriser: _Authoriser, *,
+    def __init__(self, router: Router[Target], authoriser: Authoriser, *,
                  default_timeout: Any = DEFAULT_TIMEOUT, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._router = router
@@ -111,40 +71,36 @@ class AuthAdapter(HTTPAdapter):
             # requests waits forever by default; a hung API must not hang the script.
             timeout = self.default_timeout
         target = self._router.match(request.url or "")
+        if proxies:
+            proxies = proxies_for(request.url or "", proxies, credentials=target is not None)
         if target is None:
             return super().send(request, stream, timeout, verify, cert, proxies)
-        broker = self._authoriser.broker
-        lease = broker.lease(target)
-        response = super().send(self._authoriser.authorised_copy(lease, request), stream,
-                                timeout, verify, cert, proxies)
-        if response.status_code != 401:
-            self._authoriser.explain(target, response)
-            return response
-        broker.invalidate(lease)
-        if not _replayable(request.body):
-            log.info("target %s: 401 on a request whose body cannot be sent again; the "
-                     "credentials were dropped, the request is not retried", target.name)
-            return response
-        response.close()
-        fresh = broker.lease(target)
-        retried = super().send(self._authoriser.authorised_copy(fresh, request), stream,
-                               timeout, verify, cert, proxies)
-        if retried.status_code == 401:
-            broker.invalidate(fresh)
-            raise self._authoriser.failed(target, retried)
-        retried.history.insert(0, response)
-        self._authoriser.explain(target, retried)
-        return retried
+
+        def send(prepared: requests.PreparedRequest) -> requests.Response:
+            return HTTPAdapter.send(self, prepared, stream, timeout, verify, cert, proxies)
+
+        lease = self._authoriser.lease(target)
+        response = send(self._authoriser.authorised_copy(lease, request))
+        return _judge(self._authoriser, target, lease, request, response, send)
+
+    def __getstate__(self) -> NoReturn:
+        # requests pickles adapters by a fixed attribute list, which would drop the hub and
+        # leave an adapter that fails on its first request: refuse clearly instead.
+        raise TypeError(
+            "an AuthAdapter (and a session it is mounted on) cannot be pickled: it belongs to "
+            "a live hub (broker, caches, secrets). Pickle the config instead and call "
+            "unified_auth.load(config).session() where you unpickle it")
 
 
 class TargetAuth(AuthBase):
     """A :class:`requests.auth.AuthBase` for one target, for code that can't swap its session.
 
-    It only authenticates URLs that belong to the target, takes the credentials it added
-    off a request that is redirected to another host, and retries a 401 once.
+    It only authenticates URLs that belong to the target, leaves the caller's request object
+    as it found it once an answer arrives (so a redirect is followed without credentials),
+    and retries a 401 from the target's URLs once.
     """
 
-    def __init__(self, target: Target, router: Router[Target], authoriser: _Authoriser) -> None:
+    def __init__(self, target: Target, router: Router[Target], authoriser: Authoriser) -> None:
         self.target = target
         self._router = router
         self._authoriser = authoriser
@@ -152,68 +108,123 @@ class TargetAuth(AuthBase):
     def __repr__(self) -> str:
         return f"TargetAuth({self.target.name!r})"
 
+    def __reduce__(self) -> NoReturn:
+        raise TypeError(
+            f"{self!r} cannot be pickled: it belongs to a live hub (broker, caches, secrets); "
+            f"call ua.auth({self.target.name!r}) where you need it")
+
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        if self._router.match(request.url or "") is not self.target:
-            log.warning("target %s: not authenticating %s, which is not one of its hosts",
-                        self.target.name, urlsplit(request.url or "").hostname)
+        url = request.url or ""
+        owner = self._router.match(url)
+        if owner is not self.target:
+            log.warning("%s", self._not_ours(url, owner))
             return request
-        lease = self._authoriser.broker.lease(self.target)
-        original = dict(request.headers)
+        if url.startswith("http:"):
+            # requests picks the proxy after auth has run, from the environment (or the
+            # session's proxies, which an AuthBase cannot see): refuse a clear-text hop.
+            refuse_fixed_proxy(url, get_environ_proxies(url))
+        lease = self._authoriser.lease(self.target)
+        sent = _Sent(request, lease)
         self._authoriser.apply(lease, request)
-        state = _Sent(lease, original)
         request.register_hook(  # type: ignore[no-untyped-call]
-            "response", lambda r, **kw: self._on_response(r, state, **kw))
+            "response", functools.partial(self._on_response, sent))
         return request
 
-    def _on_response(self, response: requests.Response, state: _Sent,
+    def _on_response(self, sent: _Sent, response: requests.Response,
                      **kwargs: Any) -> requests.Response:
-        sent = response.request
-        if response.is_redirect:
-            location = urljoin(response.url, response.headers.get("location", ""))
-            if self._router.match(location) is not self.target:
-                _restore(sent.headers, state.original)
-            return response
-        if response.status_code != 401:
-            self._authoriser.explain(self.target, response)
-            return response
-        if state.retried:
-            return response
-        broker = self._authoriser.broker
-        broker.invalidate(state.lease)
-        if not _replayable(sent.body):
-            return response
-        state.retried = True
-        fresh = broker.lease(self.target)
-        retry = sent.copy()
-        _restore(retry.headers, state.original)
-        self._authoriser.apply(fresh, retry)
-        response.close()
+        request = response.request
+        lease: Lease | None = None
+        if request is sent.request and not sent.restored:
+            # Before requests copies this object into a redirect: no credentials on it.
+            lease = sent.restore()
+        elif self._router.match(request.url or "") is not self.target:
+            return response  # another target's or nobody's answer: not ours to judge
         adapter = response.connection
-        retried: requests.Response = adapter.send(retry, **kwargs)
-        retried.history.append(response)
-        retried.request = retry
-        if retried.status_code == 401:
-            broker.invalidate(fresh)
-            raise self._authoriser.failed(self.target, retried)
-        return retried
+        chosen = kwargs.pop("proxies", None)
+
+        def send(prepared: requests.PreparedRequest) -> requests.Response:
+            # The retry goes straight to the adapter, so the proxy rule is applied here.
+            proxies = proxies_for(prepared.url or "", chosen, credentials=True)
+            retried: requests.Response = adapter.send(prepared, proxies=proxies, **kwargs)
+            return retried
+
+        return _judge(self._authoriser, self.target, lease, request, response, send)
+
+    def _not_ours(self, url: str, owner: Target | None) -> str:
+        whose = f"it belongs to target {owner.name}" if owner is not None else \
+            "no target owns it"
+        return (f"target {self.target.name}: not authenticating {_shown(url)}, which is not "
+                f"one of its hosts ({', '.join(self.target.hosts)}); {whose}, so it is sent "
+                f"without credentials")
 
 
 class _Sent:
-    __slots__ = ("lease", "original", "retried")
+    """The caller's request object as it was before ``TargetAuth`` applied a lease to it."""
 
-    def __init__(self, lease: Lease, original: dict[str, str]) -> None:
+    __slots__ = ("body", "headers", "lease", "request", "restored")
+
+    def __init__(self, request: requests.PreparedRequest, lease: Lease) -> None:
+        self.request = request
         self.lease = lease
-        self.original = original
-        self.retried = False
+        self.headers: CaseInsensitiveDict[str] = request.headers.copy()
+        self.body = request.body
+        self.restored = False
+
+    def restore(self) -> Lease:
+        """Put the request back as the caller made it; returns the lease it carried."""
+        self.request.headers = self.headers
+        self.request.body = self.body
+        self.restored = True
+        return self.lease
 
 
-def _restore(headers: MutableMapping[str, str], original: Mapping[str, str]) -> None:
-    """Put ``headers`` back as they were before credentials were applied."""
-    for name in list(headers):
-        if name not in original:
-            del headers[name]
-    headers.update(original)
+def _judge(authoriser: Authoriser, target: Target, sent: Lease | None,
+           request: requests.PreparedRequest, response: requests.Response,
+           send: _Send) -> requests.Response:
+    """Apply the shared verdict to a requests answer from ``target``'s URL.
+
+    ``request`` is the request as the caller made it (no credentials): a retry is a fresh
+    authorised copy of it, sent with ``send``.
+    """
+    can_replay = replayable(request.body)
+    verdict = authoriser.verdict(target, sent, response.status_code, retry=False,
+                                 can_replay=can_replay)
+    if verdict is not Verdict.RETRY:
+        _explain(authoriser, target, response)
+        return response
+    response.close()
+    fresh = authoriser.lease(target)
+    retried = send(authoriser.authorised_copy(fresh, request))
+    if authoriser.verdict(target, fresh, retried.status_code, retry=True,
+                          can_replay=can_replay) is Verdict.FAILED:
+        raise _failed(authoriser, target, retried)
+    retried.history.insert(0, response)
+    _explain(authoriser, target, retried)
+    return retried
 
 
-def _replayable(body: object) -> bool:
-    return body is None or isinstance(body, bytes | str)
+def _failed(authoriser: Authoriser, target: Target, response: requests.Response) -> AuthFailed:
+    host = urlsplit(response.url).hostname or "the API"
+    explanation = authoriser.hooks.explain_response(target, response)
+    return authoriser.failed(target, host, explanation, response=response,
+                             request=response.request)
+
+
+def _explain(authoriser: Authoriser, target: Target, response: requests.Response) -> None:
+    """Log the provider's explanation of a 403/404 once per target and status."""
+    if response.status_code not in EXPLAINED_STATUSES:
+        return
+    explanation = authoriser.hooks.explain_response(target, response)
+    if explanation and authoriser.first_explanation(target, response.status_code):
+        log.warning("target %s: %s %s: %s", target.name, response.status_code,
+                    response.reason, explanation)
+
+
+def _shown(url: str) -> str:
+    """``url`` for a message: no user name, password, query or fragment."""
+    try:
+        parts = urlsplit(url)
+        netloc = parts.netloc.rpartition("@")[2]
+    except ValueError:
+        return "a URL that cannot be parsed"
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))

@@ -14,6 +14,10 @@ scaled to the lifetime the provider granted (counted from when the fetch began):
 A 401 drops exactly the lease it came back with (not a newer one another thread already
 fetched) and makes the next fetch re-resolve the target's secrets, which may have been
 rotated.
+
+Being the one place that sees every fetch and every 401, the broker also counts them per
+target (``ua.stats``) and reports them to the ``credentials_event`` observers; that, not a
+second job, is why it runs past 300 lines.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
+from datetime import datetime
 from typing import Any
 
 import attrs
@@ -33,8 +38,10 @@ from unified_auth.cache import CachedCredentials, CredentialCache
 from unified_auth.clock import Clock, to_datetime
 from unified_auth.config import RefreshSettings
 from unified_auth.errors import CredentialsRejected, PluginError, SecretError, TokenEndpointError
+from unified_auth.events import CredentialsEvent, EventKind, TargetStats, describe_error
 from unified_auth.http import RetryPolicy, TokenSession
 from unified_auth.model import Credentials, Secret, SecretRef, Target
+from unified_auth.notices import Notice, log_notice
 from unified_auth.plugins import Hooks
 
 __all__ = ["Broker", "Lease"]
@@ -42,6 +49,15 @@ __all__ = ["Broker", "Lease"]
 log = logging.getLogger("unified_auth")
 
 _FAILURE_BACKOFF_MAX = 60.0
+# A background refresh that found another process fetching tries again this much later.
+_SKIPPED_PAUSE = 1.0
+# scrypt cost of a shared-cache key: ~30 ms once per secret, so a reader of the cache who
+# wants to test guesses of a secret pays that per guess.
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1, "maxmem": 64 * 1024 * 1024, "dklen": 16}
+
+
+class _Skipped(Exception):
+    """A background refresh found another process fetching: it leaves the lease alone."""
 
 
 @attrs.frozen
@@ -60,8 +76,8 @@ class Lease:
 class _Slot:
     """A target's state. ``lease`` is read without a lock: replacing it is atomic."""
 
-    __slots__ = ("failures", "inflight", "lease", "lock", "resolved", "retry_after", "target",
-                 "warned")
+    __slots__ = ("background_refreshes", "failed_fetches", "failures", "fetches", "inflight",
+                 "lease", "lock", "rejections", "resolved", "retry_after", "target", "warned")
 
     def __init__(self, target: Target) -> None:
         self.target = target
@@ -72,6 +88,12 @@ class _Slot:
         self.failures = 0
         self.retry_after = 0.0
         self.warned = False
+        # What ua.stats() reports. Fetches are single-flight per slot and rejections are
+        # counted under the lock, so plain ints suffice.
+        self.fetches = 0
+        self.background_refreshes = 0
+        self.failed_fetches = 0
+        self.rejections = 0
 
 
 class Broker:
@@ -97,6 +119,7 @@ class Broker:
         self._refresh = refresh
         self._retry = retry
         self._sleep = sleep
+        self._keys: dict[str, str] = {}
 
     def lease(self, target: Target) -> Lease:
         """Current credentials for ``target``, fetching or refreshing them as needed."""
@@ -114,10 +137,25 @@ class Broker:
         """Forget ``lease`` after the API rejected it; a newer lease is left alone."""
         slot = self._slots[lease.target.name]
         with slot.lock:
-            if slot.lease is lease:
+            slot.rejections += 1
+            dropped = slot.lease is lease
+            if dropped:
                 slot.lease = None
                 slot.resolved = None  # the secret may have been rotated: read it again
         self._cache.discard(lease.key, lease.credentials.value)
+        expires_at = lease.credentials.expires_at
+        self._emit("rejected", slot, expires_at=expires_at)
+        if dropped:
+            self._emit("invalidated", slot, expires_at=expires_at)
+
+    def stats(self, target: Target) -> TargetStats:
+        """``target``'s counts since the broker was made (see :class:`TargetStats`)."""
+        slot = self._slots[target.name]
+        lease = slot.lease
+        return TargetStats(
+            fetches=slot.fetches, background_refreshes=slot.background_refreshes,
+            failed_fetches=slot.failed_fetches, rejections=slot.rejections,
+            expires_at=lease.credentials.expires_at if lease is not None else None)
 
     def resolve(self, target: Target) -> Target:
         """``target`` with every secret reference in its options resolved."""
@@ -185,7 +223,18 @@ class Broker:
 
     def _run_fetch(self, slot: _Slot, future: Future[Lease], *, background: bool) -> None:
         try:
-            lease = self._fetch(slot)
+            try:
+                lease = self._fetch(slot, background=background)
+            except _Skipped:
+                held = slot.lease
+                if held is None or self._clock() >= held.expires_at:
+                    lease = self._fetch(slot, background=False)
+                else:
+                    slot.retry_after = min(self._clock() + _SKIPPED_PAUSE, held.mandatory_at)
+                    with slot.lock:
+                        slot.inflight = None
+                    future.set_result(held)
+                    return
         except BaseException as exc:
             slot.failures += 1
             pause = min(_FAILURE_BACKOFF_MAX, self._retry.backoff * 2**slot.failures)
@@ -195,6 +244,8 @@ class Broker:
             if still_valid and isinstance(exc, TokenEndpointError | PluginError):
                 log.warning("target %s: refreshing credentials failed, the current ones stay "
                             "in use (next try in %.0f s): %s", slot.target.name, pause, exc)
+            if isinstance(exc, Exception):
+                self._fetch_failed(slot, exc)  # still the only fetch of the slot: counts hold
             with slot.lock:
                 slot.inflight = None
             future.set_exception(exc)
@@ -211,30 +262,35 @@ class Broker:
                 slot.warned = True
                 self._log_warnings(slot.target, lease.obtained_at)
 
-    def _fetch(self, slot: _Slot) -> Lease:
+    def _fetch(self, slot: _Slot, *, background: bool = False) -> Lease:
         target = slot.resolved or self.resolve(slot.target)
         slot.resolved = target
         try:
-            return self._fetch_resolved(slot, target)
-        except CredentialsRejected:
+            return self._fetch_resolved(slot, target, background=background)
+        except CredentialsRejected as exc:
             slot.resolved = None
             fresh = self.resolve(slot.target)
             if _fingerprint(fresh) == _fingerprint(target):
                 raise
+            self._fetch_failed(slot, exc, target)
             log.info("target %s: credentials were rejected and the secret has changed "
                      "at its source; trying the new one", slot.target.name)
             slot.resolved = fresh
-            return self._fetch_resolved(slot, fresh)
+            return self._fetch_resolved(slot, fresh, background=background)
 
-    def _fetch_resolved(self, slot: _Slot, target: Target) -> Lease:
-        key = f"{target.name}:{_fingerprint(target)}"
-        with self._cache.fetch_lock(key):
+    def _fetch_resolved(self, slot: _Slot, target: Target, *, background: bool = False) -> Lease:
+        key = self._cache_key(target)
+        with self._cache.fetch_lock(key, wait=not background) as proceed:
+            if proceed is False:
+                raise _Skipped
             cached = self._cache.get(key)
             stale = slot.lease.credentials.value if slot.lease is not None else None
             if cached is not None and cached.credentials.value != stale:
                 lease = self._lease(target, key, cached, previous=None)
-                if self._clock() < lease.advisory_at:
-                    return lease  # another process (or a former lease) has a fresh one
+                # Another process (or a former lease) has one: in its advisory window it
+                # is still used, and the refresh is left to one of the processes.
+                if self._clock() < lease.mandatory_at:
+                    return lease
             obtained_at = self._clock()
             credentials = self._call_with_retries(target, obtained_at)
             entry = CachedCredentials(credentials, obtained_at)
@@ -242,7 +298,23 @@ class Broker:
                 self._cache.put(key, entry)
         log.debug("target %s: fetched credentials (%s)", target.name, _lifetime(credentials,
                                                                                 obtained_at))
+        slot.fetches += 1
+        slot.background_refreshes += background
+        self._emit("refreshed_in_background" if background else "fetched", slot,
+                   expires_at=credentials.expires_at)
         return self._lease(target, key, entry, previous=slot.lease)
+
+    def _cache_key(self, target: Target) -> str:
+        """``name:digest``; for a shared cache a slow digest, computed once per secret."""
+        fast = _fingerprint(target)
+        if not self._cache.shared:
+            return f"{target.name}:{fast}"
+        key = self._keys.get(fast)
+        if key is None:
+            if len(self._keys) > 256:
+                self._keys.clear()  # bounded: only rotations add entries
+            key = self._keys[fast] = f"{target.name}:{_slow_fingerprint(target)}"
+        return key
 
     def _call_with_retries(self, target: Target, obtained_at: float) -> Credentials:
         for attempt in range(self._retry.attempts):
@@ -306,6 +378,21 @@ class Broker:
         return Lease(target, entry.credentials, key, start,
                      min(advisory, expires), min(mandatory, expires), expires)
 
+    def _fetch_failed(self, slot: _Slot, error: Exception, target: Target | None = None) -> None:
+        slot.failed_fetches += 1
+        resolved = target or slot.resolved
+        secrets = [] if resolved is None else [
+            value.reveal() for value in attrs.asdict(resolved.options, recurse=False).values()
+            if isinstance(value, Secret)]
+        self._emit("fetch_failed", slot, error=describe_error(error, secrets))
+
+    def _emit(self, kind: EventKind, slot: _Slot, *, expires_at: datetime | None = None,
+              error: str | None = None) -> None:
+        """Tell the ``credentials_event`` observers; they can't break the caller."""
+        self._hooks.credentials_event(CredentialsEvent(
+            kind=kind, target=slot.target.name, at=to_datetime(self._clock()),
+            expires_at=expires_at, error=error))
+
     def _log_warnings(self, target: Target, now: float) -> None:
         try:
             warnings = self._hooks.target_warnings(target, to_datetime(now))
@@ -313,7 +400,8 @@ class Broker:
             log.debug("target %s: target_warnings failed: %s", target.name, exc)
             return
         for warning in warnings:
-            log.warning("target %s: %s", target.name, warning)
+            log_notice(log, Notice("target_warning", f"target {target.name}: {warning}",
+                                   target=target.name))
 
 
 def _fingerprint(target: Target) -> str:
@@ -324,6 +412,19 @@ def _fingerprint(target: Target) -> str:
         shown = value.fingerprint if isinstance(value, Secret) else repr(value)
         digest.update(f"\0{field.name}={shown}".encode())
     return digest.hexdigest()[:32]
+
+
+def _slow_fingerprint(target: Target) -> str:
+    """scrypt over the secrets, salted with the rest of the target: a shared-cache key."""
+    salt = hashlib.sha256(target.provider.encode())
+    secrets = hashlib.sha256()
+    for field in attrs.fields(type(target.options)):
+        value: Any = getattr(target.options, field.name)
+        if isinstance(value, Secret):
+            secrets.update(f"\0{field.name}=".encode() + value.reveal().encode())
+        else:
+            salt.update(f"\0{field.name}={value!r}".encode())
+    return hashlib.scrypt(secrets.digest(), salt=salt.digest(), **_SCRYPT).hex()
 
 
 def _lifetime(credentials: Credentials, obtained_at: float) -> str:

@@ -18,6 +18,7 @@ import typing
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import parse_qs, urlsplit
 
 import attrs
 import platformdirs
@@ -48,6 +49,14 @@ class CacheSettings:
     backend: Literal["memory", "file", "redis"] = "memory"
     path: str | None = None
     url: str | None = None
+    password: SecretRef | None = None
+    """The Redis password, as a secret reference (never in the URL)."""
+    key_prefix: str = "unified-auth:"
+    """Redis: the namespace of this application's keys on a shared server."""
+    timeout: float = 2.0
+    """Redis: seconds any one call (connect, read, write) may take."""
+    lock_timeout: float = 10.0
+    """Seconds one process's token fetch may hold the others off (the lock's lifetime)."""
 
 
 @attrs.frozen
@@ -69,6 +78,8 @@ class Config:
     cache: CacheSettings = CacheSettings()
     refresh: RefreshSettings = RefreshSettings()
     clear_text: tuple[Origin, ...] = ()
+    cache_given: bool = False
+    """Whether the config has a ``[cache]`` table (else the CLI uses its file default)."""
 
 
 def default_config_path() -> Path:
@@ -154,9 +165,10 @@ class _Builder:
             source=self.source,
             targets=types.MappingProxyType(targets),
             router=router,
-            cache=self.table(CacheSettings, raw.get("cache", {}), "cache"),
+            cache=self.cache(raw.get("cache", {})),
             refresh=self.refresh(raw.get("refresh", {})),
             clear_text=tuple(self.clear_text),
+            cache_given="cache" in raw,
         )
 
     def target(self, name: Any, table: Any) -> Target:
@@ -305,6 +317,39 @@ class _Builder:
             except _Mismatch as exc:
                 raise self.error(str(exc), key=f"{name}.{key}") from None
         return cls(**values)
+
+    def cache(self, raw: Any) -> CacheSettings:
+        if not isinstance(raw, Mapping):
+            raise self.error(f"expected a table, got {_kind(raw)}", key="cache")
+        password = raw.get("password")
+        rest = {k: v for k, v in raw.items() if k != "password"}
+        settings: CacheSettings = self.table(CacheSettings, rest, "cache")
+        if password is not None:
+            if not isinstance(password, Mapping):
+                raise self.error('expected a secret reference such as { env = '
+                                 '"REDIS_PASSWORD" }; a password is never written in the '
+                                 'config', key="cache.password")
+            ref = self.secret(password, Origin(self.source, "", "cache.password"),
+                              optional=False)
+            settings = attrs.evolve(settings, password=ref)
+        if settings.url is not None:
+            parts = urlsplit(settings.url)
+            if parts.scheme not in ("redis", "rediss"):
+                raise self.error("expected a redis:// or rediss:// URL", key="cache.url")
+            try:
+                has_password = parts.password is not None or "password" in parse_qs(parts.query)
+            except ValueError:
+                has_password = True
+            if has_password:
+                # The URL is not quoted: it holds a password.
+                raise self.error("the URL contains a password; take it out and set "
+                                 "password = { env = \"REDIS_PASSWORD\" } (or another "
+                                 "secret reference) instead", key="cache.url")
+        if settings.timeout <= 0 or settings.lock_timeout <= 0:
+            raise self.error("expected a number of seconds > 0",
+                             key="cache.timeout" if settings.timeout <= 0
+                             else "cache.lock_timeout")
+        return settings
 
     def refresh(self, raw: Any) -> RefreshSettings:
         settings: RefreshSettings = self.table(RefreshSettings, raw, "refresh")

@@ -40,38 +40,37 @@ class UnifiedAuthError(Exception):
         return self.message
 
 
-class ConfigError(UnifiedAuthError, ValueError):
+class _LocatedError(UnifiedAuthError):
+    """An error about a place in the config: the message starts with the file, target and key."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str | None = None,
+        target: str | None = None,
+        key: str | None = None,
+    ) -> None:
+        self.source = source
+        self.target = target
+        self.key = key
+        super().__init__(_locate(message, source, target, key))
+
+
+class _TargetError(UnifiedAuthError):
+    """An error about one target's credentials; ``response=``/``request=`` pass through."""
+
+    def __init__(self, message: str, *, target: str | None = None, **context: Any) -> None:
+        self.target = target
+        super().__init__(message, **context)
+
+
+class ConfigError(_LocatedError, ValueError):
     """The configuration is invalid: the message names the file, target and key."""
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        source: str | None = None,
-        target: str | None = None,
-        key: str | None = None,
-    ) -> None:
-        self.source = source
-        self.target = target
-        self.key = key
-        super().__init__(_locate(message, source, target, key))
 
-
-class SecretError(UnifiedAuthError, requests.RequestException):
+class SecretError(_LocatedError, requests.RequestException):
     """A secret reference could not be resolved (missing variable, unreadable file, ...)."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        source: str | None = None,
-        target: str | None = None,
-        key: str | None = None,
-    ) -> None:
-        self.source = source
-        self.target = target
-        self.key = key
-        super().__init__(_locate(message, source, target, key))
 
 
 class PluginError(UnifiedAuthError, requests.RequestException):
@@ -82,40 +81,24 @@ class PluginError(UnifiedAuthError, requests.RequestException):
         super().__init__(message)
 
 
-class CredentialsRejected(UnifiedAuthError, requests.RequestException):
+class CredentialsRejected(_TargetError, requests.RequestException):
     """The provider refused the client's credentials. Retrying will not help: fix them."""
 
-    def __init__(self, message: str, *, target: str | None = None, **context: Any) -> None:
-        self.target = target
-        super().__init__(message, **context)
 
-
-class TokenEndpointError(UnifiedAuthError, requests.RequestException):
+class TokenEndpointError(_TargetError, requests.RequestException):
     """The token endpoint was unreachable, failed (5xx) or answered nonsense, after retries."""
-
-    def __init__(self, message: str, *, target: str | None = None, **context: Any) -> None:
-        self.target = target
-        super().__init__(message, **context)
 
 
 class InsecureTransportError(UnifiedAuthError, requests.RequestException):
     """Credentials would have gone over plain http to a host that is not loopback."""
 
 
-class AuthFailed(UnifiedAuthError, requests.HTTPError):
+class AuthFailed(_TargetError, requests.HTTPError):
     """The API answered 401 again after fresh credentials were fetched and the request retried."""
 
-    def __init__(self, message: str, *, target: str | None = None, **context: Any) -> None:
-        self.target = target
-        super().__init__(message, **context)
 
-
-class AccessDenied(UnifiedAuthError, requests.HTTPError):
+class AccessDenied(_TargetError, requests.HTTPError):
     """The API understood the credentials but refused the request (e.g. an API not licensed)."""
-
-    def __init__(self, message: str, *, target: str | None = None, **context: Any) -> None:
-        self.target = target
-        super().__init__(message, **context)
 
 
 def _locate(message: str, source: str | None, target: str | None, key: str | None) -> str:

@@ -32,6 +32,7 @@ import pluggy
 if TYPE_CHECKING:
     import requests
 
+    from unified_auth.events import CredentialsEvent
     from unified_auth.model import Credentials, Secret, SecretRef, Target
 
 PROJECT = "unified_auth"
@@ -154,4 +155,25 @@ def explain_response(target: Target, response: requests.Response) -> str | None:
     :returns: one or two sentences for the user, or ``None`` if you have nothing to add.
 
     Stops at first non-None result.
+    """
+
+
+@hookspec
+def credentials_event(event: CredentialsEvent) -> None:
+    """Observe a moment in the life of a target's credentials (to export metrics, say).
+
+    Called by the core, for every plugin that implements it, when credentials were fetched
+    (``event.kind == "fetched"``) or refreshed in the background
+    (``"refreshed_in_background"``), when a fetch failed (``"fetch_failed"``), when the API
+    answered 401 to them (``"rejected"``) and when the core dropped them after that
+    (``"invalidated"``). The same moments are counted in ``ua.stats(name)``.
+
+    Called in the thread that saw the moment, sometimes a request's: keep it quick, no
+    blocking I/O. An exception raised here is logged with the plugin's name and never
+    reaches a request; the other observers are still called.
+
+    :param event: a :class:`~unified_auth.CredentialsEvent` with ``kind``, ``target`` (the
+        target's name), ``at``, ``expires_at`` and ``error`` (one redacted line, or
+        ``None``). It never holds a secret or a token.
+    :returns: nothing; the return value is ignored.
     """

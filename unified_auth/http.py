@@ -15,6 +15,7 @@ import attrs
 import requests
 
 from unified_auth.errors import InsecureTransportError, TokenEndpointError
+from unified_auth.proxies import session_proxies
 from unified_auth.routing import is_loopback
 
 __all__ = ["RetryPolicy", "TokenSession"]
@@ -45,7 +46,8 @@ class TokenSession(requests.Session):
 
     - every call has a timeout (``RetryPolicy.connect_timeout``/``read_timeout``);
     - redirects are not followed: a 307 would re-send the client secret to another host;
-    - plain http is refused unless the host is loopback;
+    - plain http is refused unless the host is loopback, and loopback never goes through
+      a proxy (:mod:`unified_auth.proxies`);
     - 5xx answers, connection failures and timeouts raise ``TokenEndpointError``.
     """
 
@@ -65,6 +67,7 @@ class TokenSession(requests.Session):
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = (self.policy.connect_timeout, self.policy.read_timeout)
         kwargs["allow_redirects"] = False
+        kwargs["proxies"] = session_proxies(self, request, kwargs.get("proxies"), credentials=True)
         try:
             response = super().send(request, **kwargs)
         except (requests.ConnectionError, requests.Timeout) as exc:

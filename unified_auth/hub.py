@@ -13,12 +13,14 @@ import requests
 
 from unified_auth.adapter import AuthAdapter, TargetAuth, _Authoriser
 from unified_auth.broker import Broker
-from unified_auth.cache import CredentialCache, MemoryCache
+from unified_auth.cache import CredentialCache, cache_for_settings
 from unified_auth.clock import Clock, system_clock, to_datetime
-from unified_auth.config import Config, load_config
-from unified_auth.errors import ConfigError
+from unified_auth.config import CacheSettings, Config, load_config
+from unified_auth.errors import ConfigError, SecretError
+from unified_auth.events import TargetStats
 from unified_auth.http import RetryPolicy, TokenSession
-from unified_auth.model import Credentials, Target
+from unified_auth.model import Credentials, Secret, SecretRef, Target
+from unified_auth.notices import Notice, log_notice
 from unified_auth.plugins import BrokenPlugin, Hooks, ProviderInfo, make_plugin_manager
 from unified_auth.routing import is_loopback
 
@@ -31,6 +33,10 @@ ConfigSource = str | os.PathLike[str] | Mapping[str, Any] | None
 
 class UnifiedAuth:
     """Config, plugins and caches in one object. Build it with :func:`unified_auth.load`."""
+
+    notices: tuple[Notice, ...] = ()
+    """What :func:`load` found the user should know (and logged once): secrets in clear
+    text, plugins that failed to load."""
 
     def __init__(
         self,
@@ -82,9 +88,9 @@ class UnifiedAuth:
     def session(self) -> requests.Session:
         """A :class:`requests.Session` whose every request gets its host's credentials."""
         http = requests.Session()
-        adapter = self.adapter()
-        http.mount("https://", adapter)
-        http.mount("http://", adapter)
+        # One adapter per prefix: Session.close() closes each mounted adapter once.
+        http.mount("https://", self.adapter())
+        http.mount("http://", self.adapter())
         return http
 
     def adapter(self, **kwargs: Any) -> AuthAdapter:
@@ -98,6 +104,10 @@ class UnifiedAuth:
     def credentials(self, name: str) -> Credentials:
         """The target's current credentials, fetched or cached."""
         return self.broker.credentials_for(self.target(name))
+
+    def stats(self, name: str) -> TargetStats:
+        """The target's counts: fetches, background refreshes, failed fetches, 401s, expiry."""
+        return self.broker.stats(self.target(name))
 
     def headers(self, name: str, url: str | None = None) -> dict[str, str]:
         """The headers the target's credentials put on a GET of ``url`` (default: its first host).
@@ -148,6 +158,7 @@ def load(
     retry: RetryPolicy | None = None,
     entry_points: bool = True,
     sleep: Callable[[float], None] | None = None,
+    default_cache: CacheSettings | None = None,
 ) -> UnifiedAuth:
     """Load a config (a TOML path, a dict of the same schema, or the default) into a hub.
 
@@ -158,19 +169,25 @@ def load(
     :param retry: timeouts and retry bounds for token requests.
     :param entry_points: whether to load the installed plugins (tests may turn it off).
     :param sleep: how to pause between retries (tests pass a no-op).
+    :param default_cache: the cache to use when the config has no ``[cache]`` table
+        (the CLI keeps tokens in a file between runs); default: memory.
     """
     pm, broken = make_plugin_manager(plugins, entry_points=entry_points)
     hooks = Hooks(pm)
     providers = hooks.providers()
     parsed = load_config(config, providers)
     clock = clock or system_clock
-    for origin in parsed.clear_text:
-        if origin.source != "<dict>":
-            log.warning("%s: a secret is written in clear text; use { env = ... }, "
-                        "{ file = ... }, { keyring = ... } or { command = ... }", origin)
-    return UnifiedAuth(parsed, hooks, providers, broken, clock=clock,
-                       cache=cache or _cache_for(parsed, clock), retry=retry or RetryPolicy(),
-                       sleep=sleep)
+    clear_text = [Notice(
+        "clear_text_secret", f"{origin}: a secret is written in clear text; use "
+        f"{{ env = ... }}, {{ file = ... }}, {{ keyring = ... }} or {{ command = ... }}",
+        target=origin.target) for origin in parsed.clear_text if origin.source != "<dict>"]
+    for notice in clear_text:
+        log_notice(log, notice)
+    hub = UnifiedAuth(parsed, hooks, providers, broken, clock=clock,
+                      cache=cache or _cache_for(parsed, clock, hooks, default_cache),
+                      retry=retry or RetryPolicy(), sleep=sleep)
+    hub.notices = (*(plugin.notice() for plugin in broken), *clear_text)
+    return hub
 
 
 def session(config: ConfigSource = None, **kwargs: Any) -> requests.Session:
@@ -178,12 +195,18 @@ def session(config: ConfigSource = None, **kwargs: Any) -> requests.Session:
     return load(config, **kwargs).session()
 
 
-def _cache_for(config: Config, clock: Clock) -> CredentialCache:
-    backend = config.cache.backend
-    if backend == "memory":
-        return MemoryCache(clock)
-    raise ConfigError(f"the {backend!r} cache backend is not available in this version; "
-                      f"use backend = \"memory\"", source=config.source, key="cache.backend")
+def _cache_for(config: Config, clock: Clock, hooks: Hooks,
+               default: CacheSettings | None) -> CredentialCache:
+    settings = config.cache if config.cache_given or default is None else default
+
+    def resolve(ref: SecretRef) -> Secret:
+        secret = hooks.resolve_secret(ref)
+        if secret is None:
+            raise SecretError(f"no installed plugin resolves secret references of kind "
+                              f"{ref.kind!r}", source=config.source, key="cache.password")
+        return secret
+
+    return cache_for_settings(settings, clock, resolve, source=config.source)
 
 
 def _loopback_url(url: str) -> bool:

@@ -33,7 +33,9 @@ import requests
 
 from unified_auth import hookspecs, secrets
 from unified_auth.errors import ConfigError, PluginError, UnifiedAuthError
+from unified_auth.events import CredentialsEvent
 from unified_auth.model import Credentials, Secret, SecretRef, Target
+from unified_auth.notices import Notice, log_notice
 
 __all__ = ["BrokenPlugin", "Hooks", "ProviderInfo", "make_plugin_manager"]
 
@@ -54,6 +56,12 @@ class BrokenPlugin:
     value: str
     distribution: str | None
     error: str
+
+    def notice(self) -> Notice:
+        """What the user is told about it."""
+        return Notice("broken_plugin", f"plugin {self.name!r} (distribution "
+                                       f"{self.distribution or 'unknown'}) failed to load and "
+                                       f"is skipped: {self.error}")
 
 
 @attrs.frozen
@@ -90,12 +98,9 @@ def make_plugin_manager(
             except Exception as exc:  # noqa: BLE001 - a broken plugin must not break the rest
                 if plugin is not None and pm.is_registered(plugin):
                     pm.unregister(plugin)
-                error = f"{type(exc).__name__}: {exc}"
-                log.warning(
-                    "plugin %r (distribution %s) failed to load and is skipped: %s",
-                    ep.name, dist or "unknown", error,
-                )
-                broken.append(BrokenPlugin(ep.name, ep.value, dist, error))
+                failure = BrokenPlugin(ep.name, ep.value, dist, f"{type(exc).__name__}: {exc}")
+                log_notice(log, failure.notice())
+                broken.append(failure)
     for plugin in extra_plugins:
         pm.register(plugin)
     pm.check_pending()
@@ -177,6 +182,19 @@ class Hooks:
     def explain_response(self, target: Target, response: requests.Response) -> str | None:
         return cast("str | None",
                     self._firstresult("explain_response", target=target, response=response))
+
+    def credentials_event(self, event: CredentialsEvent) -> None:
+        """Tell every observer, each on its own: one that raises is logged and skipped."""
+        for impl in self.pm.hook.credentials_event.get_hookimpls():
+            if impl.hookwrapper or impl.wrapper:
+                continue  # nothing to wrap: every observer is called on its own
+            kwargs = {"event": event} if "event" in impl.argnames else {}
+            try:
+                impl.function(**kwargs)
+            except Exception as exc:  # noqa: BLE001 - an observer must never break a request
+                log.warning("plugin %r failed observing a %s event of target %s: %s: %s",
+                            impl.plugin_name, event.kind, event.target,
+                            type(exc).__name__, exc)
 
     def _firstresult(self, name: str, **kwargs: Any) -> Any:
         return self._dispatch(name, **kwargs)

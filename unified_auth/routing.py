@@ -13,11 +13,22 @@ Matching is on the parsed URL (``urllib.parse``), never on a raw string prefix, 
 ``api.example.com``. The most specific pattern wins: an exact host beats a wildcard, a longer
 wildcard suffix a shorter one, a longer path prefix a shorter one.
 
+Hosts are compared as requests connects to them: an internationalised host in a URL is
+encoded label by label with IDNA 2008 as urllib3 does (``fußball.de`` is
+``xn--fuball-cta.de``, never ``fussball.de``); a pattern is mapped with UTS 46 first, so it
+may be written in any case or width. A host that is not a valid domain name (an empty or
+over-long label, a bad A-label) belongs to no target: :meth:`Router.match` returns ``None``
+for it and never raises.
+
+Paths are compared as they go on the wire, verbatim (requests does not resolve ``..``). A
+path with dot segments or ``//`` is ambiguous, since servers resolve them differently, so it
+belongs to a target only if the verbatim path and every usual resolution of it agree.
+
 A request's URL is parsed once per origin (``https://host:port``), not once per request: a
-bounded cache on the router maps each origin seen to the pattern tables that can claim it,
+bounded cache on the router maps each origin seen to the path prefixes that can claim it,
 filled by the same parsing and normalisation, so only the path is compared per request.
-URLs the cache cannot key safely (control characters, a path with dot or empty segments or
-escapes, an unusual scheme spelling) take the full parse every time.
+URLs the cache cannot key safely (control characters, escapes, dot or empty segments, an
+unusual scheme spelling) take the full parse every time.
 """
 
 from __future__ import annotations
@@ -31,12 +42,17 @@ from typing import Generic, TypeVar
 from urllib.parse import SplitResult, urlsplit
 
 import attrs
+import idna
 
-__all__ = ["HostPattern", "RouteConflict", "Router", "is_loopback", "normalise_host"]
+__all__ = ["HostPattern", "RouteConflict", "Router", "connectable_host", "is_loopback",
+           "normalise_host", "normalise_pattern_host"]
 
 T = TypeVar("T")
 
 DEFAULT_PORTS = {"https": 443, "http": 80}
+_LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
+_MAX_HOST = 253
+_ESCAPED_DOT = re.compile("%2e", re.IGNORECASE)
 ORIGIN_CACHE_SIZE = 1024
 """How many origins a router remembers; the oldest is forgotten first."""
 # The origin and path of a plain http(s) URL in one C-level match, cut exactly where
@@ -48,7 +64,6 @@ _PLAIN_URL = re.compile(
     r"(https?://[^/?#\x00-\x20\x7f\\]*)(/[^?#\x00-\x20\x7f%\\]*)?(?=[?#]|\Z)").match
 _Entries = list[tuple[str, T]]
 _Routes = tuple[tuple[str, str, T], ...]
-_LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
 
 
 class RouteConflict(ValueError):
@@ -113,22 +128,56 @@ class HostPattern:
 
 
 def normalise_host(host: str) -> str:
-    """Lower-case, without a trailing dot, IDNA-encoded; IP addresses in canonical form."""
-    host = host.strip().rstrip(".").lower()
+    """A URL's host as requests connects to it: lower-case, one trailing dot dropped,
+    non-ASCII labels IDNA 2008-encoded one by one (as urllib3 does); IP addresses canonical.
+
+    :raises UnicodeError: a label is not a valid internationalised label.
+    """
+    host = host.strip().lower()
     if host.startswith("[") and host.endswith("]"):
         host = host[1:-1]
+    host = host.removesuffix(".")
     try:
         return str(ipaddress.ip_address(host))
     except ValueError:
         pass
     if not host.isascii():
-        host = host.encode("idna").decode("ascii")
+        host = ".".join(label if label.isascii() else
+                        idna.encode(label, strict=True, std3_rules=True).decode("ascii")
+                        for label in host.split("."))
     return host
 
 
+def normalise_pattern_host(host: str) -> str:
+    """A host as written in a pattern: UTS 46-mapped, then as :func:`normalise_host`.
+
+    :raises UnicodeError: it is not a valid (internationalised) domain name.
+    """
+    host = host.strip()
+    if not host.isascii():
+        host = idna.encode(host.removesuffix(".").removesuffix("\u3002"), uts46=True,
+                           std3_rules=False).decode("ascii")
+    return normalise_host(host)
+
+
+def connectable_host(host: str) -> str | None:
+    """``host`` normalised as requests connects to it, or ``None`` if it is not a valid
+    host name (a bad internationalised label, an empty or over-long label); never raises."""
+    try:
+        normalised = normalise_host(host)
+    except UnicodeError:
+        return None
+    if ":" in normalised or _is_ip(normalised):
+        return normalised
+    return normalised if _valid_domain(normalised.split(".")) else None
+
+
 def is_loopback(host: str) -> bool:
-    """Whether ``host`` is a loopback address or ``localhost``."""
-    host = normalise_host(host)
+    """Whether ``host`` is a loopback address or ``localhost``; never raises."""
+    try:
+        host = normalise_host(host)
+    except UnicodeError:
+        return False
     if host == "localhost" or host.endswith(".localhost"):
         return True
     try:
@@ -162,12 +211,12 @@ class Router(Generic[T]):
         self._origins_lock = threading.Lock()
 
     def match(self, url: str) -> T | None:
-        """The value claiming ``url``, or ``None`` when no pattern matches it."""
+        """The value claiming ``url``, or ``None`` when no pattern matches it; never raises."""
         plain = _PLAIN_URL(url)
         if plain is None:
             return self._match_parsed(url)
         origin, path = plain.groups("/")
-        if "/." in path or "//" in path:  # dot or empty segments: servers read them otherwise
+        if "/." in path or "//" in path:  # dot or empty segments: the full parse decides
             return self._match_parsed(url)
         routes = self._origins.get(origin)
         if routes is None:
@@ -178,8 +227,8 @@ class Router(Generic[T]):
         return None
 
     def _remember(self, origin: str) -> _Routes[T]:
-        """The path prefixes that can claim ``origin`` in the order :meth:`_match_parsed`
-        tries them, parsed as it parses."""
+        """The path prefixes that can claim ``origin``, in the order :meth:`_lookup` tries
+        them, parsed as :meth:`_match_parsed` parses."""
         endpoint = self._endpoint(origin + "/")
         tables = () if endpoint is None else self._candidates(*endpoint[:3])
         routes = tuple((prefix, prefix + "/", value)
@@ -197,14 +246,13 @@ class Router(Generic[T]):
         if endpoint is None:
             return None
         scheme, host, port, path = endpoint
-        for entries in self._candidates(scheme, host, port):
-            found = _by_path(entries, path)
-            if found is not None:
-                return found
-        return None
+        if "/." in path or "//" in path or ("%" in path and _ESCAPED_DOT.search(path)):
+            # Dot segments or empty ones: a server may resolve the path to another one.
+            return self._match_ambiguous(scheme, host, port, path)
+        return self._lookup(scheme, host, port, path)
 
     def _endpoint(self, url: str) -> tuple[str, str, int, str] | None:
-        """Scheme, normalised host, port and normalised path of ``url``."""
+        """Scheme, host as requests connects to it, port and verbatim path of ``url``."""
         try:
             parts = urlsplit(url)
             scheme = parts.scheme
@@ -214,13 +262,21 @@ class Router(Generic[T]):
             return None
         if not host or port is None:
             return None
-        host = host.rstrip(".")
+        if host.endswith("."):
+            host = host[:-1]
         if ":" in host or not host.isascii():
-            host = normalise_host(host)  # IPv6 literals and IDNA: rare, so off the fast path
-        path = parts.path or "/"
-        if "/." in path:
-            path = _normalise_path(path) or "/"
-        return scheme, host, port, path
+            try:  # IPv6 literals and IDNA: rare, so off the fast path
+                host = normalise_host(host)
+            except UnicodeError:
+                return None
+        return scheme, host, port, parts.path or "/"
+
+    def _lookup(self, scheme: str, host: str, port: int, path: str) -> T | None:
+        for entries in self._candidates(scheme, host, port):
+            found = _by_path(entries, path)
+            if found is not None:
+                return found
+        return None
 
     def _candidates(self, scheme: str, host: str, port: int) -> tuple[_Entries[T], ...]:
         """The tables that may claim a host, most specific first: exact, then wildcards."""
@@ -228,13 +284,24 @@ class Router(Generic[T]):
         entries = self._exact.get((scheme, host, port))
         if entries is not None:
             found.append(entries)
-        if self._wild:
-            labels = host.split(".")
+        labels = host.split(".")
+        # Only a wildcard can match a host with an empty or over-long label, which requests
+        # cannot connect to: it is nobody's.
+        if self._wild and _valid_domain(labels):
             for start in range(1, len(labels)):
                 entries = self._wild.get((scheme, ".".join(labels[start:]), port))
                 if entries is not None:
                     found.append(entries)
         return tuple(found)
+
+    def _match_ambiguous(self, scheme: str, host: str, port: int, path: str) -> T | None:
+        """Route a path with dot or empty segments only if every reading of it agrees."""
+        readings = {path, *_resolutions(path)}
+        found = {id(value): value for value in
+                 (self._lookup(scheme, host, port, reading) for reading in readings)}
+        if len(found) != 1:
+            return None
+        return next(iter(found.values()))
 
 
 def _by_path(entries: list[tuple[str, T]], path: str) -> T | None:
@@ -242,6 +309,27 @@ def _by_path(entries: list[tuple[str, T]], path: str) -> T | None:
         if not prefix or path == prefix or path.startswith(prefix + "/"):
             return value
     return None
+
+
+def _resolutions(path: str) -> tuple[str, str]:
+    """How servers commonly resolve ``path``: RFC 3986 dot-segment removal (keeping empty
+    segments), and POSIX-style (collapsing them); ``%2e`` read as a dot in both."""
+    dotted = _ESCAPED_DOT.sub(".", path)
+    output: list[str] = []
+    for segment in dotted.split("/")[1:]:
+        if segment == "..":
+            if output:
+                output.pop()
+        elif segment != ".":
+            output.append(segment)
+    trailing = "/" if dotted.endswith(("/.", "/..")) else ""
+    rfc = "/" + "/".join(output) + trailing
+    return rfc, posixpath.normpath("/" + dotted.lstrip("/"))
+
+
+def _valid_domain(labels: list[str]) -> bool:
+    return (all(0 < len(label) <= 63 for label in labels)
+            and sum(map(len, labels)) + len(labels) - 1 <= _MAX_HOST)
 
 
 def _normalise_path(path: str) -> str:
@@ -256,7 +344,7 @@ def _pattern_host(hostname: str | None, raw: str) -> str:
     if not hostname:
         raise ValueError(f"{raw!r} has no host name")
     try:
-        host = normalise_host(hostname)
+        host = normalise_pattern_host(hostname)
     except UnicodeError:
         raise ValueError(f"{raw!r}: the host name is not a valid (internationalised) "
                          f"domain name") from None

@@ -66,7 +66,7 @@ def test_a_rotated_secret_is_read_again_after_a_401(
     assert session.get(url, timeout=5).status_code == 200
 
     client_id = config["targets"]["acme"]["client_id"]
-    (tmp_path / "acme.secret").write_text(liana_emulator.rotate(client_id), encoding="utf-8")
+    (tmp_path / "acme.secret").write_text(liana_emulator.rotate_secret(client_id), encoding="utf-8")
     liana_emulator.revoke_tokens()
 
     assert session.get(url, timeout=5).status_code == 200  # 401, new secret, new token, retry
@@ -77,7 +77,7 @@ def test_a_refused_client_is_a_clear_error_without_the_secret(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     config = acme_config(liana_emulator, tmp_path / "acme.secret")
-    liana_emulator.rotate(config["targets"]["acme"]["client_id"])  # the file's secret is stale
+    liana_emulator.rotate_secret(config["targets"]["acme"]["client_id"])  # the file's secret is stale
     ua = load(config, unified_auth_clock)
 
     with caplog.at_level(logging.DEBUG), pytest.raises(CredentialsRejected) as refused:

@@ -9,8 +9,9 @@ from typing import Any, TypeVar
 import click
 
 import unified_auth
+from unified_auth.config import CacheSettings
 
-__all__ = ["config_option", "load_hub"]
+__all__ = ["CLI_DEFAULT_CACHE", "config_option", "load_hub"]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -25,6 +26,15 @@ def config_option(command: _F) -> _F:
     return option(command)
 
 
+# Like the gcloud and aws CLIs, keep tokens between runs: a shell loop calling
+# `unified-auth token` then fetches once per lifetime. A [cache] table overrides it.
+CLI_DEFAULT_CACHE = CacheSettings(backend="file")
+
+
 def load_hub(config_path: Path | None) -> unified_auth.UnifiedAuth:
-    """The hub for ``config_path`` (or the default config), with the installed plugins."""
-    return unified_auth.load(config_path)
+    """The hub for ``config_path`` (or the default config), with the installed plugins.
+
+    Without a ``[cache]`` table in the config, tokens are kept in the file cache in the
+    user cache directory (``CLI_DEFAULT_CACHE``).
+    """
+    return unified_auth.load(config_path, default_cache=CLI_DEFAULT_CACHE)

@@ -1,8 +1,9 @@
 """The ``unified_auth`` logger on stderr, one readable line per record.
 
 Without ``--debug``: warnings and errors as ``warning: target mailer: ...``. With it:
-every record down to DEBUG, with time, thread and logger. A command may mute records it
-already shows in its own output (``check`` shows target warnings in its table).
+every record down to DEBUG, with time, thread and logger. A command may mute the notices
+(:class:`~unified_auth.notices.Notice`, attached to a record as ``record.notice``) it already
+shows in its own output: ``check`` shows target warnings in its table.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import logging
 from collections.abc import Callable, Iterator
 
 import click
+
+from unified_auth.notices import Notice
 
 __all__ = ["LOGGER", "mute", "setup_logging"]
 
@@ -58,14 +61,17 @@ def setup_logging(debug: bool) -> Callable[[], None]:
 
 
 @contextlib.contextmanager
-def mute(shown_elsewhere: Callable[[str], bool]) -> Iterator[None]:
-    """Drop the records whose message ``shown_elsewhere`` says the command already shows.
+def mute(shown_elsewhere: Callable[[Notice], bool]) -> Iterator[None]:
+    """Drop the records of the notices ``shown_elsewhere`` says the command already shows.
 
-    Errors always pass, and so does everything with ``--debug``.
+    Only records carrying a :class:`Notice` can be muted; errors always pass, and so does
+    everything with ``--debug``.
     """
 
     def keep(record: logging.LogRecord) -> bool:
-        return record.levelno >= logging.ERROR or not shown_elsewhere(record.getMessage())
+        notice = getattr(record, "notice", None)
+        return (record.levelno >= logging.ERROR or not isinstance(notice, Notice)
+                or not shown_elsewhere(notice))
 
     handlers = [h for h in LOGGER.handlers if isinstance(h, _StderrHandler) and not h.debug]
     for handler in handlers:

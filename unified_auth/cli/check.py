@@ -12,7 +12,6 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import attrs
 import click
@@ -23,7 +22,7 @@ from unified_auth import Secret, SecretRef, Target, UnifiedAuth
 from unified_auth.cli import _logging, output
 from unified_auth.cli._common import config_option, load_hub
 from unified_auth.errors import UnifiedAuthError
-from unified_auth.routing import is_loopback
+from unified_auth.notices import Notice
 
 __all__ = ["TargetReport", "check", "inspect", "obtain", "secret_sources"]
 
@@ -85,7 +84,7 @@ def inspect(hub: UnifiedAuth, name: str) -> TargetReport:
         warnings = hub.warnings(name)
     except UnifiedAuthError as exc:
         return attrs.evolve(report, checked=True, error=exc.message)
-    return attrs.evolve(report, warnings=tuple(warnings + _token_url_warnings(target, warnings)))
+    return attrs.evolve(report, warnings=tuple(warnings))
 
 
 def obtain(hub: UnifiedAuth, report: TargetReport) -> TargetReport:
@@ -97,18 +96,6 @@ def obtain(hub: UnifiedAuth, report: TargetReport) -> TargetReport:
     except (UnifiedAuthError, requests.RequestException) as exc:
         return attrs.evolve(report, checked=True, error=_message(exc))
     return attrs.evolve(report, checked=True, expires_at=credentials.expires_at)
-
-
-def _token_url_warnings(target: Target, already: list[str]) -> list[str]:
-    token_url = getattr(target.options, "token_url", None)
-    if not isinstance(token_url, str) or not token_url.lower().startswith("http://"):
-        return []
-    if is_loopback(urlsplit(token_url).hostname or ""):
-        return []  # like the hosts: plain http to this machine crosses no network
-    if any(token_url in w or ("token" in w.lower() and "http" in w.lower()) for w in already):
-        return []
-    return [f"the token endpoint {token_url} is on plain http: the client secret would cross "
-            f"the network unencrypted (the token request is refused); use https"]
 
 
 def _message(exc: BaseException) -> str:
@@ -127,17 +114,19 @@ def check(config_path: Path | None, as_json: bool, targets: tuple[str, ...]) -> 
     Credentials are fetched for real, concurrently. Secrets are described by where they
     live, never shown. Exit status: 0 all good, 1 some target failed, 2 config error.
     """
-    shown: list[str] = []
+    shown: set[str] = set()
 
-    def already_shown(message: str) -> bool:
-        return "written in clear text" in message or any(w in message for w in shown)
+    def already_shown(notice: Notice) -> bool:
+        # The report shows clear-text secrets and each inspected target's warnings.
+        return notice.kind == "clear_text_secret" or (
+            notice.kind == "target_warning" and notice.target in shown)
 
     with _logging.mute(already_shown):
         hub = load_hub(config_path)
         with hub:
             names = list(dict.fromkeys(targets)) or sorted(hub.targets)
             reports = [inspect(hub, name) for name in names]
-            shown.extend(w for report in reports for w in report.warnings)
+            shown.update(report.name for report in reports)
             reports = _obtain_all(hub, reports)
     if as_json:
         output.print_json({"config": hub.config.source, "ok": all(r.ok for r in reports),

@@ -18,7 +18,7 @@ from types import FrameType
 import click
 
 from unified_auth.cli import output
-from unified_auth.cli.sandbox import Sandbox
+from unified_auth.testing.environment import EmulatedEnvironment
 
 __all__ = ["CONFIG_END", "emulator"]
 
@@ -52,7 +52,7 @@ def emulator(port: int, liana_port: int | None, lp_port: int | None,
     Prints a ready-to-use config for them on stdout, with fresh throwaway credentials
     whose secrets sit in 0600 files referenced with { file = ... }.
     """
-    sandbox = Sandbox(
+    environment = EmulatedEnvironment(
         liana_port=_pick(liana_port, port, 0),
         planner_port=_pick(lp_port, port, 1),
         classic_port=_pick(classic_port, port, 2),
@@ -63,24 +63,24 @@ def emulator(port: int, liana_port: int | None, lp_port: int | None,
         directory=workdir,
     )
     try:
-        sandbox.start()
+        environment.start()
     except OSError as exc:
         output.error(f"cannot start the emulators: {exc.strerror or exc} "
                      f"(is a port already in use? see --port)")
         raise click.exceptions.Exit(1) from None
-    with sandbox:
-        click.echo(sandbox.toml() + CONFIG_END)
+    with environment:  # started once above; closing deletes the files it made
+        click.echo(environment.toml() + CONFIG_END)
         sys.stdout.flush()
         console = output.stderr_console()
         console.print("\n".join([
-            f"Liana          {sandbox.liana.url}  (token endpoint /token, API /v1/, "
+            f"Liana          {environment.liana.url}  (token endpoint /token, API /v1/, "
             f"legacy API /api/v1/)",
-            f"LiquidPlanner  {sandbox.planner.url}  (API /api/)",
-            f"classic        {sandbox.classic.url}  (Basic under /basic/, API key under "
+            f"LiquidPlanner  {environment.planner.url}  (API /api/)",
+            f"classic        {environment.classic.url}  (Basic under /basic/, API key under "
             f"/keyed/)",
-            f"config         {sandbox.config_path}",
+            f"config         {environment.config_path}",
             "",
-            f"Try: UNIFIED_AUTH_CONFIG={sandbox.config_path} unified-auth check",
+            f"Try: UNIFIED_AUTH_CONFIG={environment.config_path} unified-auth check",
             "Ctrl-C stops the emulators"
             + ("." if workdir else " and deletes the config and secret files."),
         ]), markup=False, highlight=False, soft_wrap=True)

@@ -62,7 +62,7 @@ def plugins(as_json: bool) -> None:
 
     A plugin that fails to load is listed with its error; the others still work.
     """
-    with _logging.mute(lambda message: "failed to load and is skipped" in message):
+    with _logging.mute(lambda notice: notice.kind == "broken_plugin"):
         reports = survey()
     if as_json:
         output.print_json({"plugins": [report.to_json() for report in reports]})

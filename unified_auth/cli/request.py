@@ -6,21 +6,24 @@ redacted), the body to stdout or a file, so ``unified-auth request GET URL | jq`
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
 
+import attrs
 import click
 import requests
 
-from unified_auth import Target, UnifiedAuth
+from unified_auth import Secret, Target, UnifiedAuth
 from unified_auth.cli import _logging, output
 from unified_auth.cli._common import config_option, load_hub
 from unified_auth.errors import UnifiedAuthError
+from unified_auth.routing import connectable_host
 
 __all__ = ["EXIT_HTTP_ERROR", "is_sensitive_header", "request"]
 
@@ -73,11 +76,14 @@ def request(config_path: Path | None, header_lines: tuple[str, ...], data: str |
     """
     if not _METHOD.match(method):
         raise click.BadParameter(f"{method!r} is not an HTTP method", param_hint="METHOD")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise click.BadParameter(f"expected an http:// or https:// URL, got {url!r}",
-                                 param_hint="URL")
     shown_url = _without_userinfo(url)
+    host = _http_host(url)
+    if not host:
+        raise click.BadParameter(f"expected an http:// or https:// URL, got {shown_url!r}",
+                                 param_hint="URL")
+    if connectable_host(host) is None:
+        raise click.BadParameter(f"{host!r} in {shown_url!r} is not a valid host name",
+                                 param_hint="URL")
     headers = _parse_headers(header_lines)
     body = _body(data, json_data, headers)
     with load_hub(config_path) as hub:
@@ -87,7 +93,7 @@ def request(config_path: Path | None, header_lines: tuple[str, ...], data: str |
                                     hub.config.source, shown_url)
         response = _send(hub, method.upper(), url, headers, body, timeout, shown_url)
         with response:
-            _show_head(response, _Redactor(hub, target, url))
+            _show_head(response, _Redactor(hub, response))
             try:
                 _write_body(response, output_path)
             except requests.RequestException as exc:
@@ -177,34 +183,78 @@ def _root_cause(exc: BaseException) -> str:
     return type(exc).__name__
 
 
+def _http_host(url: str) -> str | None:
+    """The host of an http(s) URL, or ``None`` if ``url`` is not one."""
+    try:
+        parts = urlsplit(url)
+        return parts.hostname if parts.scheme in ("http", "https") else None
+    except ValueError:
+        return None
+
+
 def _without_userinfo(url: str) -> str:
     """``url`` without a ``user:password@`` part, for messages."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url.rpartition("@")[2]
     if "@" not in parts.netloc:
         return url
     return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 class _Redactor:
-    """Hides header values that are credentials: by name, or because they contain one."""
+    """Hides header values that are credentials: by name, or because they contain one.
 
-    def __init__(self, hub: UnifiedAuth, target: Target | None, url: str) -> None:
+    It knows every target the request touched (a redirect may lead to another target's
+    host, which gets that target's credentials) and looks for each secret and token in
+    every disguise ``assert_no_leaks`` knows: plain, URL-encoded, base64 at any alignment.
+    """
+
+    def __init__(self, hub: UnifiedAuth, response: requests.Response) -> None:
         self.names: set[str] = set()
-        self._values: list[str] = []
-        if target is None:
-            return
+        self._needles: set[str] = set()
+        hops = [*response.history, response]
+        urls = {hop.request.url or "" for hop in hops}
+        touched = {target.name: (target, url) for url in sorted(urls)
+                   if (target := hub.target_for(url)) is not None}
+        for target, url in touched.values():
+            self._learn(hub, target, url)
+
+    def _learn(self, hub: UnifiedAuth, target: Target, url: str) -> None:
         try:
             added = hub.headers(target.name, url)
-            token = hub.credentials(target.name).value.reveal()
+            lease = hub.broker.lease(target)
         except UnifiedAuthError:
             return
         # A signature's Date or Content-Type is part of what it signs, not a credential.
-        self.names = {name for name in added if name.lower() not in _NOT_CREDENTIALS}
-        self._values = [token] if len(token) >= _MIN_SECRET else []
+        names = {name for name in added if name.lower() not in _NOT_CREDENTIALS}
+        self.names |= names
+        values = [lease.credentials.value.reveal(), *(added[name] for name in names)]
+        values += [getattr(lease.target.options, field.name).reveal()
+                   for field in attrs.fields(type(lease.target.options))
+                   if isinstance(getattr(lease.target.options, field.name), Secret)]
+        for value in values:
+            if len(value) >= _MIN_SECRET:
+                self._needles |= _disguises(value)
 
     def shown(self, name: str, value: str) -> str:
-        hidden = is_sensitive_header(name, self.names) or any(v in value for v in self._values)
+        hidden = is_sensitive_header(name, self.names) or any(
+            needle in value for needle in self._needles)
         return REDACTED if hidden else value
+
+
+def _disguises(value: str) -> set[str]:
+    """``value`` plain, URL-encoded, and base64 (standard and urlsafe) at each alignment."""
+    found = {value, quote(value, safe=""), quote_plus(value)}
+    data = value.encode()
+    for offset in range(3):
+        encoded = base64.b64encode(b"\0" * offset + data).decode()
+        # Only the characters that depend on ``value`` alone, whatever surrounds it.
+        core = encoded[(0, 2, 3)[offset]: 4 * ((offset + len(data)) // 3)]
+        if len(core) >= _MIN_SECRET:
+            found |= {core, core.translate(str.maketrans("+/", "-_"))}
+    return found
 
 
 def _show_head(response: requests.Response, redactor: _Redactor) -> None:

@@ -13,6 +13,7 @@ from unified_auth.testing.clock import ManualClock
 
 if TYPE_CHECKING:
     from unified_auth.testing.classic import ClassicCounters, ClassicEmulator
+    from unified_auth.testing.environment import EmulatedEnvironment, write_secret
     from unified_auth.testing.leaks import assert_no_leaks
     from unified_auth.testing.liana import CredentialInfo, LianaCounters, LianaEmulator
     from unified_auth.testing.liquidplanner import (
@@ -28,6 +29,7 @@ __all__ = [
     "ClassicCounters",
     "ClassicEmulator",
     "CredentialInfo",
+    "EmulatedEnvironment",
     "ExampleOrg",
     "LianaCounters",
     "LianaEmulator",
@@ -36,12 +38,15 @@ __all__ = [
     "ManualClock",
     "TokenInfo",
     "assert_no_leaks",
+    "write_secret",
 ]
 
 _LAZY = {
     "ClassicCounters": "unified_auth.testing.classic",
     "ClassicEmulator": "unified_auth.testing.classic",
     "assert_no_leaks": "unified_auth.testing.leaks",
+    "EmulatedEnvironment": "unified_auth.testing.environment",
+    "write_secret": "unified_auth.testing.environment",
     "CredentialInfo": "unified_auth.testing.liana",
     "LianaCounters": "unified_auth.testing.liana",
     "LianaEmulator": "unified_auth.testing.liana",

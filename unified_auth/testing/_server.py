@@ -7,7 +7,10 @@ connection). Sockets, threads and HTTP framing stay here.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
+import hashlib
 import json
 import socket
 import threading
@@ -21,7 +24,15 @@ from urllib.parse import parse_qs, urlsplit
 
 import attrs
 
-__all__ = ["Clock", "CountingEmulator", "EmulatorServer", "Request", "Response"]
+__all__ = [
+    "Clock",
+    "CountingEmulator",
+    "EmulatorServer",
+    "Request",
+    "Response",
+    "parse_basic",
+    "secret_digest",
+]
 
 Clock = Callable[[], float]
 """Seconds since the epoch, like :func:`time.time` (or a :class:`ManualClock`)."""
@@ -267,3 +278,21 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(response.body)
+
+
+def parse_basic(header: str) -> tuple[str, str] | None:
+    """``(user, password)`` of an ``Authorization: Basic`` header value, or ``None``."""
+    scheme, _, encoded = header.strip().partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    user, colon, password = decoded.partition(":")
+    return (user, password) if colon else None
+
+
+def secret_digest(secret: str) -> bytes:
+    """What an emulator keeps of a secret it hands out: a digest, compared in constant time."""
+    return hashlib.sha256(secret.encode()).digest()

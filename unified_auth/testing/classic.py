@@ -1,26 +1,34 @@
 """An emulator of an API with static credentials: HTTP Basic (LiquidPlanner Classic) or a key.
 
-One small API answers under any path: ``GET`` says who the request authenticated as, ``POST``
-echoes its JSON body. A request passes with a known user's ``Authorization: Basic`` header or
-with a known API key in that key's header; anything else gets 401. Config targets usually
+One small API answers under any path: ``GET`` says who the request authenticated as (or, with
+``?redirect_to=URL`` and a loopback URL, answers 302 to it), ``POST`` echoes its JSON body. A
+request passes with a known user's ``Authorization: Basic`` header or with a known API key in
+that key's header; anything else gets 401. Config targets usually
 claim two URL prefixes of it, one per provider (``/basic/`` and ``/keyed/``), since a prefix
 belongs to one target only.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 import hmac
 import json
 import secrets
+from urllib.parse import urlsplit
 
 import attrs
 
-from unified_auth.testing._server import Clock, CountingEmulator, Request, Response
+from unified_auth.testing._server import (
+    Clock,
+    CountingEmulator,
+    Request,
+    Response,
+    parse_basic,
+    secret_digest,
+)
 
 __all__ = ["ClassicCounters", "ClassicEmulator"]
+
+_LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
 
 
 @attrs.frozen
@@ -71,7 +79,7 @@ class ClassicEmulator(CountingEmulator[ClassicCounters]):
             raise ValueError(f"username {username!r} must be non-empty, without ':'")
         password = password if password is not None else secrets.token_urlsafe(24)
         with self._lock:
-            self._users[username] = _hash(password)
+            self._users[username] = secret_digest(password)
         return password
 
     def remove_user(self, username: str) -> None:
@@ -83,7 +91,7 @@ class ClassicEmulator(CountingEmulator[ClassicCounters]):
         """Create an API key sent in ``header`` (after ``prefix``, if any); returns the key."""
         key = secrets.token_urlsafe(32)
         with self._lock:
-            self._keys[name] = _ApiKey(name, header.lower(), prefix, _hash(key))
+            self._keys[name] = _ApiKey(name, header.lower(), prefix, secret_digest(key))
         return key
 
     def revoke_api_key(self, name: str) -> None:
@@ -105,6 +113,8 @@ class ClassicEmulator(CountingEmulator[ClassicCounters]):
             return Response.json(401, {"error": "Authentication required"},
                                  headers=(("WWW-Authenticate", f'Basic realm="{self.realm}"'),))
         method, identity = who
+        if request.method == "GET" and "redirect_to" in request.query:
+            return _redirect(request.query["redirect_to"][0])
         if request.method == "GET":
             return Response.json(200, {"path": request.path, "method": method,
                                        "authenticated_as": identity})
@@ -117,11 +127,11 @@ class ClassicEmulator(CountingEmulator[ClassicCounters]):
 
     def _authenticate(self, request: Request) -> tuple[str, str] | None:
         """``(method, identity)`` for a valid Basic header or API key; called with the lock."""
-        basic = _parse_basic(request.headers.get("authorization", ""))
+        basic = parse_basic(request.headers.get("authorization", ""))
         if basic is not None:
             username, password = basic
             known = self._users.get(username)
-            if known is not None and hmac.compare_digest(known, _hash(password)):
+            if known is not None and hmac.compare_digest(known, secret_digest(password)):
                 return "basic", username
             self.last_rejection = "unknown user or wrong password"
             return None
@@ -130,23 +140,14 @@ class ClassicEmulator(CountingEmulator[ClassicCounters]):
             if value is None:
                 continue
             candidate = value.removeprefix(key.prefix).strip() if key.prefix else value.strip()
-            if hmac.compare_digest(key.key_hash, _hash(candidate)):
+            if hmac.compare_digest(key.key_hash, secret_digest(candidate)):
                 return "api-key", key.name
         self.last_rejection = "no valid Basic credentials or API key"
         return None
 
 
-def _parse_basic(header: str) -> tuple[str, str] | None:
-    scheme, _, encoded = header.strip().partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    username, colon, password = decoded.partition(":")
-    return (username, password) if colon else None
-
-
-def _hash(secret: str) -> bytes:
-    return hashlib.sha256(secret.encode()).digest()
+def _redirect(location: str) -> Response:
+    # Only to loopback: an emulator must not become an open redirect to the outside world.
+    if urlsplit(location).hostname not in _LOOPBACK_NAMES:
+        return Response.json(400, {"error": "redirect_to must be a loopback URL"})
+    return Response.json(302, {"location": location}, headers=(("Location", location),))

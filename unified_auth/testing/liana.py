@@ -7,13 +7,12 @@ credentials, flip the API license, revoke tokens, inject faults and read counter
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import hmac
 import json
 import secrets
 import time
+import warnings
 from collections import deque
 from datetime import UTC, date, datetime
 from typing import Literal
@@ -21,7 +20,14 @@ from urllib.parse import parse_qs, unquote_plus
 
 import attrs
 
-from unified_auth.testing._server import Clock, CountingEmulator, Request, Response
+from unified_auth.testing._server import (
+    Clock,
+    CountingEmulator,
+    Request,
+    Response,
+    parse_basic,
+    secret_digest,
+)
 
 __all__ = ["CredentialInfo", "FaultKind", "LianaCounters", "LianaEmulator"]
 
@@ -129,6 +135,24 @@ class LianaEmulator(CountingEmulator[LianaCounters]):
         self._tokens: dict[str, _Token] = {}
         self._legacy_users: dict[str, _LegacyUser] = {}
         self._faults: deque[_Fault] = deque()
+        self._token_requests_in_flight = 0
+        self._most_token_requests_in_flight = 0
+
+    @property
+    def max_token_requests_in_flight(self) -> int:
+        """The most token requests answered at once since start or :meth:`reset_counters`.
+
+        Clients that share one token through a single flight (threads, or processes with a
+        shared cache) keep it at 1.
+        """
+        with self._lock:
+            return self._most_token_requests_in_flight
+
+    def reset_counters(self) -> None:
+        """Set every counter, and the most token requests seen in flight, back to zero."""
+        super().reset_counters()
+        with self._lock:
+            self._most_token_requests_in_flight = 0
 
     @property
     def token_url(self) -> str:
@@ -146,23 +170,35 @@ class LianaEmulator(CountingEmulator[LianaCounters]):
         client_id, secret = secrets.token_hex(10), secrets.token_urlsafe(32)
         with self._lock:
             self._credentials[client_id] = _Credential(
-                client_id, name, _hash(secret), expires_on, self._now()
+                client_id, name, secret_digest(secret), expires_on, self._now()
             )
         return client_id, secret
 
-    def rotate(self, client_id: str) -> str:
+    def rotate_secret(self, client_id: str) -> str:
         """Give a credential a new secret. The old one fails at once; issued tokens live on."""
         secret = secrets.token_urlsafe(32)
         with self._lock:
-            self._credential(client_id).secret_hash = _hash(secret)
+            self._credential(client_id).secret_hash = secret_digest(secret)
         return secret
 
-    def delete(self, client_id: str) -> None:
+    def delete_credential(self, client_id: str) -> None:
         """Delete a credential for good, together with the tokens issued to it."""
         with self._lock:
             self._credential(client_id)
             del self._credentials[client_id]
             self._drop_tokens(client_id)
+
+    def rotate(self, client_id: str) -> str:
+        """Deprecated name of :meth:`rotate_secret`."""
+        warnings.warn("LianaEmulator.rotate() is deprecated: use rotate_secret()",
+                      DeprecationWarning, stacklevel=2)
+        return self.rotate_secret(client_id)
+
+    def delete(self, client_id: str) -> None:
+        """Deprecated name of :meth:`delete_credential`."""
+        warnings.warn("LianaEmulator.delete() is deprecated: use delete_credential()",
+                      DeprecationWarning, stacklevel=2)
+        self.delete_credential(client_id)
 
     def credentials(self) -> list[CredentialInfo]:
         """The live credentials, oldest first."""
@@ -234,6 +270,17 @@ class LianaEmulator(CountingEmulator[LianaCounters]):
 
     def _token_endpoint(self, request: Request) -> Response | None:
         with self._lock:
+            self._token_requests_in_flight += 1
+            self._most_token_requests_in_flight = max(self._most_token_requests_in_flight,
+                                                      self._token_requests_in_flight)
+        try:
+            return self._answer_token_request(request)
+        finally:
+            with self._lock:
+                self._token_requests_in_flight -= 1
+
+    def _answer_token_request(self, request: Request) -> Response | None:
+        with self._lock:
             self._counts["token_requests"] += 1
             fault = self._faults.popleft() if self._faults else None
             if fault is not None:
@@ -264,7 +311,8 @@ class LianaEmulator(CountingEmulator[LianaCounters]):
         with self._lock:
             now = self._clock()
             credential = self._credentials.get(client_id)
-            if credential is None or not hmac.compare_digest(_hash(secret), credential.secret_hash):
+            if credential is None or not hmac.compare_digest(secret_digest(secret),
+                                                             credential.secret_hash):
                 self.last_rejection = "unknown client or wrong secret"
                 return _INVALID_CLIENT
             if credential.expires_on is not None and _utc_date(now) > credential.expires_on:
@@ -387,27 +435,14 @@ def _parse_token_request(request: Request) -> tuple[str, str, str] | Response:
         return fields["client_id"], fields["client_secret"], scope
     if "client_secret" in fields:
         return _oauth_error(400, "invalid_request", "use one client authentication method")
-    basic = _parse_basic(header)
+    basic = parse_basic(header)
     if basic is None:
         return _INVALID_CLIENT
+    # RFC 6749 §2.3.1: both parts are form-urlencoded before they are joined.
+    basic = unquote_plus(basic[0]), unquote_plus(basic[1])
     if fields.get("client_id", basic[0]) != basic[0]:
         return _oauth_error(400, "invalid_request", "client_id differs from Basic auth")
     return basic[0], basic[1], scope
-
-
-def _parse_basic(header: str) -> tuple[str, str] | None:
-    scheme, _, encoded = header.strip().partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    client_id, colon, secret = decoded.partition(":")
-    if not colon:
-        return None
-    # RFC 6749 §2.3.1: both parts are form-urlencoded before they are joined.
-    return unquote_plus(client_id), unquote_plus(secret)
 
 
 def _signature_problem(request: Request, secret: str, signature: str, now: float) -> str | None:
@@ -450,10 +485,6 @@ def _oauth_error(
     return Response.json(
         status, {"error": error, "error_description": description}, headers=headers
     )
-
-
-def _hash(secret: str) -> bytes:
-    return hashlib.sha256(secret.encode()).digest()
 
 
 def _utc(timestamp: float) -> datetime:

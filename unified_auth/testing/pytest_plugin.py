@@ -7,7 +7,6 @@ defines no autouse fixtures, and loads the emulators only when a fixture asks fo
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -16,15 +15,19 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
+    from unified_auth.testing.classic import ClassicEmulator
     from unified_auth.testing.clock import ManualClock
+    from unified_auth.testing.environment import EmulatedEnvironment
     from unified_auth.testing.liana import LianaEmulator
     from unified_auth.testing.liquidplanner import LiquidPlannerEmulator
 
 __all__ = [
+    "classic_emulator",
     "liana_emulator",
     "liquidplanner_emulator",
     "unified_auth_clock",
     "unified_auth_config",
+    "unified_auth_environment",
 ]
 
 
@@ -62,54 +65,42 @@ def liquidplanner_emulator(
 
 
 @pytest.fixture
-def unified_auth_config(
+def classic_emulator(unified_auth_clock: ManualClock) -> Iterator[ClassicEmulator]:
+    """A running :class:`ClassicEmulator` (Basic and API keys) on the ``unified_auth_clock``."""
+    from unified_auth.testing.classic import ClassicEmulator  # noqa: PLC0415 (lazy)
+
+    with ClassicEmulator(clock=unified_auth_clock) as classic:
+        yield classic
+
+
+@pytest.fixture
+def unified_auth_environment(
     liana_emulator: LianaEmulator,
     liquidplanner_emulator: LiquidPlannerEmulator,
+    classic_emulator: ClassicEmulator,
     tmp_path: Path,
-) -> dict[str, Any]:
-    """A config dict with targets ``liana``, ``liana-legacy`` and ``liquidplanner``.
+) -> Iterator[EmulatedEnvironment]:
+    """An :class:`EmulatedEnvironment` on the three emulator fixtures, files under ``tmp_path``.
 
-    Fresh credentials are created on the emulators and their secrets written to files (mode
-    0600) under ``tmp_path``, referenced as ``{"file": path}``. The LiquidPlanner token
-    belongs to the example org's project editor.
+    Its config (``.config``, and the TOML file ``.config_path``) has five targets with fresh
+    credentials, secrets in 0600 files: ``mailer``, ``mailer-legacy``, ``planner``,
+    ``classic`` and ``classic-key``.
     """
-    example = liquidplanner_emulator.example
-    assert example is not None  # the liquidplanner_emulator fixture made it
-    client_id, client_secret = liana_emulator.create_credential("unified-auth tests")
-    user_id, legacy_secret = liana_emulator.create_legacy_user("LianaMailer")
-    token = liquidplanner_emulator.create_token(
-        example.editor_id, name="unified-auth tests", created_by=example.admin_id
-    )
-    secrets_dir = tmp_path / "unified_auth_secrets"
-    secrets_dir.mkdir(mode=0o700)
-    return {
-        "targets": {
-            "liana": {
-                "provider": "liana",
-                "hosts": [f"{liana_emulator.url}/v1/"],
-                "client_id": client_id,
-                "client_secret": _secret_file(secrets_dir / "liana.secret", client_secret),
-                "token_url": liana_emulator.token_url,
-            },
-            "liana-legacy": {
-                "provider": "liana-legacy",
-                "hosts": [f"{liana_emulator.url}/api/"],
-                "realm": "LianaMailer",
-                "user_id": user_id,
-                "secret": _secret_file(secrets_dir / "legacy.secret", legacy_secret),
-            },
-            "liquidplanner": {
-                "provider": "liquidplanner",
-                "hosts": [f"{liquidplanner_emulator.url}/"],
-                "token": _secret_file(secrets_dir / "lp.token", token),
-            },
-        }
-    }
+    from unified_auth.testing.environment import EmulatedEnvironment  # noqa: PLC0415 (lazy)
+
+    with EmulatedEnvironment(liana=liana_emulator, planner=liquidplanner_emulator,
+                             classic=classic_emulator,
+                             directory=tmp_path / "unified_auth_secrets") as environment:
+        yield environment
 
 
-def _secret_file(path: Path, secret: str) -> dict[str, str]:
-    # Created 0600 from the start, so the secret is never readable by others, even briefly.
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-        file.write(secret)
-    return {"file": str(path)}
+@pytest.fixture
+def unified_auth_config(unified_auth_environment: EmulatedEnvironment) -> dict[str, Any]:
+    """A config dict with one target per bundled provider, each named after its provider.
+
+    ``liana``, ``liana-legacy``, ``liquidplanner``, ``basic`` and ``api-key``: the targets of
+    ``unified_auth_environment``, renamed. Secrets are in 0600 files, referenced as
+    ``{"file": path}``; the LiquidPlanner token belongs to the example org's project editor.
+    """
+    targets = unified_auth_environment.config["targets"]
+    return {"targets": {target["provider"]: dict(target) for target in targets.values()}}

@@ -1,11 +1,14 @@
 """Step-by-step narration for ``demo``: numbered steps, indented facts, checked expectations.
 
-Plain ASCII through rich, so a terminal gets colour and CI captures clean text.
+Plain ASCII through rich, so a terminal gets colour and CI captures clean text. Times within
+a step are read from the demo's clock, so a sped-up run still tells the story in the
+story's seconds.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from rich.console import Console
 from rich.text import Text
@@ -16,17 +19,18 @@ __all__ = ["Narrator"]
 class Narrator:
     """Prints the story and remembers which expectations failed."""
 
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console, clock: Callable[[], float] = time.monotonic) -> None:
         self.console = console
+        self._clock = clock
         self.failures: list[str] = []
         self.checks = 0
         self._step = 0
-        self._step_started = time.monotonic()
+        self._step_started = self._clock()
 
     def step(self, title: str) -> None:
         """Start a new numbered step."""
         self._step += 1
-        self._step_started = time.monotonic()
+        self._step_started = self._clock()
         self.console.print()
         self.console.print(Text(f"{self._step}. {title}", style="bold cyan"), soft_wrap=True)
 
@@ -36,7 +40,7 @@ class Narrator:
 
     def at(self, text: str) -> None:
         """A line stamped with the seconds since the step began."""
-        self.say(f"t={time.monotonic() - self._step_started:4.2f} s  {text}")
+        self.say(f"t={self._clock() - self._step_started:4.2f} s  {text}")
 
     def check(self, ok: bool, text: str) -> bool:
         """An expectation: ``ok  text`` or ``FAIL text``; failures are remembered."""

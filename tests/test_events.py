@@ -1,0 +1,238 @@
+"""The observable broker: ``ua.stats(name)`` and the ``credentials_event`` hook.
+
+Counted under the Liana emulator on loopback, on a ManualClock shared with the hub, with
+the toy provider (a plugin written as a third party would).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+import requests
+from toy_provider import ToyPlugin, toy_target, write_secret
+
+import unified_auth
+from unified_auth import CredentialsEvent, TargetStats, hookimpl
+from unified_auth.errors import AuthFailed, ConfigError, CredentialsRejected
+from unified_auth.events import describe_error
+from unified_auth.testing import LianaEmulator, LiquidPlannerEmulator, ManualClock
+
+LIFETIME = 900
+
+
+class Recorder:
+    """An observer plugin that keeps every event it sees."""
+
+    def __init__(self) -> None:
+        self.events: list[CredentialsEvent] = []
+
+    @hookimpl
+    def credentials_event(self, event: CredentialsEvent) -> None:
+        self.events.append(event)
+
+    def kinds(self) -> list[str]:
+        return [event.kind for event in self.events]
+
+
+class Exploding:
+    @hookimpl
+    def credentials_event(self, event: CredentialsEvent) -> None:
+        raise RuntimeError(f"observer bug on {event.kind}")
+
+
+@pytest.fixture
+def secret_file(liana: LianaEmulator, tmp_path: Path) -> tuple[str, Path]:
+    client_id, secret = liana.create_credential("tests")
+    return client_id, write_secret(tmp_path / "toy.secret", secret)
+
+
+def hub_for(liana: LianaEmulator, clock: ManualClock, secret_file: tuple[str, Path],
+            *observers: object) -> unified_auth.UnifiedAuth:
+    client_id, path = secret_file
+    config = {"targets": {"api": toy_target(liana.url, client_id, path)}}
+    return unified_auth.load(config, plugins=[ToyPlugin(), *observers], entry_points=False,
+                             clock=clock, sleep=lambda seconds: None)
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.005)
+
+
+def test_both_types_are_public_frozen_values() -> None:
+    assert {"CredentialsEvent", "TargetStats"} <= set(unified_auth.__all__)
+    stats = TargetStats()
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        stats.fetches = 1  # type: ignore[misc]
+    assert stats == TargetStats(0, 0, 0, 0, None)
+
+
+def test_a_new_target_has_zero_counts_and_no_expiry(
+        liana: LianaEmulator, clock: ManualClock, secret_file: tuple[str, Path]) -> None:
+    hub = hub_for(liana, clock, secret_file)
+    assert hub.stats("api") == TargetStats()
+    with pytest.raises(ConfigError, match="no target named 'nope'"):
+        hub.stats("nope")
+
+
+def test_fetches_and_background_refreshes_are_counted_and_observed(
+        liana: LianaEmulator, clock: ManualClock, secret_file: tuple[str, Path]) -> None:
+    recorder = Recorder()
+    hub = hub_for(liana, clock, secret_file, recorder)
+    session = hub.session()
+    for _ in range(3):
+        assert session.get(f"{liana.url}/v1/lists").status_code == 200
+    first = hub.stats("api")
+    assert (first.fetches, first.background_refreshes) == (1, 0)
+    assert first.expires_at is not None
+    assert first.expires_at.timestamp() == pytest.approx(clock() + LIFETIME, abs=1)
+    assert recorder.kinds() == ["fetched"]
+    event = recorder.events[0]
+    assert (event.target, event.expires_at, event.error) == ("api", first.expires_at, None)
+    assert event.at.tzinfo is not None
+
+    clock.advance(LIFETIME * 0.8)  # into the advisory window: one background refresh
+    assert session.get(f"{liana.url}/v1/lists").status_code == 200
+    wait_until(lambda: hub.stats("api").background_refreshes == 1)
+    later = hub.stats("api")
+    assert (later.fetches, later.failed_fetches, later.rejections) == (2, 0, 0)
+    assert later.expires_at is not None and later.expires_at > first.expires_at
+    assert recorder.kinds() == ["fetched", "refreshed_in_background"]
+    assert liana.counters.tokens_issued == 2
+
+
+def test_a_401_is_counted_as_a_rejection_and_the_credentials_invalidated(
+        liana: LianaEmulator, clock: ManualClock, secret_file: tuple[str, Path]) -> None:
+    recorder = Recorder()
+    hub = hub_for(liana, clock, secret_file, recorder)
+    session = hub.session()
+    assert session.get(f"{liana.url}/v1/lists").status_code == 200
+    liana.revoke_tokens()
+    assert session.get(f"{liana.url}/v1/lists").status_code == 200  # fetched and retried
+    stats = hub.stats("api")
+    assert (stats.fetches, stats.rejections, stats.failed_fetches) == (2, 1, 0)
+    assert recorder.kinds() == ["fetched", "rejected", "invalidated", "fetched"]
+
+
+def test_auth_failed_counts_both_401s_through_the_session_and_auth(
+        liquidplanner_emulator: LiquidPlannerEmulator, unified_auth_clock: ManualClock,
+        tmp_path: Path) -> None:
+    planner, org = liquidplanner_emulator, liquidplanner_emulator.example
+    assert org is not None
+    token = planner.create_token(org.editor_id, created_by=org.admin_id)
+    config = {"targets": {"lp": {"provider": "liquidplanner", "hosts": [f"{planner.url}/"],
+                                 "token": {"file": str(write_secret(tmp_path / "t", token))}}}}
+    recorder = Recorder()
+    hub = unified_auth.load(config, plugins=[recorder], clock=unified_auth_clock)
+    url = f"{planner.url}/api/workspaces/v1"
+    assert hub.session().get(url, timeout=10).status_code == 200
+    planner.disconnect_member(org.editor_id)
+    with pytest.raises(AuthFailed):
+        hub.session().get(url, timeout=10)
+    stats = hub.stats("lp")
+    assert (stats.fetches, stats.rejections, stats.failed_fetches) == (2, 2, 0)
+    with pytest.raises(AuthFailed):
+        requests.get(url, auth=hub.auth("lp"), timeout=10)
+    assert hub.stats("lp").rejections == 4
+    assert recorder.kinds()[:6] == ["fetched", "rejected", "invalidated", "fetched",
+                                    "rejected", "invalidated"]
+
+
+def test_a_failed_fetch_is_counted_with_a_redacted_one_line_error(
+        liana: LianaEmulator, clock: ManualClock, secret_file: tuple[str, Path]) -> None:
+    recorder = Recorder()
+    hub = hub_for(liana, clock, secret_file, recorder)
+    liana.delete_credential(secret_file[0])
+    with pytest.raises(CredentialsRejected):
+        hub.credentials("api")
+    stats = hub.stats("api")
+    assert (stats.fetches, stats.failed_fetches, stats.expires_at) == (0, 1, None)
+    [event] = recorder.events
+    assert event.kind == "fetch_failed"
+    assert event.error is not None and event.error.startswith("CredentialsRejected: ")
+    assert "\n" not in event.error and len(event.error) <= 300
+    secret = secret_file[1].read_text().strip()
+    assert secret not in event.error and secret not in repr(event)
+
+
+def test_a_rotated_secret_shows_as_one_refused_fetch_then_a_fetch(
+        liana: LianaEmulator, clock: ManualClock, secret_file: tuple[str, Path]) -> None:
+    recorder = Recorder()
+    hub = hub_for(liana, clock, secret_file, recorder)
+    hub.credentials("api")
+    client_id, path = secret_file
+    write_secret(path, liana.rotate_secret(client_id))
+    clock.advance(LIFETIME * 0.95)  # past the mandatory window: the caller waits for it
+    hub.credentials("api")
+    stats = hub.stats("api")
+    assert (stats.fetches, stats.failed_fetches, stats.background_refreshes) == (2, 1, 0)
+    assert recorder.kinds() == ["fetched", "fetch_failed", "fetched"]
+
+
+def test_a_raising_observer_breaks_nothing_and_the_others_still_see_every_event(
+        liana: LianaEmulator, clock: ManualClock, secret_file: tuple[str, Path],
+        caplog: pytest.LogCaptureFixture) -> None:
+    recorder = Recorder()
+    hub = hub_for(liana, clock, secret_file, recorder, Exploding())
+    session = hub.session()
+    assert session.get(f"{liana.url}/v1/lists").status_code == 200
+    liana.revoke_tokens()
+    assert session.get(f"{liana.url}/v1/lists").status_code == 200
+    clock.advance(LIFETIME * 0.8)
+    assert session.get(f"{liana.url}/v1/lists").status_code == 200
+    wait_until(lambda: hub.stats("api").background_refreshes == 1)
+    assert recorder.kinds() == ["fetched", "rejected", "invalidated", "fetched",
+                                "refreshed_in_background"]
+    failures = [r for r in caplog.records if "failed observing" in r.getMessage()]
+    assert len(failures) == 5
+    assert all(r.levelno == logging.WARNING and "RuntimeError" in r.getMessage()
+               for r in failures)
+
+
+def test_an_observer_may_take_no_argument_and_a_wrapper_is_not_called_as_one(
+        liana: LianaEmulator, clock: ManualClock, secret_file: tuple[str, Path]) -> None:
+    seen: list[str] = []
+
+    class Counter:
+        @hookimpl
+        def credentials_event(self) -> None:
+            seen.append("event")
+
+    class Wrapper:
+        @hookimpl(wrapper=True)
+        def credentials_event(self) -> Any:
+            seen.append("wrapper")
+            return (yield)
+
+    hub = hub_for(liana, clock, secret_file, Counter(), Wrapper())
+    hub.credentials("api")
+    assert seen == ["event"]
+
+
+def test_event_times_come_from_the_hub_clock(
+        liana: LianaEmulator, clock: ManualClock, secret_file: tuple[str, Path]) -> None:
+    recorder = Recorder()
+    hub = hub_for(liana, clock, secret_file, recorder)
+    hub.credentials("api")
+    assert recorder.events[0].at == datetime.fromtimestamp(clock(), recorder.events[0].at.tzinfo)
+
+
+def test_an_error_whose_message_cannot_be_read_is_still_described() -> None:
+    class Unreadable(Exception):
+        def __str__(self) -> str:
+            raise RuntimeError("no")
+
+    assert describe_error(Unreadable()) == \
+        "Unreadable: no details (its message could not be read)"
+    assert describe_error(ValueError("key=s3cr3t-value\nline two"), ["s3cr3t-value"]) == \
+        "ValueError: key=******** line two"

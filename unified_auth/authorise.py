@@ -1,0 +1,138 @@
+"""The one authorisation decision every entry point shares, whatever the HTTP library.
+
+The session's adapter, ``ua.auth(name)`` (and the httpx clients) ask the same questions, and
+a copy of the answer written per entry point drifts: a drifted copy once sent credentials to
+a foreign host. So the answers live here, once:
+
+1. **Whose request is this?** ``router.match(url)`` on the URL as it goes on the wire (see
+   :mod:`unified_auth.routing`). A request no target owns is sent exactly as the caller
+   made it.
+2. **What is sent?** :meth:`Authoriser.authorised_copy`: the owning plugin applies the
+   target's lease to a *copy* of the request; the caller's request object, which an HTTP
+   library re-sends when it follows a redirect, never carries credentials.
+3. **What does an answer mean?** :meth:`Authoriser.verdict`, from the target the answer's
+   URL belongs to, the lease the request carried and the status: a 401 to a request that
+   carried credentials drops exactly that lease; a replayable request is retried once with
+   fresh credentials; a 401 to that retry is final. An answer from a URL of another target
+   (or of none) is never handled: the caller gets it as it is.
+
+Only :meth:`Authoriser.apply` touches a request object (the ``apply_auth`` hook takes a
+:class:`requests.PreparedRequest`); everything else takes URLs, statuses and leases, so an
+httpx transport calls the same functions, with thin wrappers for its own types.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import threading
+from typing import Any
+
+import requests
+
+from unified_auth.broker import Broker, Lease
+from unified_auth.clock import Clock, to_datetime
+from unified_auth.errors import AuthFailed, PluginError
+from unified_auth.model import Target
+from unified_auth.plugins import Hooks
+
+__all__ = ["EXPLAINED_STATUSES", "Authoriser", "Verdict", "replayable"]
+
+log = logging.getLogger("unified_auth")
+
+EXPLAINED_STATUSES = frozenset({403, 404})
+"""Answers whose provider explanation is logged (once per target and status)."""
+
+
+class Verdict(enum.Enum):
+    """What to do with an answer from a target's URL (see :meth:`Authoriser.verdict`)."""
+
+    KEEP = "keep"
+    """The answer stands: hand it to the caller."""
+    RETRY = "retry"
+    """Send the request once more, with the target's fresh credentials on a new copy."""
+    NOT_REPLAYABLE = "not_replayable"
+    """A 401 whose request body cannot be sent again: hand the 401 to the caller."""
+    FAILED = "failed"
+    """A 401 to the retry with fresh credentials: raise :class:`AuthFailed`."""
+
+
+def replayable(body: object) -> bool:
+    """Whether a request body can be sent a second time: none, bytes or a string."""
+    return body is None or isinstance(body, bytes | str)
+
+
+class Authoriser:
+    """Leases, applying them, and the verdict on an answer; shared by every entry point."""
+
+    def __init__(self, broker: Broker, hooks: Hooks, clock: Clock) -> None:
+        self.broker = broker
+        self.hooks = hooks
+        self.clock = clock
+        self._explained: set[tuple[str, int]] = set()
+        self._explained_lock = threading.Lock()
+
+    def lease(self, target: Target) -> Lease:
+        """The target's current lease (fetched or refreshed by the broker as needed)."""
+        return self.broker.lease(target)
+
+    def apply(self, lease: Lease, request: requests.PreparedRequest) -> None:
+        """Let the owning plugin put ``lease`` on ``request`` (which it mutates)."""
+        now = to_datetime(self.clock())
+        applied = self.hooks.apply_auth(lease.target, lease.credentials, request, now)
+        if not applied:
+            raise PluginError(
+                f"target {lease.target.name}: no plugin applied credentials for provider "
+                f"{lease.target.provider!r}", plugin=lease.target.provider)
+
+    def authorised_copy(self, lease: Lease,
+                        request: requests.PreparedRequest) -> requests.PreparedRequest:
+        """A copy of ``request`` carrying ``lease``; ``request`` itself is left as it was."""
+        prepared = request.copy()
+        self.apply(lease, prepared)
+        return prepared
+
+    def verdict(self, target: Target, sent: Lease | None, status: int, *, retry: bool,
+                can_replay: bool) -> Verdict:
+        """Judge an answer from a URL that ``target`` owns; drops the lease a 401 refused.
+
+        :param target: the target that owns the URL the answer came from. The caller checks
+            this (``router.match``): an answer from anywhere else is not judged at all.
+        :param sent: the lease the request carried, or ``None`` if it carried none (a
+            redirected copy ``ua.auth()`` could not authorise before it was sent).
+        :param status: the answer's HTTP status.
+        :param retry: whether the request was already the retry with fresh credentials.
+        :param can_replay: whether the request's body can be sent again (:func:`replayable`).
+        :returns: what the caller does next; only a 401 is ever anything but ``KEEP``.
+        """
+        if status != 401:
+            return Verdict.KEEP
+        if sent is not None:
+            # Exactly the lease that was refused: a newer one another thread fetched stays.
+            self.broker.invalidate(sent)
+        if retry:
+            return Verdict.FAILED
+        if not can_replay:
+            log.info("target %s: 401 on a request whose body cannot be sent again; it is not "
+                     "retried%s", target.name,
+                     "" if sent is None else " (the credentials it carried were dropped)")
+            return Verdict.NOT_REPLAYABLE
+        return Verdict.RETRY
+
+    def failed(self, target: Target, host: str, explanation: str | None,
+               **context: Any) -> AuthFailed:
+        """The error for a 401 to the retry; ``context`` is ``response=``/``request=``."""
+        explanation = explanation or (
+            "check that the secret at its source is current and that these credentials may "
+            "use this API")
+        return AuthFailed(
+            f"target {target.name}: {host} answered 401 Unauthorized again after fresh "
+            f"credentials were fetched and the request was retried once. {explanation}",
+            target=target.name, **context)
+
+    def first_explanation(self, target: Target, status: int) -> bool:
+        """Whether ``target``'s explanation of a ``status`` answer is news (log it once)."""
+        with self._explained_lock:
+            seen = (target.name, status) in self._explained
+            self._explained.add((target.name, status))
+        return not seen
