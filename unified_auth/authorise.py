@@ -26,7 +26,6 @@ from __future__ import annotations
 import enum
 import logging
 import threading
-from collections import OrderedDict
 from datetime import datetime
 from typing import Any
 
@@ -63,11 +62,10 @@ class Verdict(enum.Enum):
 
 def copy_headers(headers: CaseInsensitiveDict[str]) -> CaseInsensitiveDict[str]:
     """``headers.copy()`` in one step: requests' own copy re-inserts them one by one."""
-    store = vars(headers).get("_store")
-    if type(headers) is not CaseInsensitiveDict or not isinstance(store, OrderedDict):
-        return headers.copy()  # not the layout this shortcut knows
+    if type(headers) is not CaseInsensitiveDict:
+        return headers.copy()
     copied: CaseInsensitiveDict[str] = object.__new__(CaseInsensitiveDict)
-    vars(copied)["_store"] = store.copy()
+    copied._store = headers._store.copy()  # type: ignore[attr-defined]
     return copied
 
 
@@ -81,11 +79,12 @@ def copy_for_auth(request: requests.PreparedRequest) -> requests.PreparedRequest
     jar is shared too: it became the ``Cookie`` header when the request was prepared, and
     sending does not touch it.
     """
-    if request.headers is None:
+    if type(request) is not requests.PreparedRequest or request.headers is None:
         return request.copy()
-    copy: requests.PreparedRequest = object.__new__(type(request))
-    vars(copy).update(vars(request))
-    copy.headers = copy_headers(request.headers)
+    attributes = vars(request).copy()
+    attributes["headers"] = copy_headers(request.headers)
+    copy: requests.PreparedRequest = object.__new__(requests.PreparedRequest)
+    copy.__dict__ = attributes
     return copy
 
 
