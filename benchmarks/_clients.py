@@ -2,7 +2,8 @@
 
 Each is built against one Liana emulator (OAuth 2.0 client credentials on loopback) with a
 warm token, and offers ``get()`` (one GET of the API through the whole library) and
-``attach(request)`` (the library's auth step alone on a prepared request). A peer that is
+``attach(request)`` (the library's auth step alone on a prepared request) for
+:data:`OFFLINE_URL`. A peer that is
 not installed (``pip install -e '.[bench]'``) comes back as the reason it is missing.
 """
 
@@ -57,12 +58,15 @@ def liana_api(emulator: LianaEmulator | None = None) -> Iterator[Api]:
 @attrs.frozen
 class Client:
     name: str
-    get: Callable[[], requests.Response]
+    get: Callable[[str], requests.Response]
     attach: Callable[[requests.PreparedRequest], object]
     note: str = ""
 
 
 Builder = Callable[[Api, unified_auth.UnifiedAuth], Client]
+
+OFFLINE_URL = "https://api.bench.example/v1/lists?page=2"
+"""The URL of the stubbed and attach measurements: https, as APIs are, never connected to."""
 
 
 def plain(api: Api, hub: unified_auth.UnifiedAuth) -> Client:
@@ -73,7 +77,7 @@ def plain(api: Api, hub: unified_auth.UnifiedAuth) -> Client:
     def attach(request: requests.PreparedRequest) -> None:
         request.headers["Authorization"] = header
 
-    return Client("plain requests + fixed header", lambda: session.get(api.url), attach)
+    return Client("plain requests + fixed header", lambda url: session.get(url), attach)
 
 
 def unified_session(api: Api, hub: unified_auth.UnifiedAuth) -> Client:
@@ -86,14 +90,18 @@ def unified_session(api: Api, hub: unified_auth.UnifiedAuth) -> Client:
         assert target is not None
         return authoriser.authorised_copy(broker.lease(target), request)
 
-    return Client("**unified-auth** session", lambda: session.get(api.url), attach,
+    return Client("**unified-auth** session", lambda url: session.get(url), attach,
                   "route + lease + apply on a copy")
 
 
 def unified_auth_form(api: Api, hub: unified_auth.UnifiedAuth) -> Client:
     session = requests.Session()
-    auth = hub.auth("api")
-    return Client("**unified-auth** `auth=`", lambda: session.get(api.url, auth=auth), auth,
+    loopback, offline = hub.auth("api"), hub.auth("bench")
+
+    def get(url: str) -> requests.Response:
+        return session.get(url, auth=offline if url == OFFLINE_URL else loopback)
+
+    return Client("**unified-auth** `auth=`", get, offline,
                   "route + lease + apply + its response hook")
 
 
@@ -103,7 +111,7 @@ def authlib(api: Api, hub: unified_auth.UnifiedAuth) -> Client:
         api.client_id, api.secret, token_endpoint=api.liana.token_url,
         grant_type="client_credentials", token_endpoint_auth_method="client_secret_post")
     session.fetch_token()
-    return Client("Authlib `OAuth2Session`", lambda: session.get(api.url),
+    return Client("Authlib `OAuth2Session`", lambda url: session.get(url),
                   session.token_auth, "its `OAuth2Auth`")
 
 
@@ -114,7 +122,7 @@ def requests_auth(api: Api, hub: unified_auth.UnifiedAuth) -> Client:
     session = requests.Session()
     session.auth = auth
     session.get(api.url).raise_for_status()  # fetches and caches the token
-    return Client("requests-auth `OAuth2ClientCredentials`", lambda: session.get(api.url),
+    return Client("requests-auth `OAuth2ClientCredentials`", lambda url: session.get(url),
                   auth)
 
 
@@ -130,7 +138,7 @@ def requests_oauthlib(api: Api, hub: unified_auth.UnifiedAuth) -> Client:
         return session._client.add_token(
             request.url, http_method="GET", body=None, headers=dict(request.headers))
 
-    return Client("requests-oauthlib `OAuth2Session`", lambda: session.get(api.url), attach,
+    return Client("requests-oauthlib `OAuth2Session`", lambda url: session.get(url), attach,
                   "`add_token`, what its `request()` does per call")
 
 
@@ -152,7 +160,11 @@ def clients(api: Api, hub: unified_auth.UnifiedAuth) -> tuple[list[Client], list
 
 
 def hub_for(api: Api, **targets: dict[str, Any]) -> unified_auth.UnifiedAuth:
-    """A hub whose target ``api`` is the emulator's API, plus ``targets``."""
-    hub = unified_auth.load({"targets": {"api": api.target(), **targets}})
-    hub.credentials("api")  # a warm token: the benchmarks measure the path with one
+    """A hub whose target ``api`` is the emulator's API and ``bench`` the https API of
+    :data:`OFFLINE_URL` (same credential), plus ``targets``."""
+    hub = unified_auth.load({"targets": {
+        "api": api.target(), "bench": api.target([OFFLINE_URL.split("lists")[0]]),
+        **targets}})
+    for name in ("api", "bench"):
+        hub.credentials(name)  # warm tokens: the benchmarks measure the path with one
     return hub

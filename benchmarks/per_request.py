@@ -12,25 +12,25 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from benchmarks._clients import Client, clients, hub_for, liana_api
+from benchmarks._clients import OFFLINE_URL, Client, clients, hub_for, liana_api
 from benchmarks._report import Options, Table, median
 from benchmarks._stub import stubbed_network
 
 TITLE = "per-request cost (whole GET, warm token)"
 
 
-def _rounds(chosen: Sequence[Client], rounds: int,
+def _rounds(chosen: Sequence[Client], url: str, rounds: int,
             per_round: int) -> dict[str, tuple[float, float]]:
     """Client name -> (median seconds per GET, median ratio to the first client)."""
     times: dict[str, list[float]] = {client.name: [] for client in chosen}
     for client in chosen:  # warm connections and caches
-        client.get().raise_for_status()
+        client.get(url).raise_for_status()
     for round_number in range(rounds):
         shift = round_number % len(chosen)
         for client in [*chosen[shift:], *chosen[:shift]]:
             started = time.perf_counter()
             for _ in range(per_round):
-                client.get()
+                client.get(url)
             times[client.name].append((time.perf_counter() - started) / per_round)
     base = times[chosen[0].name]
     return {name: (median(values), median([t / b for t, b in zip(values, base, strict=True)]))
@@ -43,17 +43,18 @@ def run(options: Options) -> list[Table]:
     with liana_api() as api:
         hub = hub_for(api)
         chosen, missing = clients(api, hub)
-        loopback = _rounds(chosen, rounds, per_loopback)
+        loopback = _rounds(chosen, api.url, rounds, per_loopback)
         with stubbed_network():
-            stubbed = _rounds(chosen, rounds, per_stubbed)
+            stubbed = _rounds(chosen, OFFLINE_URL, rounds, per_stubbed)
         token_requests = api.liana.counters.token_requests
     rows = tuple(
         (client.name, f"{loopback[client.name][0] * 1e6:,.0f}",
          f"{loopback[client.name][1]:.3f}", f"{stubbed[client.name][0] * 1e6:,.1f}",
          f"{stubbed[client.name][1]:.3f}")
         for client in chosen)
-    notes = (f"{rounds} rotating rounds; loopback {per_loopback} GETs per client per round, "
-             f"stubbed {per_stubbed}; {token_requests} token requests in all",
+    notes = (f"{rounds} rotating rounds; loopback: {per_loopback} GETs per client per round "
+             f"of the emulator's API over http; stubbed: {per_stubbed} GETs of {OFFLINE_URL}, "
+             f"answered below urllib3; {token_requests} token requests in all",
              *missing)
     return [Table(TITLE, ("client", "loopback us/GET", "loopback x plain", "stubbed us/GET",
                           "stubbed x plain"), rows, notes)]

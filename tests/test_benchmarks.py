@@ -24,7 +24,7 @@ def test_the_quick_run_prints_every_table_with_its_rows() -> None:
     out = done.stdout
     assert "Machine: " in out and "Python " in out
     for row in ("| plain requests + fixed header | ", "| **unified-auth** session | ",
-                "| **unified-auth** `auth=` | ", "| 1 | ", "| 100 | ", "| 10,000 | ",
+                "| **unified-auth** `auth=` | ", "| 2 | ", "| 100 | ", "| 10,000 | ",
                 "| 1,000 | ", "| token fetches (ideal) | ",
                 "| most token requests in flight at once | ",
                 "| requests sent with an expired token | ",
