@@ -73,6 +73,10 @@ class Recorder:
 def _handler(recorder: Recorder, script: Script) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body in one segment: written apart, Nagle's algorithm and the client's
+        # delayed ACK add 40 ms to every keep-alive answer with a body.
+        wbufsize = -1
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: object) -> None:
             pass

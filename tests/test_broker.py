@@ -10,12 +10,17 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
+import attrs
 import pytest
 import responses
 from toy_provider import load, toy_target, write_secret
 
+import unified_auth
+from unified_auth import Credentials, Secret, Target
 from unified_auth.errors import CredentialsRejected, TokenEndpointError
 from unified_auth.testing import LianaEmulator, ManualClock
 
@@ -300,3 +305,47 @@ def test_a_short_token_is_renewed_in_the_background_before_it_expires(
     counters = liana.counters
     assert counters.expired_token_requests == 0
     assert counters.rejected_requests == 0
+
+
+@attrs.frozen
+class StuckOptions:
+    name: str = "stuck"
+
+
+class StuckPlugin:
+    """A plugin that hangs outside the token session until released (bounded: 5 s)."""
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    @unified_auth.hookimpl
+    def register_providers(self, register: Any) -> None:
+        register("stuck", StuckOptions)
+
+    @unified_auth.hookimpl
+    def get_credentials(self, target: Target, http: object, now: datetime) -> Credentials | None:
+        self.entered.set()
+        self.release.wait(5)
+        return Credentials(value=Secret("stuck-token-canary"), expires_at=None)
+
+
+def test_callers_joining_a_stuck_fetch_wait_a_bounded_time(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from unified_auth import RetryPolicy, secrets
+
+    monkeypatch.setattr(secrets, "COMMAND_TIMEOUT", 0.0)
+    plugin = StuckPlugin()
+    hub = unified_auth.load({"targets": {"s": {"provider": "stuck", "hosts": ["s.example.com"]}}},
+                            plugins=[plugin], entry_points=False,
+                            retry=RetryPolicy(fetch_deadline=0.3))
+    leader = threading.Thread(target=hub.credentials, args=("s",))
+    leader.start()
+    assert plugin.entered.wait(5)
+    started = time.monotonic()
+    with pytest.raises(TokenEndpointError, match=r"did not finish within 0\.6 s"):
+        hub.credentials("s")
+    assert time.monotonic() - started < 3
+    plugin.release.set()
+    leader.join(timeout=5)
+    assert hub.credentials("s").value.reveal() == "stuck-token-canary"

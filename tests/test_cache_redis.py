@@ -23,6 +23,7 @@ def target(liana: LianaEmulator, tmp_path: Path) -> tuple[str, Path]:
     client_id, secret = liana.create_credential("redis cache test")
     secret_file = tmp_path / "liana.secret"
     secret_file.write_text(secret)
+    secret_file.chmod(0o600)  # else the core rightly warns that others can read it
     return client_id, secret_file
 
 

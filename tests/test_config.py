@@ -237,3 +237,42 @@ def test_an_options_class_is_inspected_once_per_load_not_once_per_target(
     options_classes = [obj for obj in inspected if obj in {type(t.options)
                                                            for t in hub.targets.values()}]
     assert len(options_classes) == 2
+
+
+@pytest.mark.parametrize(("config", "named", "says"), [
+    ({"targets": {"api": {**TOY, "provider": ["toy"]}}}, "targets.api.provider",
+     "expected a provider name, got a list"),
+    ({1: {}, "targets": {}}, "<dict>", "unknown top-level table 1"),
+    ({"targets": {"api": {**TOY, 3: "x"}}}, "targets.api.3", "unknown key"),
+    ({"targets": {"api": {**TOY, "client_secret": {1: "a", "env": "b"}}}},
+     "targets.api.client_secret", "exactly one source"),
+    ({"refresh": {"min_interval": float("nan")}}, "refresh.min_interval", ">= 0"),
+    ({"refresh": {"min_interval": float("inf")}}, "refresh.min_interval", ">= 0"),
+    ({"targets": {"api\n": TOY}}, "targets", "not a valid target name"),
+], ids=["provider-list", "mixed-top-level-keys", "non-string-option-key",
+        "non-string-secret-kind", "min-interval-nan", "min-interval-inf", "name-newline"])
+def test_odd_input_is_a_config_error_that_names_its_place(config: Any, named: str,
+                                                          says: str) -> None:
+    message = str(error_for(config))
+    assert named in message and says in message
+
+
+def test_a_nul_in_the_config_path_is_a_config_error(tmp_path: Path) -> None:
+    error = error_for(str(tmp_path / "a\0b.toml"))
+    assert "cannot be read" in str(error) and "\0" not in str(error)
+
+
+@pytest.mark.parametrize("host", [
+    "https://deploy:PW-canary-17@api.example.com/",
+    "https://api.example.com/v1/?api_key=PW-canary-17",
+    "https://PW-canary-17@api.example.com/",
+    "deploy:PW-canary-17@api.example.com",
+    "https://deploy:PW-canary-17@api.example.com:99999/",
+])
+def test_a_rejected_host_pattern_never_shows_its_credentials(host: str) -> None:
+    from unified_auth.testing import assert_no_leaks
+
+    error = error_for({"targets": {"api": {**TOY, "hosts": [host]}}})
+    assert "targets.api.hosts[0]" in str(error)
+    assert "api.example.com" in str(error)  # which host, so the user can find it
+    assert_no_leaks([str(error), repr(error)], ["PW-canary-17"])

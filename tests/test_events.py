@@ -144,8 +144,10 @@ def test_auth_failed_counts_both_401s_through_the_session_and_auth(
     with pytest.raises(AuthFailed):
         requests.get(url, auth=hub.auth("lp"), timeout=10)
     assert hub.stats("lp").rejections == 4
+    # The fresh token refused at once is kept, not dropped: 401-driven refetches are
+    # bounded (issue 8, finding 7), so the next 401 is only counted.
     assert recorder.kinds()[:6] == ["fetched", "rejected", "invalidated", "fetched",
-                                    "rejected", "invalidated"]
+                                    "rejected", "rejected"]
 
 
 def test_a_failed_fetch_is_counted_with_a_redacted_one_line_error(

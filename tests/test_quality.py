@@ -1,4 +1,4 @@
-"""Quality gates that CI enforces: ruff, mypy --strict, and README's commands being true."""
+"""Quality gates that CI enforces: ruff, bandit, mypy --strict, README's commands being true."""
 
 from __future__ import annotations
 
@@ -24,6 +24,19 @@ def test_ruff_is_clean() -> None:
     done = subprocess.run([_tool("ruff"), "check", "unified_auth", "plugins", "tests",
                            "benchmarks"],
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_bandit_is_clean_as_tox_lint_runs_it() -> None:
+    import configparser
+
+    tox = configparser.ConfigParser()
+    tox.read(ROOT / "tox.ini", encoding="utf-8")
+    commands = tox["testenv:lint"]["commands"].strip().splitlines()
+    bandit = next(line.split() for line in commands if line.split()[0] == "bandit")
+    assert bandit[-2:] == ["unified_auth", "plugins"]
+    done = subprocess.run([_tool("bandit"), *bandit[1:]], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
 
 

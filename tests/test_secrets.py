@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
+import time
 from pathlib import Path
 
 import keyring
@@ -11,7 +14,9 @@ import keyring.credentials
 import pytest
 from toy_provider import load
 
+from unified_auth import secrets
 from unified_auth.errors import SecretError
+from unified_auth.secrets import MAX_SECRET_BYTES
 
 CANARY = "canary-secret-5f4e3d2c1b"
 
@@ -122,3 +127,98 @@ def test_describe_never_shows_a_command_line() -> None:
     for shown in (repr(ref), repr(hub.targets["k"])):
         assert "inline-canary" not in shown
         assert "(pass)" in shown
+
+
+# -- bounds: every source ends, in time and in size ------------------------------------
+
+
+def test_a_fifo_is_refused_at_once_not_waited_on(tmp_path: Path) -> None:
+    fifo = tmp_path / "secret.fifo"
+    os.mkfifo(fifo)
+    started = time.monotonic()
+    with pytest.raises(SecretError, match="is not a regular file but a FIFO"):
+        resolved({"file": str(fifo)})
+    assert time.monotonic() - started < 2
+
+
+@pytest.mark.parametrize(("path", "kind"), [("/dev/zero", "a character device"),
+                                            ("/dev/null", "a character device")])
+def test_a_device_is_refused(path: str, kind: str) -> None:
+    with pytest.raises(SecretError, match=f"is not a regular file but {kind}"):
+        resolved({"file": path})
+
+
+def test_a_directory_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(SecretError, match="is not a regular file but a directory"):
+        resolved({"file": str(tmp_path)})
+
+
+def test_a_file_too_large_for_a_secret_is_refused(tmp_path: Path) -> None:
+    big = tmp_path / "big"
+    big.write_bytes(b"k" * (MAX_SECRET_BYTES + 1))
+    big.chmod(0o600)
+    with pytest.raises(SecretError, match=f"more than the {MAX_SECRET_BYTES} bytes"):
+        resolved({"file": str(big)})
+
+
+def test_a_command_printing_without_end_is_stopped_at_the_size_cap() -> None:
+    started = time.monotonic()
+    with pytest.raises(SecretError, match="printed more than the 65536 bytes"):
+        resolved({"command": "yes"})
+    assert time.monotonic() - started < 5
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"
+
+
+def _gone(pid: int, within: float = 3.0) -> bool:
+    deadline = time.monotonic() + within
+    while _alive(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def test_a_command_that_hangs_is_killed_with_its_children(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(secrets, "COMMAND_TIMEOUT", 0.5)
+    pidfile = tmp_path / "child.pid"
+    started = time.monotonic()
+    with pytest.raises(SecretError, match=r"did not finish within 0.5 s; it was stopped"):
+        resolved({"command": f"sh -c 'sleep 30 & echo $! > {pidfile}; sleep 30'"})
+    assert time.monotonic() - started < 3
+    assert _gone(int(pidfile.read_text()))
+
+
+def test_a_command_whose_child_keeps_stdout_open_returns_without_waiting(
+        tmp_path: Path) -> None:
+    pidfile = tmp_path / "child.pid"
+    started = time.monotonic()
+    secret = resolved({"command": f"sh -c 'sleep 30 & echo $! > {pidfile}; echo {CANARY}'"})
+    assert secret == CANARY
+    assert time.monotonic() - started < 3  # not COMMAND_TIMEOUT (30 s)
+    assert _gone(int(pidfile.read_text()))
+
+
+def test_a_secret_file_readable_by_others_warns_once(tmp_path: Path,
+                                                     caplog: pytest.LogCaptureFixture) -> None:
+    shared = tmp_path / "shared.secret"
+    shared.write_text(CANARY + "\n")
+    shared.chmod(0o644)
+    private = tmp_path / "private.secret"
+    private.write_text(CANARY + "\n")
+    private.chmod(0o600)
+    with caplog.at_level(logging.WARNING, logger="unified_auth"):
+        for _ in range(3):  # three hubs, three resolutions
+            assert resolved({"file": str(shared)}) == CANARY
+            assert resolved({"file": str(private)}) == CANARY
+    warnings = [r.getMessage() for r in caplog.records if "readable by" in r.getMessage()]
+    assert len(warnings) == 1
+    assert str(shared) in warnings[0] and "chmod 600" in warnings[0]
+    assert CANARY not in caplog.text

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import re
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import attrs
 import pytest
 import requests
 import responses
 from toy_provider import load, toy_target, write_secret
 
-from unified_auth import RetryPolicy
+import unified_auth
+from unified_auth import Credentials, RetryPolicy, Secret, Target
 from unified_auth.errors import InsecureTransportError, TokenEndpointError
 from unified_auth.http import TokenSession
 from unified_auth.testing import LianaEmulator, ManualClock
@@ -113,3 +118,59 @@ def test_send_is_guarded_like_request() -> None:
     prepared = requests.Request("POST", "http://auth.example.com/token").prepare()
     with pytest.raises(InsecureTransportError):
         TokenSession().send(prepared)
+
+
+class NaivePlugin:
+    """A third-party plugin written without care: it trusts the token answer blindly."""
+
+    @unified_auth.hookimpl
+    def register_providers(self, register: Any) -> None:
+        register("naive", NaiveOptions)
+
+    @unified_auth.hookimpl
+    def get_credentials(self, target: Target, http: requests.Session,
+                        now: datetime) -> Credentials | None:
+        if target.provider != "naive":
+            return None
+        answer = http.post(target.options.token_url, data={}).json()
+        return Credentials(value=Secret(answer["access_token"]),
+                           expires_at=now + timedelta(seconds=answer["expires_in"]))
+
+
+@attrs.frozen
+class NaiveOptions:
+    token_url: str
+
+
+NAIVE_URL = "https://naive.example.com/token"
+
+
+@pytest.mark.parametrize(("body", "kind"), [
+    ("<html>502 from a proxy</html>", "JSONDecodeError"),
+    ('{"token": "tok-naive-canary-1"}', "KeyError: missing 'access_token'"),
+    ('["tok-naive-canary-1"]', "TypeError"),
+], ids=["not json", "missing field", "wrong shape"])
+@responses.activate
+def test_a_naive_plugin_choking_on_an_answer_is_retried_and_named(body: str, kind: str) -> None:
+    responses.post(NAIVE_URL, body=body)
+    hub = unified_auth.load({"targets": {"n": {"provider": "naive", "hosts": ["n.example.com"],
+                                               "token_url": NAIVE_URL}}},
+                            plugins=[NaivePlugin()], entry_points=False, sleep=lambda s: None)
+    with pytest.raises(TokenEndpointError, match="giving up after 3 attempts") as caught:
+        hub.credentials("n")
+    message = str(caught.value)
+    assert "test_token_http.NaivePlugin" in message
+    assert kind in message
+    assert not re.search(r"'\d{6,}'", message)  # never an id() for a name
+    assert "tok-naive-canary-1" not in message
+    assert len(responses.calls) == 3
+
+
+@responses.activate
+def test_a_naive_plugin_succeeds_once_the_answer_is_sound() -> None:
+    responses.post(NAIVE_URL, body="<html>oops</html>")
+    responses.post(NAIVE_URL, json={"access_token": "tok-naive-canary-2", "expires_in": 60})
+    hub = unified_auth.load({"targets": {"n": {"provider": "naive", "hosts": ["n.example.com"],
+                                               "token_url": NAIVE_URL}}},
+                            plugins=[NaivePlugin()], entry_points=False, sleep=lambda s: None)
+    assert hub.credentials("n").value.reveal() == "tok-naive-canary-2"

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from unified_auth.hub import UnifiedAuth, load, session
     from unified_auth.model import Credentials, Origin, Secret, SecretRef, Target
     from unified_auth.notices import Notice
+    from unified_auth.redaction import redact
 
 __all__ = [
     "AuthAdapter",
@@ -42,6 +43,7 @@ __all__ = [
     "UnifiedAuth",
     "hookimpl",
     "load",
+    "redact",
     "session",
 ]
 
@@ -58,10 +60,11 @@ _LAZY = {
     "session": "unified_auth.hub",
     "Credentials": "unified_auth.model",
     "Origin": "unified_auth.model",
-    "Secret": "unified_auth.model",
+    "Secret": "unified_auth.model",  # nosec B105 # a module name
     "SecretRef": "unified_auth.model",
     "Target": "unified_auth.model",
     "Notice": "unified_auth.notices",
+    "redact": "unified_auth.redaction",
 }
 
 

@@ -29,17 +29,19 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import datetime
 from typing import Any
 
 import attrs
 
+from unified_auth import secrets as secret_sources
 from unified_auth.cache import CachedCredentials, CredentialCache
 from unified_auth.clock import Clock, to_datetime
 from unified_auth.config import RefreshSettings
 from unified_auth.errors import CredentialsRejected, PluginError, SecretError, TokenEndpointError
 from unified_auth.events import CredentialsEvent, EventKind, TargetStats, describe_error
-from unified_auth.http import RetryPolicy, TokenSession
+from unified_auth.http import RetryPolicy, TokenSession, retry_after
 from unified_auth.model import Credentials, Secret, SecretRef, Target
 from unified_auth.notices import Notice, log_notice
 from unified_auth.plugins import Hooks
@@ -49,6 +51,9 @@ __all__ = ["Broker", "Lease"]
 log = logging.getLogger("unified_auth")
 
 _FAILURE_BACKOFF_MAX = 60.0
+# Failures after which a still-valid token keeps being used: none of them makes it invalid.
+# A rejected secret too: it may have been rotated at the provider before its source.
+_HELD_OVER = (TokenEndpointError, PluginError, CredentialsRejected, SecretError)
 # A background refresh that found another process fetching tries again this much later.
 _SKIPPED_PAUSE = 1.0
 # scrypt cost of a shared-cache key: ~30 ms once per secret, so a reader of the cache who
@@ -58,6 +63,14 @@ _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "maxmem": 64 * 1024 * 1024, "dklen": 16}
 
 class _Skipped(Exception):
     """A background refresh found another process fetching: it leaves the lease alone."""
+
+
+class _GaveUp(TokenEndpointError):
+    """The retries of one fetch are spent; ``retry_after`` is what the server last asked."""
+
+    def __init__(self, message: str, *, retry_after: float | None, **context: Any) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, **context)
 
 
 @attrs.frozen
@@ -76,8 +89,9 @@ class Lease:
 class _Slot:
     """A target's state. ``lease`` is read without a lock: replacing it is atomic."""
 
-    __slots__ = ("background_refreshes", "failed_fetches", "failures", "fetches", "inflight",
-                 "lease", "lock", "rejections", "resolved", "retry_after", "target", "warned")
+    __slots__ = ("background_refreshes", "failed_fetches", "failures", "fetches", "forced_at",
+                 "forced_strikes", "held_warned", "inflight", "lease", "lock", "rejections",
+                 "resolved", "retry_after", "target", "throttled_until", "warned")
 
     def __init__(self, target: Target) -> None:
         self.target = target
@@ -94,6 +108,10 @@ class _Slot:
         self.background_refreshes = 0
         self.failed_fetches = 0
         self.rejections = 0
+        self.held_warned = False
+        self.forced_at = -math.inf
+        self.forced_strikes = 0
+        self.throttled_until = 0.0
 
 
 class Broker:
@@ -129,24 +147,59 @@ class Broker:
             return lease
         return self._renew(slot)
 
+    def lease_nowait(self, target: Target) -> Lease | None:
+        """The current lease if no caller has to wait for a fetch, else ``None``.
+
+        For async callers: ``None`` means "await :meth:`lease` in a worker thread". A
+        still-valid lease comes back at once (starting a background refresh when one is
+        due), so a coroutine holding valid credentials never waits on a thread.
+        """
+        slot = self._slots[target.name]
+        lease = slot.lease
+        if lease is not None and self._clock() < lease.advisory_at:
+            return lease
+        return self._lease_without_waiting(slot)
+
     def credentials_for(self, target: Target) -> Credentials:
         """Current credentials for ``target`` (see :meth:`lease`)."""
         return self.lease(target).credentials
 
     def invalidate(self, lease: Lease) -> None:
-        """Forget ``lease`` after the API rejected it; a newer lease is left alone."""
+        """Forget ``lease`` after the API rejected it; a newer lease is left alone.
+
+        401-driven refetches are bounded: at most one per ``min_interval`` (at least 1 s),
+        the interval doubling (up to a minute) while the fresh tokens keep being refused,
+        as they are by an API path that answers 401 whatever the token. Within the
+        interval the lease is kept, and the caller sees the API's 401.
+        """
         slot = self._slots[lease.target.name]
+        now = self._clock()
         with slot.lock:
             slot.rejections += 1
-            dropped = slot.lease is lease
+            dropped = slot.lease is lease and self._may_refetch(slot, lease, now)
             if dropped:
                 slot.lease = None
                 slot.resolved = None  # the secret may have been rotated: read it again
-        self._cache.discard(lease.key, lease.credentials.value)
+        if dropped or slot.lease is not lease:
+            self._cache.discard(lease.key, lease.credentials.value)
         expires_at = lease.credentials.expires_at
         self._emit("rejected", slot, expires_at=expires_at)
         if dropped:
             self._emit("invalidated", slot, expires_at=expires_at)
+
+    def _may_refetch(self, slot: _Slot, lease: Lease, now: float) -> bool:
+        """Whether a 401 may drop ``lease`` now (see :meth:`invalidate`); called locked."""
+        base = max(self._refresh.min_interval, 1.0)
+        interval = min(_FAILURE_BACKOFF_MAX, base * 2**slot.forced_strikes)
+        if now < slot.forced_at + interval:
+            log.debug("target %s: 401 again within %.0f s of the last refetch it caused; "
+                      "keeping the credentials", lease.target.name, interval)
+            return False
+        # A token fetched because of the last 401 and refused again: back off further.
+        again = lease.obtained_at >= slot.forced_at and now < slot.forced_at + 2 * interval
+        slot.forced_strikes = slot.forced_strikes + 1 if again else 0
+        slot.forced_at = now
+        return True
 
     def stats(self, target: Target) -> TargetStats:
         """``target``'s counts since the broker was made (see :class:`TargetStats`)."""
@@ -181,7 +234,9 @@ class Broker:
                 key=origin.key if origin else None)
         return secret
 
-    def _renew(self, slot: _Slot) -> Lease:
+    def _lease_without_waiting(self, slot: _Slot) -> Lease | None:
+        """The held lease while it may still be used (refreshing it in the background when
+        due), or ``None`` when the caller must wait for a fetch."""
         now = self._clock()
         lease = slot.lease
         if lease is not None and now < lease.expires_at and (
@@ -189,16 +244,42 @@ class Broker:
             if now >= slot.retry_after:
                 self._refresh_in_background(slot)
             return lease
+        if now < slot.throttled_until and (lease is None or now >= lease.expires_at):
+            # The endpoint asked us to wait (Retry-After): asking again now, once per
+            # caller, is what it asked us not to do.
+            raise TokenEndpointError(
+                f"target {slot.target.name}: the token endpoint asked to wait (Retry-After); "
+                f"no new request for {slot.throttled_until - now:.0f} s",
+                target=slot.target.name)
+        return None
+
+    def _renew(self, slot: _Slot) -> Lease:
+        usable = self._lease_without_waiting(slot)
+        if usable is not None:
+            return usable
         future, leader = self._join_fetch(slot)
         if leader:
             self._run_fetch(slot, future, background=False)
         try:
-            return future.result()
-        except (TokenEndpointError, PluginError):
+            return self._await(slot, future)
+        except _HELD_OVER:
             lease = slot.lease
             if lease is not None and self._clock() < lease.expires_at:
                 return lease  # _run_fetch logged the failure; the old token still works
             raise
+
+    def _await(self, slot: _Slot, future: Future[Lease]) -> Lease:
+        """The fetch's lease, waiting no longer than a fetch can take (its secrets read,
+        its attempts and pauses), with room to spare: a plugin stuck outside the token
+        session must not hold every caller of the target for ever."""
+        bound = 2 * self._retry.fetch_deadline + secret_sources.COMMAND_TIMEOUT
+        try:
+            return future.result(timeout=bound)
+        except FutureTimeout:
+            raise TokenEndpointError(
+                f"target {slot.target.name}: the token fetch in flight did not finish "
+                f"within {bound:g} s; its plugin may be stuck", target=slot.target.name,
+            ) from None
 
     def _join_fetch(self, slot: _Slot) -> tuple[Future[Lease], bool]:
         """The fetch in flight for ``slot``, or a new one this caller leads."""
@@ -238,12 +319,20 @@ class Broker:
         except BaseException as exc:
             slot.failures += 1
             pause = min(_FAILURE_BACKOFF_MAX, self._retry.backoff * 2**slot.failures)
+            asked = exc.retry_after if isinstance(exc, _GaveUp) else None
+            if asked is not None:
+                pause = max(pause, min(asked, _FAILURE_BACKOFF_MAX))
+                slot.throttled_until = self._clock() + min(asked, _FAILURE_BACKOFF_MAX)
             slot.retry_after = self._clock() + pause
             held = slot.lease
             still_valid = held is not None and self._clock() < held.expires_at
             if still_valid and isinstance(exc, TokenEndpointError | PluginError):
                 log.warning("target %s: refreshing credentials failed, the current ones stay "
                             "in use (next try in %.0f s): %s", slot.target.name, pause, exc)
+            elif still_valid and isinstance(exc, _HELD_OVER) and not slot.held_warned:
+                # Said once: until the source has the new secret, every try fails alike.
+                slot.held_warned = True
+                self._warn_held_over(slot, exc)
             if isinstance(exc, Exception):
                 self._fetch_failed(slot, exc)  # still the only fetch of the slot: counts hold
             with slot.lock:
@@ -254,6 +343,8 @@ class Broker:
         else:
             slot.failures = 0
             slot.retry_after = 0.0
+            slot.held_warned = False
+            slot.throttled_until = 0.0
             with slot.lock:
                 slot.lease = lease
                 slot.inflight = None
@@ -317,21 +408,37 @@ class Broker:
         return key
 
     def _call_with_retries(self, target: Target, obtained_at: float) -> Credentials:
-        for attempt in range(self._retry.attempts):
+        policy = self._retry
+        # Time spent counts real seconds for the attempts and the nominal pauses, so the
+        # bound holds (and tests see it) whatever ``sleep`` does.
+        spent = 0.0
+        for attempt in range(policy.attempts):
             if attempt:
                 obtained_at = self._clock()
+            budget = policy.fetch_deadline - spent
+            started = time.monotonic()
             try:
-                return self._call(target, obtained_at)
+                with self._http.deadline(min(policy.attempt_deadline, budget)):
+                    return self._call(target, obtained_at)
             except TokenEndpointError as exc:
-                if attempt + 1 >= self._retry.attempts:
-                    raise TokenEndpointError(
-                        f"target {target.name}: giving up after {self._retry.attempts} "
-                        f"attempts: {exc}", target=target.name, response=exc.response,
-                        request=exc.request) from exc
-                pause = self._retry.pause(attempt)
+                spent += time.monotonic() - started
+                asked = retry_after(exc.response, self._clock())
+                pause = min(asked, _FAILURE_BACKOFF_MAX) if asked is not None else \
+                    policy.pause(attempt)
+                last = attempt + 1 >= policy.attempts
+                if last or spent + pause >= policy.fetch_deadline:
+                    tries = f"{attempt + 1} attempt{'s' if attempt else ''}"
+                    why = (f"giving up after {tries}" if last else
+                           f"giving up after {tries}, as the next could not finish within "
+                           f"the fetch deadline ({policy.fetch_deadline:g} s)")
+                    raise _GaveUp(
+                        f"target {target.name}: {why}: {exc}", target=target.name,
+                        response=exc.response, request=exc.request,
+                        retry_after=asked) from exc
                 log.info("target %s: token request failed (%s); retrying in %.2f s",
                          target.name, exc, pause)
                 self._sleep(pause)
+                spent += pause
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _call(self, target: Target, obtained_at: float) -> Credentials:
@@ -392,6 +499,16 @@ class Broker:
         self._hooks.credentials_event(CredentialsEvent(
             kind=kind, target=slot.target.name, at=to_datetime(self._clock()),
             expires_at=expires_at, error=error))
+
+    def _warn_held_over(self, slot: _Slot, exc: BaseException) -> None:
+        why = ("the provider refused the secret (rotated at the provider but not yet at its "
+               "source?)" if isinstance(exc, CredentialsRejected) else
+               "the secret could not be read")
+        name = slot.target.name
+        log_notice(log, Notice(
+            "credentials_held_over",
+            f"target {name}: {why}; the current credentials stay in use while they are "
+            f"valid, retrying with backoff: {exc}", target=name))
 
     def _log_warnings(self, target: Target, now: float) -> None:
         try:

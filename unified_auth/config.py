@@ -10,6 +10,7 @@ at first use.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import re
 import tomllib
@@ -39,7 +40,7 @@ __all__ = [
 CONFIG_ENV = "UNIFIED_AUTH_CONFIG"
 DICT_SOURCE = "<dict>"
 _CORE_KEYS = ("provider", "hosts")
-_TARGET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_TARGET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")  # fullmatch: no "\n" at the end
 
 
 @attrs.frozen
@@ -115,13 +116,16 @@ def _read(config: str | os.PathLike[str] | Mapping[str, Any] | None) -> tuple[st
         raise ConfigError(
             f"no config found: looked at ${CONFIG_ENV}, ./unified-auth.toml and {path}; "
             f"create one (see docs/config.md) or pass its path") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, ValueError) as exc:  # ValueError: a NUL in the path
         raise ConfigError(f"the config file cannot be read: {type(exc).__name__}",
-                          source=str(path)) from None
+                          source=str(path).replace("\0", "\\0")) from None
     try:
         return str(path), tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"not valid TOML: {exc}", source=str(path)) from None
+    except RecursionError:
+        raise ConfigError("not a usable config: arrays or tables nested too deeply",
+                          source=str(path)) from None
 
 
 class _Builder:
@@ -135,15 +139,23 @@ class _Builder:
                                             dict[str, Any]]] = {}
 
     def error(self, message: str, target: str | None = None,
-              key: str | None = None) -> ConfigError:
-        return ConfigError(message, source=self.source, target=target, key=key)
+              key: object = None) -> ConfigError:
+        # A dict config may have keys of any type; a message shows them as text.
+        return ConfigError(message, source=self.source, target=target,
+                           key=None if key is None else str(key))
 
     def build(self, raw: Any) -> Config:
+        try:
+            return self._build(raw)
+        except RecursionError:
+            raise self.error("not a usable config: values nested too deeply") from None
+
+    def _build(self, raw: Any) -> Config:
         if not isinstance(raw, Mapping):
             raise self.error(f"expected a table at the top level, got {_kind(raw)}")
         unknown = set(raw) - {"targets", "cache", "refresh"}
         if unknown:
-            raise self.error(f"unknown top-level table {sorted(unknown)[0]!r}; "
+            raise self.error(f"unknown top-level table {sorted(map(repr, unknown))[0]}; "
                              f"expected [targets.NAME], [cache] or [refresh]")
         tables = raw.get("targets", {})
         if not isinstance(tables, Mapping):
@@ -172,7 +184,7 @@ class _Builder:
         )
 
     def target(self, name: Any, table: Any) -> Target:
-        if not isinstance(name, str) or not _TARGET_NAME.match(name):
+        if not isinstance(name, str) or not _TARGET_NAME.fullmatch(name):
             raise self.error(f"{name!r} is not a valid target name: use letters, digits, "
                              f"'-', '_' and '.'", key="targets")
         if not isinstance(table, Mapping):
@@ -181,6 +193,9 @@ class _Builder:
         if provider is None:
             raise self.error(f"missing; expected one of the installed providers: "
                              f"{_listing(self.providers)}", name, "provider")
+        if not isinstance(provider, str):
+            raise self.error(f"expected a provider name, got {_kind(provider)}; installed "
+                             f"providers: {_listing(self.providers)}", name, "provider")
         if provider not in self.providers:
             raise self.error(f"unknown provider {provider!r}; installed providers: "
                              f"{_listing(self.providers)} (is its plugin installed?)",
@@ -192,10 +207,19 @@ class _Builder:
             raise self.error("missing or empty; expected a list of hosts, e.g. "
                              "[\"api.example.com\"]", name, "hosts")
         for index, host in enumerate(hosts):
+            where = f"hosts[{index}]"
+            if isinstance(host, str) and _carries_credentials(host):
+                raise self.error(
+                    f"{_shown_host(host)!r}: a host pattern must not carry a user name, "
+                    f"password or query (they are not shown here); put credentials in the "
+                    f"target's secret keys", name, where)
             try:
                 self.claims.append((HostPattern.parse(host), name))
             except ValueError as exc:
-                raise self.error(str(exc), name, f"hosts[{index}]") from None
+                message = str(exc)
+                if isinstance(host, str):
+                    message = message.replace(host.strip(), _shown_host(host.strip()))
+                raise self.error(message, name, where) from None
         info = self.providers[provider]
         options = {k: v for k, v in table.items() if k not in _CORE_KEYS}
         return Target(
@@ -261,7 +285,7 @@ class _Builder:
             field.validator(None, field, value)
         except (TypeError, ValueError) as exc:
             raise self.error(f"invalid value: {exc}", target, key) from None
-        except Exception:  # noqa: BLE001, S110 - it needs the instance: construction decides
+        except Exception:  # noqa: BLE001, S110 # nosec B110 # it needs the instance: construction decides
             pass
 
     def value(self, value: Any, expected: Any, origin: Origin) -> Any:
@@ -288,9 +312,9 @@ class _Builder:
             raise self.error(f"expected a secret reference such as {example}, "
                              f"got {_kind(value)}", origin.target, origin.key)
         kinds = [k for k in value if k != "username"]
-        if len(kinds) != 1:
+        if len(kinds) != 1 or not isinstance(kinds[0], str):
             raise self.error(f"expected exactly one source in the secret reference, such "
-                             f"as {example}; got keys {sorted(value)}",
+                             f"as {example}; got keys {sorted(map(str, value))}",
                              origin.target, origin.key)
         kind = kinds[0]
         location, username = value[kind], value.get("username")
@@ -356,7 +380,7 @@ class _Builder:
         if not 0 < settings.advisory <= settings.mandatory < 1:
             raise self.error("expected 0 < advisory <= mandatory < 1 (fractions of a "
                              "token's lifetime, e.g. 0.75 and 0.9)", key="refresh")
-        if settings.min_interval < 0:
+        if not (math.isfinite(settings.min_interval) and settings.min_interval >= 0):
             raise self.error("expected a number of seconds >= 0", key="refresh.min_interval")
         return settings
 
@@ -463,6 +487,24 @@ def _kind(value: Any) -> str:
         if isinstance(value, kind):
             return name
     return "nothing" if value is None else f"a {type(value).__name__}"
+
+
+def _carries_credentials(host: str) -> bool:
+    """Whether a host pattern holds a user name, password or query: all may be secrets."""
+    if "://" not in host:
+        return "@" in host or "?" in host
+    try:
+        parts = urlsplit(host.strip())
+        return bool(parts.username is not None or parts.password is not None or parts.query)
+    except ValueError:
+        return "@" in host or "?" in host
+
+
+def _shown_host(host: str) -> str:
+    """``host`` fit for a message: user info and query values replaced by ``***``."""
+    text = re.sub(r"(?<=://)[^/?#]*@", "***@", host) if "://" in host \
+        else re.sub(r"^[^/?#]*@", "***@", host)
+    return re.sub(r"([?&][^=&#]*=)[^&#]*", r"\1***", text)
 
 
 def _listing(providers: Mapping[str, ProviderInfo]) -> str:

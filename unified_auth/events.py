@@ -15,6 +15,8 @@ from typing import Literal
 
 import attrs
 
+from unified_auth.redaction import redact
+
 __all__ = ["CredentialsEvent", "EventKind", "TargetStats", "describe_error"]
 
 EventKind = Literal[
@@ -79,8 +81,6 @@ def describe_error(error: BaseException, secrets: Iterable[str] = ()) -> str:
         text = " ".join(str(error).split()) or "no details"
     except Exception:  # noqa: BLE001 - describing a failure must not fail in turn
         text = "no details (its message could not be read)"
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, _REDACTED)
+    text = redact(text, secrets, _REDACTED)  # every form, as the leak checker looks
     line = f"{type(error).__name__}: {text}"
     return line if len(line) <= _MAX_ERROR else line[:_MAX_ERROR - 3] + "..."

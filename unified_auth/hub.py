@@ -6,7 +6,7 @@ import logging
 import os
 import types
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
@@ -23,6 +23,11 @@ from unified_auth.model import Credentials, Secret, SecretRef, Target
 from unified_auth.notices import Notice, log_notice
 from unified_auth.plugins import BrokenPlugin, Hooks, ProviderInfo, make_plugin_manager
 from unified_auth.routing import is_loopback
+
+if TYPE_CHECKING:
+    import httpx
+
+    from unified_auth.httpx_auth import TargetHttpxAuth
 
 __all__ = ["UnifiedAuth", "load", "session"]
 
@@ -100,6 +105,26 @@ class UnifiedAuth:
     def auth(self, name: str) -> TargetAuth:
         """A :class:`requests.auth.AuthBase` for one target (``requests.get(url, auth=...)``)."""
         return TargetAuth(self.target(name), self.config.router, self._authoriser)
+
+    def httpx_client(self, **kwargs: Any) -> httpx.Client:
+        """An :class:`httpx.Client` (``kwargs`` passed on) whose every request, redirect hops
+        included, gets its host's credentials. Needs the extra ``unified-auth[httpx]``."""
+        from unified_auth import httpx_client  # noqa: PLC0415 - httpx is an optional extra
+
+        return httpx_client.client(self.config.router, self._authoriser, **kwargs)
+
+    def httpx_async_client(self, **kwargs: Any) -> httpx.AsyncClient:
+        """An :class:`httpx.AsyncClient`, as :meth:`httpx_client`; token fetches run in a
+        worker thread, never on the event loop (asyncio and trio)."""
+        from unified_auth import httpx_client  # noqa: PLC0415 - httpx is an optional extra
+
+        return httpx_client.async_client(self.config.router, self._authoriser, **kwargs)
+
+    def httpx_auth(self, name: str) -> TargetHttpxAuth:
+        """An :class:`httpx.Auth` for one target (sync and async), for clients you don't build."""
+        from unified_auth.httpx_auth import TargetHttpxAuth  # noqa: PLC0415 - optional extra
+
+        return TargetHttpxAuth(self.target(name), self.config.router, self._authoriser)
 
     def credentials(self, name: str) -> Credentials:
         """The target's current credentials, fetched or cached."""

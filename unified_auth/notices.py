@@ -15,10 +15,14 @@ import attrs
 
 __all__ = ["Notice", "NoticeKind", "log_notice"]
 
-NoticeKind = Literal["clear_text_secret", "broken_plugin", "target_warning"]
+NoticeKind = Literal["clear_text_secret", "broken_plugin", "target_warning",
+                     "credentials_held_over", "secret_file_readable"]
 """``clear_text_secret``: a secret written in the config itself; ``broken_plugin``: an
 installed plugin failed to load and is skipped; ``target_warning``: what a target's plugin
-says the user should know (an expiry date near, a token to cycle)."""
+says the user should know (an expiry date near, a token to cycle);
+``credentials_held_over``: the provider refused the secret (or it could not be read), and
+the still-valid credentials stay in use meanwhile; ``secret_file_readable``: a secret file
+that the group or others may read."""
 
 
 @attrs.frozen

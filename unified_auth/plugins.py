@@ -21,6 +21,7 @@ from __future__ import annotations
 import importlib.metadata
 import logging
 import operator
+import re
 import traceback
 import types
 from collections.abc import Callable, Iterable, Mapping
@@ -32,7 +33,7 @@ import pluggy
 import requests
 
 from unified_auth import hookspecs, secrets
-from unified_auth.errors import ConfigError, PluginError, UnifiedAuthError
+from unified_auth.errors import ConfigError, PluginError, TokenEndpointError, UnifiedAuthError
 from unified_auth.events import CredentialsEvent
 from unified_auth.model import Credentials, Secret, SecretRef, Target
 from unified_auth.notices import Notice, log_notice
@@ -46,6 +47,10 @@ _T = TypeVar("_T")
 _OWNED_HOOKS = frozenset(
     {"get_credentials", "apply_auth", "explain_response", "target_warnings", "probe"})
 _PASSED_THROUGH = (UnifiedAuthError, requests.RequestException, KeyboardInterrupt)
+# What a naive get_credentials raises on a garbled answer (response.json() on HTML, a
+# missing field, a list where an object was expected): the core owns retries, so these
+# are retried like any other bad answer instead of failing at the first try.
+_ANSWER_ERRORS = (ValueError, LookupError, TypeError)
 
 
 @attrs.frozen
@@ -102,7 +107,7 @@ def make_plugin_manager(
                 log_notice(log, failure.notice())
                 broken.append(failure)
     for plugin in extra_plugins:
-        pm.register(plugin)
+        pm.register(plugin, name=_name_for(pm, plugin))
     pm.check_pending()
     return pm, broken
 
@@ -152,8 +157,22 @@ class Hooks:
 
     def get_credentials(self, target: Target, http: requests.Session,
                         now: datetime) -> Credentials | None:
-        return cast("Credentials | None",
-                    self._firstresult("get_credentials", target=target, http=http, now=now))
+        try:
+            return cast("Credentials | None", self._firstresult(
+                "get_credentials", target=target, http=http, now=now))
+        except UnifiedAuthError as exc:
+            cause = exc.__cause__
+            if not (isinstance(exc, PluginError) and isinstance(cause, _ANSWER_ERRORS)):
+                raise
+            plugin, failure = exc.plugin, cast("BaseException", cause)
+        except requests.RequestException as exc:
+            # requests' own errors (its JSONDecodeError, a call made outside the token
+            # session) are the same passing trouble as the token session's.
+            plugin, failure = self._blame(exc), exc
+        raise TokenEndpointError(
+            f"target {target.name}: plugin {plugin!r} could not read the token endpoint's "
+            f"answer ({_answer_error(failure)}); the core retries it, as a garbled answer "
+            f"is usually passing", target=target.name) from failure
 
     def apply_auth(self, target: Target, credentials: Credentials,
                    request: requests.PreparedRequest,
@@ -353,3 +372,30 @@ def _plugin_modules(pm: pluggy.PluginManager) -> Mapping[str, str]:
         else:
             modules[type(plugin).__module__] = name
     return modules
+
+
+def _name_for(pm: pluggy.PluginManager, plugin: object) -> str:
+    """A name for a plugin passed in code that a message can show.
+
+    pluggy would name an object by its ``id()`` ("plugin '140717694338320' failed"): a
+    module keeps its own name, an object is named by its class.
+    """
+    if isinstance(plugin, types.ModuleType):
+        base = plugin.__name__
+    else:
+        cls = type(plugin)
+        base = f"{cls.__module__}.{cls.__qualname__.replace('<locals>.', '')}"
+    name, count = base, 1
+    while pm.get_plugin(name) is not None or pm.is_blocked(name):
+        count += 1
+        name = f"{base}#{count}"
+    return name
+
+
+def _answer_error(exc: BaseException) -> str:
+    """The kind of parsing error; its text only for a missing key (a field name)."""
+    key = exc.args[0] if isinstance(exc, KeyError) and exc.args else None
+    # Field names look like this; a random token seldom does, and it must never be shown.
+    if isinstance(key, str) and re.fullmatch(r"[a-z]+(_[a-z]+)*", key) and len(key) <= 30:
+        return f"KeyError: missing {key!r}"
+    return type(exc).__name__

@@ -47,7 +47,7 @@ def credentials_from_answer(
                                           "characters, which cannot go in a header")
     token_type = document.get("token_type", "Bearer")
     if not isinstance(token_type, str) or token_type.lower() != "bearer":
-        shown = repr(token_type[:40]) if isinstance(token_type, str) else _kind(token_type)
+        shown = _describe_token_type(token_type)
         raise _malformed(where, response, f"has token_type {shown}; only Bearer tokens "
                                           f"are supported")
     lifetime = _lifetime(document.get("expires_in"), where, response)
@@ -58,7 +58,7 @@ def credentials_from_answer(
     return Credentials(
         value=Secret(token),
         expires_at=now + timedelta(seconds=lifetime),
-        token_type="Bearer",
+        token_type="Bearer",  # nosec B106 # a scheme name
         scope=granted if isinstance(granted, str) else scope,
     )
 
@@ -130,6 +130,19 @@ def _malformed(where: str, response: requests.Response, problem: str) -> TokenEn
         f"{where} answered {response.status_code} with a token answer that {problem}; "
         f"if this persists, check that token_url points at Liana's token endpoint",
         response=response)
+
+
+# Registered OAuth token types (RFC 6750, 7800, 9449 and the IANA registry): safe to name.
+# Anything else is described, never echoed: a broken server may put the token there.
+_KNOWN_TOKEN_TYPES = frozenset({"mac", "dpop", "pop", "n_a", "basic", "jwt", "urn"})
+
+
+def _describe_token_type(value: Any) -> str:
+    if isinstance(value, str) and value.lower() in _KNOWN_TOKEN_TYPES:
+        return repr(value.lower())
+    if isinstance(value, str):
+        return f"that is not Bearer (a string of {len(value)} characters, not shown)"
+    return _kind(value)
 
 
 def _kind(value: Any) -> str:

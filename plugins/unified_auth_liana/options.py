@@ -17,7 +17,7 @@ from unified_auth import Secret
 
 __all__ = ["DEFAULT_TOKEN_URL", "MAX_TTL", "RESERVED_FORM_FIELDS", "LianaOptions"]
 
-DEFAULT_TOKEN_URL = "https://tokens.lianacloud.com/token"
+DEFAULT_TOKEN_URL = "https://tokens.lianacloud.com/token"  # nosec B105 # a URL
 
 MAX_TTL = 366 * 24 * 3600
 """A token lifetime beyond a year is a broken answer or config, not a real lifetime."""

@@ -10,7 +10,7 @@ from urllib.parse import quote_plus, urlsplit
 
 import requests
 
-from unified_auth import Credentials, Target
+from unified_auth import Credentials, Target, redact
 from unified_auth.errors import CredentialsRejected, TokenEndpointError
 from unified_auth_liana.answer import credentials_from_answer
 from unified_auth_liana.options import LianaOptions
@@ -60,7 +60,7 @@ def request_token(target: Target, http: requests.Session, now: datetime) -> Cred
 def _refusal(target: Target, options: LianaOptions, response: requests.Response,
              where: str, secret: str) -> CredentialsRejected:
     error, description = _oauth_error(response)
-    code = _quote(error, secret) if error else None
+    code = _error_code(error)
     if response.status_code == 401 or error == "invalid_client":
         return CredentialsRejected(
             f"{where} rejected client id {options.client_id!r} "
@@ -94,12 +94,24 @@ def _oauth_error(response: requests.Response) -> tuple[str | None, str | None]:
             description if isinstance(description, str) and description else None)
 
 
+# RFC 6749 error codes are short snake_case words; anything else is described, not echoed
+# (a broken server may put anything there, a token included).
+_ERROR_CODE = re.compile(r"[a-z]{1,20}(_[a-z]{1,20}){0,4}")
+
+
+def _error_code(error: str | None) -> str | None:
+    if error is None:
+        return None
+    return error if _ERROR_CODE.fullmatch(error) else "an error code that is not shown"
+
+
 def _quote(text: str, secret: str) -> str:
-    """``text`` from the server, fit for a message: short, one line, without the secret."""
-    for form in {secret, quote_plus(secret)}:
-        if form:
-            text = text.replace(form, "********")
-    text = _CONTROL.sub(" ", text).strip()
+    """``text`` from the server, fit for a message: short, one line, without the secret.
+
+    The core's :func:`~unified_auth.redact` masks every form of the secret: a server may
+    echo it plain, %-quoted, form-encoded or inside the Basic header it was sent in.
+    """
+    text = _CONTROL.sub(" ", redact(text, [secret])).strip()
     return text if len(text) <= _QUOTE_LIMIT else text[:_QUOTE_LIMIT] + "..."
 
 

@@ -23,4 +23,5 @@ def token_credentials(target: Target) -> Credentials:
             "the API token contains spaces or control characters, so it cannot be sent in "
             "an Authorization header; copy it again from LiquidPlanner, without line breaks",
             source=target.source, target=target.name, key="token")
-    return Credentials(value=options.token, expires_at=None, token_type="Bearer")
+    scheme = "Bearer"  # nosec B105 # a scheme name, not a password
+    return Credentials(value=options.token, expires_at=None, token_type=scheme)

@@ -57,7 +57,7 @@ def decode(data: bytes) -> CachedCredentials:
             and (expires is None or _number(expires)) and isinstance(token_type, str)
             and (scope is None or isinstance(scope, str))):
         raise CorruptEntry("missing or mistyped fields")
-    assert obtained is not None  # _number() checked it
+    assert obtained is not None  # nosec B101 # narrows the type: _number() checked it
     expires_at = None if expires is None else datetime.fromtimestamp(expires, UTC)
     credentials = Credentials(Secret(value), expires_at, token_type=token_type, scope=scope)
     return CachedCredentials(credentials, float(obtained))

@@ -140,7 +140,7 @@ class RedisStore:
                 return False
             if before is None:
                 before = self._call(lambda client: client.get(entry_key)) or b""
-            self._sleep(random.uniform(pause / 2, pause))  # noqa: S311 - jitter
+            self._sleep(random.uniform(pause / 2, pause))  # noqa: S311 # nosec B311 # jitter
             pause = min(_POLL_MAX, pause * 2)
             # Re-read while waiting: the holder's token is all a waiter is waiting for.
             if (self._call(lambda client: client.get(entry_key)) or b"") != before:

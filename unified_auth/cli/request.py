@@ -6,14 +6,13 @@ redacted), the body to stdout or a file, so ``unified-auth request GET URL | jq`
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
-from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import attrs
 import click
@@ -23,6 +22,7 @@ from unified_auth import Secret, Target, UnifiedAuth
 from unified_auth.cli import _logging, output
 from unified_auth.cli._common import config_option, load_hub
 from unified_auth.errors import UnifiedAuthError
+from unified_auth.redaction import secret_forms
 from unified_auth.routing import connectable_host
 
 __all__ = ["EXIT_HTTP_ERROR", "is_sensitive_header", "request"]
@@ -208,7 +208,7 @@ class _Redactor:
 
     It knows every target the request touched (a redirect may lead to another target's
     host, which gets that target's credentials) and looks for each secret and token in
-    every disguise ``assert_no_leaks`` knows: plain, URL-encoded, base64 at any alignment.
+    every disguise ``assert_no_leaks`` knows (:func:`unified_auth.redaction.secret_forms`).
     """
 
     def __init__(self, hub: UnifiedAuth, response: requests.Response) -> None:
@@ -245,16 +245,8 @@ class _Redactor:
 
 
 def _disguises(value: str) -> set[str]:
-    """``value`` plain, URL-encoded, and base64 (standard and urlsafe) at each alignment."""
-    found = {value, quote(value, safe=""), quote_plus(value)}
-    data = value.encode()
-    for offset in range(3):
-        encoded = base64.b64encode(b"\0" * offset + data).decode()
-        # Only the characters that depend on ``value`` alone, whatever surrounds it.
-        core = encoded[(0, 2, 3)[offset]: 4 * ((offset + len(data)) // 3)]
-        if len(core) >= _MIN_SECRET:
-            found |= {core, core.translate(str.maketrans("+/", "-_"))}
-    return found
+    """``value`` in every form the leak checker and the core's redactor know (one list)."""
+    return {form.text for form in secret_forms(value)}
 
 
 def _show_head(response: requests.Response, redactor: _Redactor) -> None:

@@ -46,7 +46,7 @@ _LAZY = {
     "ClassicEmulator": "unified_auth.testing.classic",
     "assert_no_leaks": "unified_auth.testing.leaks",
     "EmulatedEnvironment": "unified_auth.testing.environment",
-    "write_secret": "unified_auth.testing.environment",
+    "write_secret": "unified_auth.testing.environment",  # nosec B105 # a module name
     "CredentialInfo": "unified_auth.testing.liana",
     "LianaCounters": "unified_auth.testing.liana",
     "LianaEmulator": "unified_auth.testing.liana",

@@ -1,28 +1,23 @@
 """``assert_no_leaks``: prove a secret shows up nowhere in some output, in any usual disguise.
 
-Besides the plain value it looks for the secret base64-encoded at any alignment (so inside an
-HTTP Basic ``user:secret`` header too) and URL-encoded. The failure message says which secret
-(by index) and where, with the secret masked out of the context it quotes.
+It looks for every form :func:`unified_auth.redaction.secret_forms` lists (plain,
+URL-encoded, JSON-escaped, base64 at any alignment, so inside an HTTP Basic ``user:secret``
+header too): the very list :func:`unified_auth.redact` masks. The failure message says which
+secret (by index) and where, with the secret masked out of the context it quotes.
 """
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Iterable
-from urllib.parse import quote, quote_plus
 
 import attrs
 
 from unified_auth.model import Secret
+from unified_auth.redaction import MIN_SECRET_LENGTH, secret_forms
 
 __all__ = ["MIN_SECRET_LENGTH", "assert_no_leaks"]
 
-MIN_SECRET_LENGTH = 6
-"""Shorter secrets would match ordinary text by chance."""
-
 _CONTEXT = 12
-# Base64 characters next to a shifted match still carry a few bits of the secret.
-_BASE64_MARGIN = 3
 
 
 @attrs.frozen
@@ -66,29 +61,7 @@ def _disguises(index: int, secret: str | Secret) -> list[_Needle]:
             f"secret #{index} is shorter than {MIN_SECRET_LENGTH} characters: searching for it "
             "would match ordinary output by chance; use a longer test secret"
         )
-    needles = [_Needle(index, "plain text", value)]
-    for encoded in {quote(value, safe=""), quote_plus(value)} - {value}:
-        needles.append(_Needle(index, "URL-encoded", encoded))
-    for core in _base64_cores(value.encode()):
-        needles.append(_Needle(index, "base64", core, _BASE64_MARGIN))
-        urlsafe = core.translate(str.maketrans("+/", "-_"))
-        if urlsafe != core:
-            needles.append(_Needle(index, "urlsafe base64", urlsafe, _BASE64_MARGIN))
-    return needles
-
-
-def _base64_cores(data: bytes) -> list[str]:
-    """The part of the base64 encoding of ``data`` that is the same whatever surrounds it.
-
-    Base64 works on 3-byte groups, so what ``data`` looks like depends on where it starts
-    modulo 3: one core per offset, without the characters that mix in neighbouring bytes.
-    """
-    cores = []
-    for offset in range(3):
-        encoded = base64.b64encode(b"\0" * offset + data).decode()
-        whole_groups = 4 * ((offset + len(data)) // 3)
-        cores.append(encoded[(0, 2, 3)[offset] : whole_groups])
-    return cores
+    return [_Needle(index, form.name, form.text, form.margin) for form in secret_forms(value)]
 
 
 def _find(chunk: int, text: str, needles: list[_Needle]) -> list[_Leak]:

@@ -325,7 +325,7 @@ class LianaEmulator(CountingEmulator[LianaCounters]):
             self._counts["tokens_issued"] += 1
         payload = {
             "access_token": token,
-            "token_type": "Bearer",
+            "token_type": "Bearer",  # nosec B105 # a scheme name
             "expires_in": expires_in,
             "scope": scope,
         }

@@ -1,0 +1,83 @@
+"""Leases for coroutines: a valid one at once, a fetch in a worker thread, one for all.
+
+Plugins are synchronous and fetch with ``requests``. A coroutine whose target holds a valid
+lease gets it without awaiting anything (in the advisory window the refresh runs in the
+broker's background thread). Otherwise one coroutine per event loop and target awaits
+:meth:`Broker.lease` in a worker thread (anyio, so asyncio and trio alike) and the others
+on that loop wait for it; across loops and threads the broker's own single flight makes
+everyone share one fetch. The event loop keeps running meanwhile, and a cold start of N
+coroutines takes one worker thread, not N.
+"""
+
+from __future__ import annotations
+
+import anyio
+import anyio.to_thread
+from anyio.lowlevel import RunVar
+
+from unified_auth.broker import Broker, Lease
+from unified_auth.model import Target
+
+__all__ = ["lease_async"]
+
+_ROUNDS = 8
+"""Flights a waiter follows before fetching on its own (a leader was cancelled each time)."""
+
+
+class _Flight:
+    """A fetch one coroutine awaits in a worker thread for the others on its loop."""
+
+    __slots__ = ("done", "error", "lease")
+
+    def __init__(self) -> None:
+        self.done = anyio.Event()
+        self.lease: Lease | None = None
+        self.error: Exception | None = None
+
+
+_FLIGHTS: RunVar[dict[tuple[Broker, str], _Flight]] = RunVar("unified_auth_lease_flights")
+
+
+async def lease_async(broker: Broker, target: Target) -> Lease:
+    """The current lease for ``target``; never blocks the event loop."""
+    for _ in range(_ROUNDS):
+        lease = broker.lease_nowait(target)
+        if lease is not None:
+            return lease
+        flights = _flights()
+        key = (broker, target.name)
+        flight = flights.get(key)
+        if flight is None:
+            return await _lead(flights, key, broker, target)
+        await flight.done.wait()
+        if flight.error is not None:
+            raise flight.error
+        if flight.lease is not None:
+            return flight.lease
+        # The leader was cancelled; its fetch goes on in the broker: the next leader joins it.
+    return await anyio.to_thread.run_sync(broker.lease, target, abandon_on_cancel=True)
+
+
+async def _lead(flights: dict[tuple[Broker, str], _Flight], key: tuple[Broker, str],
+                broker: Broker, target: Target) -> Lease:
+    flight = flights[key] = _Flight()
+    try:
+        # Abandoned on cancellation: the fetch goes on in its thread and serves the others.
+        flight.lease = await anyio.to_thread.run_sync(broker.lease, target,
+                                                      abandon_on_cancel=True)
+        return flight.lease
+    except Exception as exc:
+        flight.error = exc
+        raise
+    finally:
+        del flights[key]
+        flight.done.set()
+
+
+def _flights() -> dict[tuple[Broker, str], _Flight]:
+    flights = _FLIGHTS.get(None)
+    if flights is None:
+        flights = {}
+        _FLIGHTS.set(flights)
+    return flights
+
