@@ -150,10 +150,12 @@ class Hooks:
 
     def owner(self, provider: str) -> str | None:
         """The name of the plugin that registered ``provider`` (``None``: nobody did)."""
+        return self._owner_map().get(provider)
+
+    def _owner_map(self) -> dict[str, str]:
         if self._owners is None:
             self.providers()
-        assert self._owners is not None
-        return self._owners.get(provider)
+        return self._owners or {}
 
     def get_credentials(self, target: Target, http: requests.Session,
                         now: datetime) -> Credentials | None:
@@ -180,7 +182,7 @@ class Hooks:
         """Apply ``credentials``; ``now`` may be a callable, then called only if a plugin asks."""
         owned = (self._owned["apply_auth"].get(target.provider)
                  or self._resolve("apply_auth", target.provider))
-        if owned.function is not None:
+        if owned.direct:
             # The per-request path: the owner alone, called directly.
             if owned.wants_now and not isinstance(now, datetime):
                 now = now()
@@ -225,7 +227,7 @@ class Hooks:
             caller = getattr(self.pm.hook, name)
             return self._guarded(lambda: caller(**kwargs))
         owned = self._owned[name].get(target.provider) or self._resolve(name, target.provider)
-        if owned.function is not None:
+        if owned.direct:
             result = owned.call(owned.pick(tuple(kwargs[arg] for arg in owned.spec)))
             if owned.firstresult:
                 return result
@@ -237,14 +239,12 @@ class Hooks:
 
     def _resolve(self, name: str, provider: str) -> _Owned:
         """Who takes part in hook ``name`` for ``provider``'s targets, worked out once."""
-        if self._owners is None:
-            self.providers()
-        assert self._owners is not None
+        owners = self._owner_map()
         caller: pluggy.HookCaller = getattr(self.pm.hook, name)
         firstresult = bool(caller.spec and caller.spec.opts.get("firstresult"))
-        owner = self._owners.get(provider)
+        owner = owners.get(provider)
         # Every other provider's plugin stays out; wrappers and observers stay in.
-        foreign = {self.pm.get_plugin(plugin) for plugin in set(self._owners.values())
+        foreign = {self.pm.get_plugin(plugin) for plugin in set(owners.values())
                    if plugin != owner}
         impls = [impl for impl in caller.get_hookimpls() if impl.plugin not in foreign]
         if len(impls) == 1 and not (impls[0].wrapper or impls[0].hookwrapper):
@@ -313,7 +313,8 @@ class Hooks:
 class _Owned:
     """One hook for one provider: the owner's function alone, or a pluggy subset caller."""
 
-    __slots__ = ("firstresult", "function", "pick", "plugin", "spec", "subset", "wants_now")
+    __slots__ = ("direct", "firstresult", "function", "pick", "plugin", "spec", "subset",
+                 "wants_now")
 
     def __init__(self, firstresult: bool, plugin: str | None,
                  function: Callable[..., Any] | None = None, spec: tuple[str, ...] = (),
@@ -321,7 +322,8 @@ class _Owned:
                  subset: pluggy.HookCaller | None = None) -> None:
         self.firstresult = firstresult
         self.plugin = plugin
-        self.function = function
+        self.direct = function is not None
+        self.function: Callable[..., Any] = function or _no_function
         self.spec = spec
         self.subset = subset
         self.wants_now = "now" in argnames
@@ -334,7 +336,6 @@ class _Owned:
             self.pick = lambda args: tuple(args[i] for i in positions)
 
     def call(self, args: tuple[Any, ...]) -> Any:
-        assert self.function is not None
         try:
             return self.function(*args)
         except _PASSED_THROUGH:
@@ -345,6 +346,10 @@ class _Owned:
                 f"this is a bug in that plugin, report it to its authors",
                 plugin=self.plugin or "unknown plugin",
             ) from exc
+
+
+def _no_function(*args: Any) -> None:
+    return None  # an _Owned that is not direct is never called through call()
 
 
 def _check_hook_names(pm: pluggy.PluginManager, plugin: object) -> None:
