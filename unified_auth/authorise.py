@@ -161,9 +161,11 @@ class Authoriser:
         explanation = explanation or (
             "check that the secret at its source is current and that these credentials may "
             "use this API")
+        # Not "after fresh credentials were fetched": within the 401 back-off the broker
+        # keeps the credentials a 401 refetched moments ago, and the retry carries those.
         return AuthFailed(
-            f"target {target.name}: {host} answered 401 Unauthorized again after fresh "
-            f"credentials were fetched and the request was retried once. {explanation}",
+            f"target {target.name}: {host} answered 401 Unauthorized again when the request "
+            f"was retried once with the target's current credentials. {explanation}",
             target=target.name, **context)
 
     def first_explanation(self, target: Target, status: int) -> bool:
