@@ -380,3 +380,36 @@ def test_a_redirect_to_a_dot_segment_path_gets_no_other_targets_key(tmp_path: Pa
             requests.get(f"{start.url}/start", auth=hub.auth("root"), timeout=5)
         assert [seen.target for seen in server.seen] == ["/api//../admin"] * 2
         assert_no_leaks(server.text(), ["root-key-canary-111", "api-key-canary-222"])
+
+
+def test_the_copy_that_goes_out_owns_its_headers_and_shares_the_rest(echo: str,
+                                                                     tmp_path: Path) -> None:
+    session = key_hub(echo, tmp_path).session()
+    session.cookies.set("sid", "cookie-1")
+    prepared = session.prepare_request(requests.Request(
+        "POST", f"{echo}/x", data=b"payload", headers={"X-Mine": "1"}))
+    before = dict(prepared.headers)
+    response = session.send(prepared)
+    sent = response.request
+    assert sent is not prepared and sent.headers is not prepared.headers
+    assert dict(prepared.headers) == before  # the caller's object: untouched
+    echoed = body(response)
+    assert echoed["headers"]["X-Toy-Key"] == "key-canary-1234567890"
+    assert echoed["headers"]["X-Mine"] == "1" and echoed["headers"]["Cookie"] == "sid=cookie-1"
+    assert echoed["body"] == "payload"
+    assert (sent.method, sent.url, sent.body) == (prepared.method, prepared.url, prepared.body)
+    sent.headers["X-Later"] = "set on the copy"
+    assert "X-Later" not in prepared.headers
+
+
+def test_copy_headers_is_a_case_insensitive_copy_of_its_own() -> None:
+    from requests.structures import CaseInsensitiveDict
+
+    from unified_auth.authorise import copy_headers
+
+    headers = CaseInsensitiveDict({"Accept": "*/*", "X-One": "1"})
+    copied = copy_headers(headers)
+    assert copied == headers and copied["x-one"] == "1" and list(copied) == ["Accept", "X-One"]
+    copied["X-Two"] = "2"
+    del copied["accept"]
+    assert dict(headers) == {"Accept": "*/*", "X-One": "1"}

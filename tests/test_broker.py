@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -262,6 +262,49 @@ def test_refresh_windows_come_from_the_config(liana: LianaEmulator, clock: Manua
     clock.advance(LIFETIME * 0.55)
     hub.credentials("api")
     wait_until(lambda: hub.credentials("api") is not first)
+
+
+@pytest.fixture
+def short_lived(clock: ManualClock, tmp_path: Path) -> Iterator[tuple[LianaEmulator,
+                                                                      dict[str, object]]]:
+    """The Liana emulator handing out 4 s tokens: shorter than the default min_interval."""
+    with LianaEmulator(clock=clock, expires_in=4) as emulator:
+        client_id, secret = emulator.create_credential("short")
+        secret_file = write_secret(tmp_path / "short.secret", secret)
+        yield emulator, {"targets": {"api": toy_target(emulator.url, client_id, secret_file)}}
+
+
+def test_a_token_shorter_than_min_interval_keeps_its_refresh_windows(
+        short_lived: tuple[LianaEmulator, dict[str, object]], clock: ManualClock) -> None:
+    _, config = short_lived
+    hub = load(config, clock=clock)
+    lease = hub.broker.lease(hub.target("api"))
+    assert hub.config.refresh.min_interval > 4
+    assert lease.advisory_at == pytest.approx(lease.obtained_at + 3.0)
+    assert lease.mandatory_at == pytest.approx(lease.obtained_at + 3.6)
+    assert lease.advisory_at < lease.mandatory_at < lease.expires_at
+
+
+def test_a_short_token_is_renewed_in_the_background_before_it_expires(
+        short_lived: tuple[LianaEmulator, dict[str, object]], clock: ManualClock) -> None:
+    liana, config = short_lived
+    hub = load(config, clock=clock)
+    session = hub.session()
+    url = f"{liana.url}/v1/lists"
+    for lifetime in range(5):
+        first = hub.credentials("api")
+        clock.advance(3.2)  # past advisory (3 s), before mandatory (3.6 s)
+        assert hub.credentials("api") is first  # the caller did not wait
+        wait_until(lambda first=first: hub.credentials("api") is not first)
+        assert session.get(url).status_code == 200
+        assert liana.counters.tokens_issued == lifetime + 2
+    for _ in range(80):  # 20 s in quarter-second steps: about seven lifetimes
+        assert session.get(url).status_code == 200
+        clock.advance(0.25)
+        time.sleep(0.002)  # let a background refresh land, as real time would
+    counters = liana.counters
+    assert counters.expired_token_requests == 0
+    assert counters.rejected_requests == 0
 
 
 @attrs.frozen

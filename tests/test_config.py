@@ -215,6 +215,30 @@ def test_a_plugin_validator_error_names_the_key() -> None:
     assert "targets.s.url" in str(failure.value)
 
 
+def test_an_options_class_is_inspected_once_per_load_not_once_per_target(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import typing
+
+    inspected: list[object] = []
+    real = typing.get_type_hints
+
+    def counting(obj: Any, *args: Any, **kwargs: Any) -> Any:
+        inspected.append(obj)
+        return real(obj, *args, **kwargs)
+
+    monkeypatch.setattr(typing, "get_type_hints", counting)
+    targets = {f"t{i}": {"provider": "toy-key", "hosts": [f"t{i}.example.com"],
+                         "key": {"env": f"KEY_{i}"}} for i in range(50)}
+    targets["x"] = {"provider": "toy", "hosts": ["x.example.com"], "client_id": "c",
+                    "client_secret": {"env": "S"}, "token_url": "https://x.example.com/t"}
+    hub = load({"targets": targets})
+    assert len(hub.targets) == 51
+    assert hub.targets["t7"].options.key == SecretRef("env", "KEY_7")
+    options_classes = [obj for obj in inspected if obj in {type(t.options)
+                                                           for t in hub.targets.values()}]
+    assert len(options_classes) == 2
+
+
 @pytest.mark.parametrize(("config", "named", "says"), [
     ({"targets": {"api": {**TOY, "provider": ["toy"]}}}, "targets.api.provider",
      "expected a provider name, got a list"),

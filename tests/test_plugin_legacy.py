@@ -16,6 +16,7 @@ import pytest
 import requests
 import unified_auth_legacy
 from plugin_servers import EchoServer
+from toy_provider import assert_never_offered_a_foreign_target
 from unified_auth_legacy.options import LianaLegacyOptions
 from unified_auth_legacy.signing import sign, string_to_sign
 
@@ -336,10 +337,5 @@ def test_config_errors_name_the_key(clock: ManualClock, target: dict[str, Any],
         load(clock, t={"hosts": ["api.example.com"], **target})
 
 
-def test_hooks_answer_none_for_other_providers() -> None:
-    other = Target(name="x", provider="liana", hosts=("example.com",), options=None)
-    plugin = unified_auth_legacy
-    assert plugin.get_credentials(target=other) is None
-    assert plugin.apply_auth(target=other, credentials=None,  # type: ignore[arg-type]
-                             request=requests.PreparedRequest(), now=START) is None
-    assert plugin.explain_response(target=other, response=requests.Response()) is None
+def test_the_core_never_offers_it_another_providers_target() -> None:
+    assert_never_offered_a_foreign_target(unified_auth_legacy)

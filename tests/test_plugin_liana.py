@@ -15,9 +15,10 @@ import pytest
 import requests
 import responses
 import unified_auth_liana
+from toy_provider import assert_never_offered_a_foreign_target
 
 import unified_auth
-from unified_auth import Target, testing
+from unified_auth import testing
 from unified_auth.errors import (
     AccessDenied,
     AuthFailed,
@@ -537,13 +538,5 @@ def test_defaults_and_toml_values(clock: ManualClock, tmp_path: Path) -> None:
     hash(unified_auth.load(config, clock=clock).targets["mailer"])  # targets stay hashable
 
 
-def test_hooks_answer_none_for_other_providers() -> None:
-    other = Target(name="x", provider="liquidplanner", hosts=("example.com",), options=None)
-    now = datetime.now(UTC)
-    assert unified_auth_liana.get_credentials(target=other, http=requests.Session(),
-                                              now=now) is None
-    assert unified_auth_liana.apply_auth(target=other, credentials=None,  # type: ignore[arg-type]
-                                         request=requests.PreparedRequest()) is None
-    assert unified_auth_liana.target_warnings(target=other, now=now) is None
-    assert unified_auth_liana.explain_response(target=other,
-                                               response=requests.Response()) is None
+def test_the_core_never_offers_it_another_providers_target() -> None:
+    assert_never_offered_a_foreign_target(unified_auth_liana)

@@ -9,11 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 import unified_auth_liquidplanner
+from toy_provider import assert_never_offered_a_foreign_target
 
 import unified_auth
-from unified_auth import Target
 from unified_auth.errors import AuthFailed, ConfigError, SecretError
 from unified_auth.testing import ExampleOrg, LiquidPlannerEmulator, ManualClock, assert_no_leaks
 
@@ -207,12 +206,5 @@ def test_workspace_id_and_issued_on_are_validated(planner: LiquidPlannerEmulator
         load(clock, planner, {"env": "LP_TOKEN"}, issued_on="last spring")
 
 
-def test_hooks_answer_none_for_other_providers() -> None:
-    other = Target(name="x", provider="liana", hosts=("example.com",), options=None)
-    now = datetime.now(UTC)
-    plugin = unified_auth_liquidplanner
-    assert plugin.get_credentials(target=other) is None
-    assert plugin.apply_auth(target=other, credentials=None,  # type: ignore[arg-type]
-                             request=requests.PreparedRequest()) is None
-    assert plugin.target_warnings(target=other, now=now) is None
-    assert plugin.explain_response(target=other, response=requests.Response()) is None
+def test_the_core_never_offers_it_another_providers_target() -> None:
+    assert_never_offered_a_foreign_target(unified_auth_liquidplanner)

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 import requests
 import tomli_w
@@ -225,3 +226,27 @@ def test_the_explanation_of_a_disabled_token_is_the_plugins() -> None:
     response = requests.Response()
     response.status_code = 401
     assert (explain(response) or "").startswith(DISABLED)
+
+
+@attrs.frozen
+class _OtherOptions:
+    key: str = ""
+
+
+class _Meddler:
+    """Another provider's plugin, whose probe would answer for any target if it were asked."""
+
+    @unified_auth.hookimpl
+    def register_providers(self, register: Any) -> None:
+        register("other", _OtherOptions)
+
+    @unified_auth.hookimpl
+    def probe(self) -> str:
+        return "someone else"
+
+
+def test_only_the_providers_own_plugin_is_asked(
+        tmp_path: Path, planner: LiquidPlannerEmulator) -> None:
+    config = _planner_config(tmp_path, planner, _editor_token(planner))
+    with unified_auth.load(config, plugins=[_Meddler()]) as hub:
+        assert hub.probe("planner") == "Eddie Editor, 1 workspace"

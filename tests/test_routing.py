@@ -174,3 +174,62 @@ def test_no_host_ending_in_a_claimed_host_matches_without_a_dot(claimed: str,
     assert r.match(f"https://{prefix}{claimed}/") is None
     assert r.match(f"https://{claimed}.{prefix}.example/") is None
     assert r.match(f"https://{prefix}.{claimed}/") == "w"
+
+
+# -- the origin cache: a layer in front of the full parse that never changes an answer --
+
+_CLAIMS = (("api.example.com", "api"), ("*.example.com", "wild"),
+           ("https://api.example.com/v1/", "v1"), ("https://api.example.com/v1/admin", "admin"),
+           ("http://127.0.0.1:8080/", "local"), ("bücher.example", "idn"), ("[::1]:8443", "v6"))
+_url = st.builds(
+    "{}{}{}{}{}".format,
+    st.sampled_from(["https://", "http://", "HTTPS://", "https:/", " https://", ""]),
+    st.sampled_from(["api.example.com", "API.example.com.", "x.api.example.com",
+                     "example.com", "127.0.0.1", "[::1]", "bücher.example",
+                     "xn--bcher-kva.example", "user@api.example.com", "api.example.com@evil",
+                     "api.exa\tmple.com", "evil.com#@api.example.com"]),
+    st.sampled_from(["", ":443", ":8080", ":8443", ":0", ":99999", ":x"]),
+    st.sampled_from(["", "/", "/v1", "/v1/", "/v1/admin/x", "/v1/../v1/admin", "/v2",
+                     "/v1%2fadmin", "/./v1", "\\v1", "/v1\n/admin", "//v1/admin",
+                     "/v1//admin"]),
+    st.sampled_from(["", "?q=1", "#frag", "?a=/v1/admin#x", "?", "#"]),
+)
+
+
+@given(urls=st.lists(_url, min_size=1, max_size=30))
+def test_the_origin_cache_answers_exactly_as_the_full_parse(urls: list[str]) -> None:
+    cached, uncached = router(*_CLAIMS), Router(
+        ((HostPattern.parse(pattern), name) for pattern, name in _CLAIMS), cache_size=0)
+    for url in urls + urls:  # the second pass answers from the cache
+        assert cached.match(url) == uncached.match(url) == cached._match_parsed(url), url
+
+
+def test_one_cached_origin_still_routes_each_path_to_its_prefix() -> None:
+    r = router(*_CLAIMS)
+    assert r.match("https://api.example.com/v1/admin/users") == "admin"
+    assert r.match("https://api.example.com/v1/items?page=2") == "v1"
+    assert r.match("https://api.example.com/v2") == "api"
+    # Dot segments take the full parse, which routes them only where every reading agrees.
+    assert r.match("https://api.example.com/v1/../v2") is None
+    assert r.match("https://api.example.com/v2/./x") == "api"
+    assert r.match("https://api.example.com/v1admin") == "api"
+    assert list(r._origins) == ["https://api.example.com"]
+
+
+def test_the_origin_cache_is_bounded_and_forgets_the_oldest_first() -> None:
+    r = Router(((HostPattern.parse(p), n) for p, n in _CLAIMS), cache_size=3)
+    hosts = ["a.example.com", "b.example.com", "api.example.com", "c.example.com",
+             "nowhere.test"]
+    for host in hosts:
+        r.match(f"https://{host}/v1/x")
+    assert list(r._origins) == [f"https://{host}" for host in hosts[-3:]]
+    assert r.match("https://a.example.com/") == "wild"  # forgotten, parsed again, same answer
+    assert r.match("https://api.example.com/v1/x") == "v1"
+    assert r.match("https://nowhere.test/") is None
+    assert len(r._origins) == 3
+
+
+def test_a_router_without_a_cache_remembers_nothing() -> None:
+    r = Router(((HostPattern.parse(p), n) for p, n in _CLAIMS), cache_size=0)
+    assert r.match("https://api.example.com/v1/x") == "v1"
+    assert r._origins == {}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -20,6 +20,7 @@ import requests
 import unified_auth
 from unified_auth import Credentials, Secret, Target, hookimpl
 from unified_auth.errors import CredentialsRejected, TokenEndpointError
+from unified_auth.plugins import Hooks, make_plugin_manager
 from unified_auth.testing import write_secret as write_secret  # the tests' one way to write one
 
 
@@ -131,3 +132,56 @@ def _loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+@attrs.frozen
+class BystanderOptions:
+    pass
+
+
+class Bystander:
+    """A provider whose hooks answer ``None`` and record that they were asked."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    @hookimpl
+    def register_providers(self, register: Any) -> None:
+        register("bystander", BystanderOptions)
+
+    @hookimpl
+    def get_credentials(self, target: Target) -> None:
+        self.calls.append("get_credentials")
+
+    @hookimpl
+    def apply_auth(self, target: Target) -> None:
+        self.calls.append("apply_auth")
+
+    @hookimpl
+    def target_warnings(self, target: Target) -> None:
+        self.calls.append("target_warnings")
+
+    @hookimpl
+    def explain_response(self, target: Target) -> None:
+        self.calls.append("explain_response")
+
+
+def assert_never_offered_a_foreign_target(plugin: object) -> None:
+    """Through the core's hooks, ``plugin`` never sees another plugin's target.
+
+    The bystander answers ``None`` to everything, so a core that offered its target to
+    every plugin would go on to ``plugin``, whose hooks (with no guard clause) fail on a
+    target that is not theirs.
+    """
+    bystander = Bystander()
+    hooks = Hooks(make_plugin_manager([plugin, bystander], entry_points=False)[0])
+    other = Target(name="x", provider="bystander", hosts=("example.com",),
+                   options=BystanderOptions())
+    now = datetime.now(UTC)
+    assert hooks.get_credentials(other, requests.Session(), now) is None
+    assert hooks.apply_auth(other, Credentials(value=Secret("v"), expires_at=None),
+                            requests.PreparedRequest(), now) is None
+    assert hooks.target_warnings(other, now) == []
+    assert hooks.explain_response(other, requests.Response()) is None
+    assert bystander.calls == ["get_credentials", "apply_auth", "target_warnings",
+                               "explain_response"]

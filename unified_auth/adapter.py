@@ -30,7 +30,13 @@ from requests.auth import AuthBase
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_environ_proxies
 
-from unified_auth.authorise import EXPLAINED_STATUSES, Authoriser, Verdict, replayable
+from unified_auth.authorise import (
+    EXPLAINED_STATUSES,
+    Authoriser,
+    Verdict,
+    copy_headers,
+    replayable,
+)
 from unified_auth.broker import Lease
 from unified_auth.errors import AuthFailed
 from unified_auth.model import Target
@@ -166,7 +172,7 @@ class _Sent:
     def __init__(self, request: requests.PreparedRequest, lease: Lease) -> None:
         self.request = request
         self.lease = lease
-        self.headers: CaseInsensitiveDict[str] = request.headers.copy()
+        self.headers: CaseInsensitiveDict[str] = copy_headers(request.headers)
         self.body = request.body
         self.restored = False
 

@@ -26,9 +26,11 @@ from __future__ import annotations
 import enum
 import logging
 import threading
+from datetime import datetime
 from typing import Any
 
 import requests
+from requests.structures import CaseInsensitiveDict
 
 from unified_auth.broker import Broker, Lease
 from unified_auth.clock import Clock, to_datetime
@@ -36,7 +38,8 @@ from unified_auth.errors import AuthFailed, PluginError
 from unified_auth.model import Target
 from unified_auth.plugins import Hooks
 
-__all__ = ["EXPLAINED_STATUSES", "Authoriser", "Verdict", "replayable"]
+__all__ = ["EXPLAINED_STATUSES", "Authoriser", "Verdict", "copy_for_auth", "copy_headers",
+           "replayable"]
 
 log = logging.getLogger("unified_auth")
 
@@ -55,6 +58,34 @@ class Verdict(enum.Enum):
     """A 401 whose request body cannot be sent again: hand the 401 to the caller."""
     FAILED = "failed"
     """A 401 to the retry with fresh credentials: raise :class:`AuthFailed`."""
+
+
+def copy_headers(headers: CaseInsensitiveDict[str]) -> CaseInsensitiveDict[str]:
+    """``headers.copy()`` in one step: requests' own copy re-inserts them one by one."""
+    if type(headers) is not CaseInsensitiveDict:
+        return headers.copy()
+    copied: CaseInsensitiveDict[str] = object.__new__(CaseInsensitiveDict)
+    copied._store = headers._store.copy()  # type: ignore[attr-defined]
+    return copied
+
+
+def copy_for_auth(request: requests.PreparedRequest) -> requests.PreparedRequest:
+    """A copy of ``request`` that owns what auth changes: its headers.
+
+    ``PreparedRequest.copy()`` also rebuilds the cookie jar and the headers key by key,
+    several microseconds per request. A plugin sets headers (a signer reads the body; one
+    that rewrites it assigns a new body to the copy), so the copy gets headers of its own
+    and shares the rest, as ``copy()`` already shares the body and the hooks. The cookie
+    jar is shared too: it became the ``Cookie`` header when the request was prepared, and
+    sending does not touch it.
+    """
+    if type(request) is not requests.PreparedRequest or request.headers is None:
+        return request.copy()
+    attributes = vars(request).copy()
+    attributes["headers"] = copy_headers(request.headers)
+    copy: requests.PreparedRequest = object.__new__(requests.PreparedRequest)
+    copy.__dict__ = attributes
+    return copy
 
 
 def replayable(body: object) -> bool:
@@ -78,17 +109,22 @@ class Authoriser:
 
     def apply(self, lease: Lease, request: requests.PreparedRequest) -> None:
         """Let the owning plugin put ``lease`` on ``request`` (which it mutates)."""
-        now = to_datetime(self.clock())
-        applied = self.hooks.apply_auth(lease.target, lease.credentials, request, now)
+        applied = self.hooks.apply_auth(lease.target, lease.credentials, request, self._now)
         if not applied:
+            target = lease.target
             raise PluginError(
-                f"target {lease.target.name}: no plugin applied credentials for provider "
-                f"{lease.target.provider!r}", plugin=lease.target.provider)
+                f"target {target.name}: no plugin applied credentials for provider "
+                f"{target.provider!r}", plugin=self.hooks.owner(target.provider) or
+                target.provider)
+
+    def _now(self) -> datetime:
+        # Handed over uncalled: a datetime is made only for a plugin that takes ``now``.
+        return to_datetime(self.clock())
 
     def authorised_copy(self, lease: Lease,
                         request: requests.PreparedRequest) -> requests.PreparedRequest:
         """A copy of ``request`` carrying ``lease``; ``request`` itself is left as it was."""
-        prepared = request.copy()
+        prepared = copy_for_auth(request)
         self.apply(lease, prepared)
         return prepared
 
@@ -125,9 +161,11 @@ class Authoriser:
         explanation = explanation or (
             "check that the secret at its source is current and that these credentials may "
             "use this API")
+        # Not "after fresh credentials were fetched": within the 401 back-off the broker
+        # keeps the credentials a 401 refetched moments ago, and the retry carries those.
         return AuthFailed(
-            f"target {target.name}: {host} answered 401 Unauthorized again after fresh "
-            f"credentials were fetched and the request was retried once. {explanation}",
+            f"target {target.name}: {host} answered 401 Unauthorized again when the request "
+            f"was retried once with the target's current credentials. {explanation}",
             target=target.name, **context)
 
     def first_explanation(self, target: Target, status: int) -> bool:

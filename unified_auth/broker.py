@@ -447,17 +447,20 @@ class Broker:
             raise PluginError(
                 f"target {target.name}: no plugin returned credentials for provider "
                 f"{target.provider!r}; its plugin registered the provider but does not "
-                f"handle it in get_credentials", plugin=target.provider)
+                f"handle it in get_credentials", plugin=self._plugin_of(target))
         if not isinstance(credentials, Credentials):
             raise PluginError(
                 f"target {target.name}: get_credentials returned "
-                f"{type(credentials).__name__}, not Credentials", plugin=target.provider)
+                f"{type(credentials).__name__}, not Credentials", plugin=self._plugin_of(target))
         expires_at = credentials.expires_at
         if expires_at is not None and expires_at.timestamp() <= self._clock():
             raise TokenEndpointError(
                 f"target {target.name}: the provider handed out credentials that have "
                 f"already expired; check this machine's clock", target=target.name)
         return credentials
+
+    def _plugin_of(self, target: Target) -> str:
+        return self._hooks.owner(target.provider) or target.provider
 
     def _lease(self, target: Target, key: str, entry: CachedCredentials,
                previous: Lease | None) -> Lease:
@@ -468,11 +471,13 @@ class Broker:
         policy = self._refresh
         start = entry.obtained_at
         lifetime = max(expires - start, 0.0)
-        # Never plan the next fetch sooner than min_interval from now: a provider that
-        # hands out very short-lived tokens must not be asked on every call.
-        floor = start + policy.min_interval
-        advisory = max(start + lifetime * policy.advisory, floor)
-        mandatory = max(start + lifetime * policy.mandatory, floor)
+        # The marks are fractions of the lifetime, whatever its length. A floor in seconds
+        # (min_interval) used to push both marks of a token shorter than it to its expiry,
+        # where every caller waited for the fetch and expired tokens reached the API; no
+        # floor may push a mark past its fraction, which leaves it nothing to move. Single
+        # flight is what keeps a provider of short tokens from being asked on every call.
+        advisory = start + lifetime * policy.advisory
+        mandatory = start + lifetime * policy.mandatory
         if previous is not None and previous.credentials.value == entry.credentials.value:
             # The provider gave back the token we already had: asking again before it
             # expires would only bring the same answer.

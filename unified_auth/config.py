@@ -139,6 +139,9 @@ class _Builder:
         self.providers = providers
         self.clear_text: list[Origin] = []
         self.claims: list[tuple[HostPattern, str]] = []
+        # Per options class, not per target: resolving type hints is most of a target's cost.
+        self.schemas: dict[type[Any], tuple[dict[str, attrs.Attribute[Any]],
+                                            dict[str, Any]]] = {}
 
     def error(self, message: str, target: str | None = None,
               key: object = None) -> ConfigError:
@@ -244,8 +247,13 @@ class _Builder:
             source=self.source,
         )
 
-    def options(self, info: ProviderInfo, target: str, raw: Mapping[str, Any]) -> Any:
+    def schema(self, info: ProviderInfo) -> tuple[dict[str, attrs.Attribute[Any]],
+                                                  dict[str, Any]]:
+        """The options class's init fields by key, and its resolved type hints."""
         cls = info.options_class
+        known = self.schemas.get(cls)
+        if known is not None:
+            return known
         fields = {f.alias: f for f in attrs.fields(cls) if f.init}
         try:
             hints = typing.get_type_hints(cls)
@@ -256,6 +264,12 @@ class _Builder:
                 f"provider {info.name!r}: the type hints of {cls.__name__} cannot be "
                 f"resolved ({type(exc).__name__}: {exc}); import the types it names (Secret, "
                 f"date) at run time, not only under TYPE_CHECKING", plugin=info.plugin) from None
+        self.schemas[cls] = fields, hints
+        return fields, hints
+
+    def options(self, info: ProviderInfo, target: str, raw: Mapping[str, Any]) -> Any:
+        cls = info.options_class
+        fields, hints = self.schema(info)
         for key in raw:
             if key not in fields:
                 raise self.error(f"unknown key for provider {info.name!r}; expected one of: "

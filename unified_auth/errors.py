@@ -97,7 +97,7 @@ class InsecureTransportError(UnifiedAuthError, requests.RequestException):
 
 
 class AuthFailed(_TargetError, requests.HTTPError):
-    """The API answered 401 again after fresh credentials were fetched and the request retried."""
+    """The API answered 401 again when the request was retried once with the current credentials."""
 
 
 class AccessDenied(_TargetError, requests.HTTPError):

@@ -13,6 +13,12 @@ core, so every plugin gets them for free.
 Hooks are called with keyword arguments; an implementation may accept any subset of them.
 Returning ``None`` from a hook means "not mine": never return ``False`` or ``""`` to say no,
 as that stops the chain of a firstresult hook.
+
+The hooks about a target (all but ``register_providers`` and ``resolve_secret``) are called
+on the plugin that registered the target's provider, not on every plugin: an implementation
+never sees another plugin's target and needs no ``target.provider`` check (a plugin with
+several providers looks it up to choose among its own). Hook wrappers and plugins that
+register no provider still see every target.
 """
 
 from __future__ import annotations
@@ -63,8 +69,8 @@ def get_credentials(
     enters its refresh window, and after the API rejected the previous ones. Never called
     on the per-request path when cached credentials are valid.
 
-    :param target: the target, with every :class:`~unified_auth.Secret` option resolved.
-        Check ``target.provider`` to decide whether it is yours.
+    :param target: the target, with every :class:`~unified_auth.Secret` option resolved;
+        always one of your providers' targets (the core calls the provider's plugin only).
     :param http: a :class:`requests.Session` to fetch with. It has default timeouts, does
         not follow redirects, refuses plain http to hosts other than loopback, and raises
         :class:`~unified_auth.errors.TokenEndpointError` for 5xx answers and connection
@@ -160,16 +166,16 @@ def probe(target: Target, http: requests.Session) -> str | None:
     credentials were obtained, so that "ok" means the API accepted them, not merely that a
     token was issued. Pick a call that reads or echoes, never one that writes.
 
-    :param target: the target to probe (secrets unresolved: ``http`` applies them).
-        Check ``target.provider`` to decide whether it is yours;
+    :param target: the target to probe (secrets unresolved: ``http`` applies them);
+        always one of your providers' targets (the core calls the provider's plugin only).
         :meth:`~unified_auth.Target.url` builds a URL on one of its hosts.
     :param http: a :class:`requests.Session` of the hub: requests to the target's hosts get
         its credentials, a 401 is retried once with fresh ones and then raised as
         :class:`~unified_auth.errors.AuthFailed` with your ``explain_response``. Pass a
         ``timeout`` to every call.
     :returns: one line naming who the credentials act as (``"Eddie Editor, 2 workspaces"``),
-        or ``None`` when the target isn't yours or its provider has nothing harmless to
-        call (``check`` then says "not verified against the API"). Raise
+        or ``None`` when the provider has nothing harmless to call (``check`` then says
+        "not verified against the API"). Raise
         :class:`~unified_auth.errors.AuthFailed` or
         :class:`~unified_auth.errors.AccessDenied` when the API refuses the credentials
         or they cannot reach what the config says they should.

@@ -5,12 +5,22 @@ time): the core's own hookimpls, then every entry point of the group ``unified_a
 plugin objects passed in code. :class:`Hooks` is the small typed facade the rest of the core
 calls; it turns an unexpected exception from a plugin into a :class:`PluginError` that
 names the plugin.
+
+Hooks about one target (``get_credentials``, ``apply_auth``, ``explain_response``,
+``target_warnings``, ``probe``) are dispatched by ownership: the core knows which plugin
+registered each provider and calls that plugin, not every plugin with a guard clause in
+each. Hook wrappers of any plugin still wrap the call, and plugins that register no provider
+(observers: audit, policy) are still called for every target. Which implementations take
+part is resolved once per hook and provider; when only the owner's does, it is called
+directly, which keeps the per-request path O(1) in the number of installed plugins (and
+out of sight of pluggy's call tracing, which sees the calls that go through pluggy).
 """
 
 from __future__ import annotations
 
 import importlib.metadata
 import logging
+import operator
 import re
 import traceback
 import types
@@ -34,6 +44,9 @@ log = logging.getLogger("unified_auth")
 
 CORE_PLUGIN = "unified_auth.secrets"
 _T = TypeVar("_T")
+_OWNED_HOOKS = frozenset(
+    {"get_credentials", "apply_auth", "explain_response", "target_warnings", "probe"})
+_PASSED_THROUGH = (UnifiedAuthError, requests.RequestException, KeyboardInterrupt)
 # What a naive get_credentials raises on a garbled answer (response.json() on HTML, a
 # missing field, a list where an object was expected): the core owns retries, so these
 # are retried like any other bad answer instead of failing at the first try.
@@ -105,6 +118,9 @@ class Hooks:
     def __init__(self, pm: pluggy.PluginManager) -> None:
         self.pm = pm
         self._plugin_modules = _plugin_modules(pm)
+        self._owners: dict[str, str] | None = None
+        # Hook name -> provider -> who takes part: filled once per pair, read without a lock.
+        self._owned: dict[str, dict[str, _Owned]] = {name: {} for name in _OWNED_HOOKS}
 
     def providers(self) -> dict[str, ProviderInfo]:
         """Ask every plugin to register its providers; a name taken twice is an error."""
@@ -127,7 +143,19 @@ class Hooks:
                 found[name] = ProviderInfo(name, options_class, _plugin)
 
             self._call(plugin, impl.function, register=register)
+        self._owners = {name: info.plugin for name, info in found.items()}
+        for owned in self._owned.values():
+            owned.clear()
         return found
+
+    def owner(self, provider: str) -> str | None:
+        """The name of the plugin that registered ``provider`` (``None``: nobody did)."""
+        return self._owner_map().get(provider)
+
+    def _owner_map(self) -> dict[str, str]:
+        if self._owners is None:
+            self.providers()
+        return self._owners or {}
 
     def get_credentials(self, target: Target, http: requests.Session,
                         now: datetime) -> Credentials | None:
@@ -149,7 +177,19 @@ class Hooks:
             f"is usually passing", target=target.name) from failure
 
     def apply_auth(self, target: Target, credentials: Credentials,
-                   request: requests.PreparedRequest, now: datetime) -> bool | None:
+                   request: requests.PreparedRequest,
+                   now: datetime | Callable[[], datetime]) -> bool | None:
+        """Apply ``credentials``; ``now`` may be a callable, then called only if a plugin asks."""
+        owned = (self._owned["apply_auth"].get(target.provider)
+                 or self._resolve("apply_auth", target.provider))
+        if owned.direct:
+            # The per-request path: the owner alone, called directly.
+            if owned.wants_now and not isinstance(now, datetime):
+                now = now()
+            return cast("bool | None", owned.call(owned.pick((target, credentials, request,
+                                                              now))))
+        if not isinstance(now, datetime):
+            now = now()
         return cast("bool | None", self._firstresult(
             "apply_auth", target=target, credentials=credentials, request=request, now=now))
 
@@ -157,7 +197,7 @@ class Hooks:
         return cast("Secret | None", self._firstresult("resolve_secret", ref=ref))
 
     def target_warnings(self, target: Target, now: datetime) -> list[str]:
-        results = self._guarded(lambda: self.pm.hook.target_warnings(target=target, now=now))
+        results = self._dispatch("target_warnings", target=target, now=now)
         return [warning for result in results if result for warning in result]
 
     def explain_response(self, target: Target, response: requests.Response) -> str | None:
@@ -181,13 +221,51 @@ class Hooks:
                             type(exc).__name__, exc)
 
     def _firstresult(self, name: str, **kwargs: Any) -> Any:
-        caller = getattr(self.pm.hook, name)
-        return self._guarded(lambda: caller(**kwargs))
+        return self._dispatch(name, **kwargs)
+
+    def _dispatch(self, name: str, **kwargs: Any) -> Any:
+        """Call hook ``name``: by ownership when it is about a target, else on every plugin."""
+        target = kwargs.get("target")
+        if name not in _OWNED_HOOKS or not isinstance(target, Target):
+            caller = getattr(self.pm.hook, name)
+            return self._guarded(lambda: caller(**kwargs))
+        owned = self._owned[name].get(target.provider) or self._resolve(name, target.provider)
+        if owned.direct:
+            result = owned.call(owned.pick(tuple(kwargs[arg] for arg in owned.spec)))
+            if owned.firstresult:
+                return result
+            return [] if result is None else [result]
+        subset = owned.subset
+        if subset is None:
+            return None if owned.firstresult else []
+        return self._guarded(lambda: subset(**kwargs))
+
+    def _resolve(self, name: str, provider: str) -> _Owned:
+        """Who takes part in hook ``name`` for ``provider``'s targets, worked out once."""
+        owners = self._owner_map()
+        caller: pluggy.HookCaller = getattr(self.pm.hook, name)
+        firstresult = bool(caller.spec and caller.spec.opts.get("firstresult"))
+        owner = owners.get(provider)
+        # Every other provider's plugin stays out; wrappers and observers stay in.
+        foreign = {self.pm.get_plugin(plugin) for plugin in set(owners.values())
+                   if plugin != owner}
+        impls = [impl for impl in caller.get_hookimpls() if impl.plugin not in foreign]
+        if len(impls) == 1 and not (impls[0].wrapper or impls[0].hookwrapper):
+            impl = impls[0]
+            spec = tuple(caller.spec.argnames) if caller.spec else tuple(impl.argnames)
+            owned = _Owned(firstresult, impl.plugin_name, impl.function, spec,
+                           tuple(impl.argnames))
+        elif impls:
+            owned = _Owned(firstresult, owner, subset=self.pm.subset_hook_caller(name, foreign))
+        else:
+            owned = _Owned(firstresult, owner)
+        self._owned[name][provider] = owned
+        return owned
 
     def _guarded(self, call: Callable[[], _T]) -> _T:
         try:
             return call()
-        except (UnifiedAuthError, requests.RequestException, KeyboardInterrupt):
+        except _PASSED_THROUGH:
             raise
         except Exception as exc:
             plugin = self._blame(exc)
@@ -207,14 +285,74 @@ class Hooks:
                               plugin=plugin) from exc
 
     def _blame(self, exc: BaseException) -> str:
-        """The registered plugin whose code raised ``exc`` (innermost frame wins)."""
+        """The registered plugin whose code raised ``exc`` (innermost frame wins).
+
+        A frame of a hookimpl names its plugin exactly (two plugins may share a module);
+        other frames are attributed by module.
+        """
         culprit = "unknown plugin"
+        impls = self._impl_codes()
         for frame, _ in traceback.walk_tb(exc.__traceback__):
+            if frame.f_code in impls:
+                culprit = impls[frame.f_code]
+                continue
             module = frame.f_globals.get("__name__", "")
             for prefix, plugin in self._plugin_modules.items():
                 if module == prefix or module.startswith(prefix + "."):
                     culprit = plugin
         return culprit
+
+    def _impl_codes(self) -> dict[Any, str]:
+        codes: dict[Any, str] = {}
+        for caller in vars(self.pm.hook).values():
+            if isinstance(caller, pluggy.HookCaller):
+                for impl in caller.get_hookimpls():
+                    code = getattr(impl.function, "__code__", None)
+                    if code is not None and impl.plugin_name is not None:
+                        codes.setdefault(code, impl.plugin_name)
+        return codes
+
+
+class _Owned:
+    """One hook for one provider: the owner's function alone, or a pluggy subset caller."""
+
+    __slots__ = ("direct", "firstresult", "function", "pick", "plugin", "spec", "subset",
+                 "wants_now")
+
+    def __init__(self, firstresult: bool, plugin: str | None,
+                 function: Callable[..., Any] | None = None, spec: tuple[str, ...] = (),
+                 argnames: tuple[str, ...] = (),
+                 subset: pluggy.HookCaller | None = None) -> None:
+        self.firstresult = firstresult
+        self.plugin = plugin
+        self.direct = function is not None
+        self.function: Callable[..., Any] = function or _no_function
+        self.spec = spec
+        self.subset = subset
+        self.wants_now = "now" in argnames
+        # From the hook's arguments in spec order to the ones this implementation takes.
+        positions = [spec.index(name) for name in argnames]
+        if len(positions) > 1:
+            self.pick: Callable[[tuple[Any, ...]], tuple[Any, ...]] = (
+                operator.itemgetter(*positions))
+        else:
+            self.pick = lambda args: tuple(args[i] for i in positions)
+
+    def call(self, args: tuple[Any, ...]) -> Any:
+        try:
+            return self.function(*args)
+        except _PASSED_THROUGH:
+            raise
+        except Exception as exc:
+            raise PluginError(
+                f"plugin {self.plugin!r} failed: {type(exc).__name__}: {exc}; "
+                f"this is a bug in that plugin, report it to its authors",
+                plugin=self.plugin or "unknown plugin",
+            ) from exc
+
+
+def _no_function(*args: Any) -> None:
+    return None  # an _Owned that is not direct is never called through call()
 
 
 def _check_hook_names(pm: pluggy.PluginManager, plugin: object) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Iterable
 from urllib.parse import quote, quote_plus
 
@@ -28,6 +29,12 @@ MIN_SECRET_LENGTH = 6
 BASE64_MARGIN = 3
 _BASE64_ALPHABET = frozenset(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_=")
+
+# What a token, key or password looks like in prose: a long word of token characters
+# (RFC 6750's b64token alphabet) mixing letters and digits. Words of prose, host names and
+# paths have no digits, or are short; an identifier that looks like a token is masked too,
+# which costs a reader little.
+_OPAQUE = re.compile(r"[A-Za-z0-9\-._~+/=]{16,}")
 
 
 @attrs.frozen
@@ -68,13 +75,20 @@ def secret_forms(secret: str | Secret) -> list[SecretForm]:
     return forms
 
 
-def redact(text: str, secrets: Iterable[str | Secret | None], mask: str = MASK) -> str:
+def redact(text: str, secrets: Iterable[str | Secret | None], mask: str = MASK, *,
+           opaque: bool = False) -> str:
     """``text`` with every form (see :func:`secret_forms`) of every secret masked.
 
     For plugins quoting what a server said (an OAuth ``error_description`` may echo the
-    client secret): ``redact(description, [options.client_secret])``. ``None`` and empty
-    secrets are skipped, so optional fields can be passed as they are.
+    client secret): ``redact(description, [options.client_secret], opaque=True)``. ``None``
+    and empty secrets are skipped, so optional fields can be passed as they are.
+
+    :param opaque: also mask every word that looks like a credential (16 or more token
+        characters mixing letters and digits). Use it for text a server wrote: it may hold
+        a token or key the caller has never seen, so no list of known secrets covers it.
     """
+    if opaque:
+        text = _OPAQUE.sub(lambda m: mask if _looks_opaque(m.group()) else m.group(), text)
     forms = [form for secret in secrets if secret for form in secret_forms(secret)]
     if not forms or not text:
         return text
@@ -102,6 +116,10 @@ def redact(text: str, secrets: Iterable[str | Secret | None], mask: str = MASK) 
         elif position == 0 or not masked[position - 1]:
             out.append(mask)
     return "".join(out)
+
+
+def _looks_opaque(word: str) -> bool:
+    return any(c.isdigit() for c in word) and any(c.isalpha() for c in word)
 
 
 def _base64_cores(data: bytes) -> list[str]:

@@ -23,6 +23,12 @@ for it and never raises.
 Paths are compared as they go on the wire, verbatim (requests does not resolve ``..``). A
 path with dot segments or ``//`` is ambiguous, since servers resolve them differently, so it
 belongs to a target only if the verbatim path and every usual resolution of it agree.
+
+A request's URL is parsed once per origin (``https://host:port``), not once per request: a
+bounded cache on the router maps each origin seen to the path prefixes that can claim it,
+filled by the same parsing and normalisation, so only the path is compared per request.
+URLs the cache cannot key safely (control characters, escapes, dot or empty segments, an
+unusual scheme spelling) take the full parse every time.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from __future__ import annotations
 import ipaddress
 import posixpath
 import re
+import threading
 from collections.abc import Iterable
 from typing import Generic, TypeVar
 from urllib.parse import SplitResult, urlsplit
@@ -46,6 +53,17 @@ DEFAULT_PORTS = {"https": 443, "http": 80}
 _LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
 _MAX_HOST = 253
 _ESCAPED_DOT = re.compile("%2e", re.IGNORECASE)
+ORIGIN_CACHE_SIZE = 1024
+"""How many origins a router remembers; the oldest is forgotten first."""
+# The origin and path of a plain http(s) URL in one C-level match, cut exactly where
+# urlsplit cuts (the authority ends at the first "/", "?" or "#"; the path at "?" or "#").
+# What urlsplit would clean first (control characters) or a path the full parse may read
+# otherwise (escapes, backslashes; dot and empty segments are checked after) don't match,
+# so they take the full parse and both roads always agree.
+_PLAIN_URL = re.compile(
+    r"(https?://[^/?#\x00-\x20\x7f\\]*)(/[^?#\x00-\x20\x7f%\\]*)?(?=[?#]|\Z)").match
+_Entries = list[tuple[str, T]]
+_Routes = tuple[tuple[str, str, T], ...]
 
 
 class RouteConflict(ValueError):
@@ -171,7 +189,8 @@ def is_loopback(host: str) -> bool:
 class Router(Generic[T]):
     """Maps URLs to the value (a target) whose pattern matches most specifically."""
 
-    def __init__(self, claims: Iterable[tuple[HostPattern, T]] = ()) -> None:
+    def __init__(self, claims: Iterable[tuple[HostPattern, T]] = (), *,
+                 cache_size: int = ORIGIN_CACHE_SIZE) -> None:
         exact: dict[tuple[str, str, int], list[tuple[str, T]]] = {}
         wild: dict[tuple[str, str, int], list[tuple[str, T]]] = {}
         seen: dict[HostPattern, T] = {}
@@ -187,9 +206,53 @@ class Router(Generic[T]):
                 entries.sort(key=lambda entry: len(entry[0]), reverse=True)
         self._exact = exact
         self._wild = wild
+        self._cache_size = max(cache_size, 0)
+        self._origins: dict[str, _Routes[T]] = {}
+        self._origins_lock = threading.Lock()
 
     def match(self, url: str) -> T | None:
         """The value claiming ``url``, or ``None`` when no pattern matches it; never raises."""
+        plain = _PLAIN_URL(url)
+        if plain is None:
+            return self._match_parsed(url)
+        origin, path = plain.groups("/")
+        if "/." in path or "//" in path:  # dot or empty segments: the full parse decides
+            return self._match_parsed(url)
+        routes = self._origins.get(origin)
+        if routes is None:
+            routes = self._remember(origin)
+        for prefix, below, value in routes:  # _by_path over every table, inlined
+            if not prefix or path == prefix or path.startswith(below):
+                return value
+        return None
+
+    def _remember(self, origin: str) -> _Routes[T]:
+        """The path prefixes that can claim ``origin``, in the order :meth:`_lookup` tries
+        them, parsed as :meth:`_match_parsed` parses."""
+        endpoint = self._endpoint(origin + "/")
+        tables = () if endpoint is None else self._candidates(*endpoint[:3])
+        routes = tuple((prefix, prefix + "/", value)
+                       for entries in tables for prefix, value in entries)
+        if self._cache_size:
+            with self._origins_lock:  # only on a miss: the hit path reads without it
+                while len(self._origins) >= self._cache_size:
+                    del self._origins[next(iter(self._origins))]
+                self._origins[origin] = routes
+        return routes
+
+    def _match_parsed(self, url: str) -> T | None:
+        """The full parse, for URLs the origin cache does not key."""
+        endpoint = self._endpoint(url)
+        if endpoint is None:
+            return None
+        scheme, host, port, path = endpoint
+        if "/." in path or "//" in path or ("%" in path and _ESCAPED_DOT.search(path)):
+            # Dot segments or empty ones: a server may resolve the path to another one.
+            return self._match_ambiguous(scheme, host, port, path)
+        return self._lookup(scheme, host, port, path)
+
+    def _endpoint(self, url: str) -> tuple[str, str, int, str] | None:
+        """Scheme, host as requests connects to it, port and verbatim path of ``url``."""
         try:
             parts = urlsplit(url)
             scheme = parts.scheme
@@ -206,29 +269,30 @@ class Router(Generic[T]):
                 host = normalise_host(host)
             except UnicodeError:
                 return None
-        path = parts.path or "/"
-        if "/." in path or "//" in path or ("%" in path and _ESCAPED_DOT.search(path)):
-            # Dot segments or empty ones: a server may resolve the path to another one.
-            return self._match_ambiguous(scheme, host, port, path)
-        return self._lookup(scheme, host, port, path)
+        return scheme, host, port, parts.path or "/"
 
     def _lookup(self, scheme: str, host: str, port: int, path: str) -> T | None:
-        entries = self._exact.get((scheme, host, port))
-        if entries is not None:
+        for entries in self._candidates(scheme, host, port):
             found = _by_path(entries, path)
             if found is not None:
                 return found
-        if self._wild:
-            labels = host.split(".")
+        return None
+
+    def _candidates(self, scheme: str, host: str, port: int) -> tuple[_Entries[T], ...]:
+        """The tables that may claim a host, most specific first: exact, then wildcards."""
+        found: list[_Entries[T]] = []
+        entries = self._exact.get((scheme, host, port))
+        if entries is not None:
+            found.append(entries)
+        labels = host.split(".")
+        # Only a wildcard can match a host with an empty or over-long label, which requests
+        # cannot connect to: it is nobody's.
+        if self._wild and _valid_domain(labels):
             for start in range(1, len(labels)):
                 entries = self._wild.get((scheme, ".".join(labels[start:]), port))
                 if entries is not None:
-                    found = _by_path(entries, path)
-                    if found is not None:
-                        # Only a wildcard can match a host with an empty or over-long
-                        # label, which requests cannot connect to: it is nobody's.
-                        return found if _valid_domain(labels) else None
-        return None
+                    found.append(entries)
+        return tuple(found)
 
     def _match_ambiguous(self, scheme: str, host: str, port: int, path: str) -> T | None:
         """Route a path with dot or empty segments only if every reading of it agrees."""

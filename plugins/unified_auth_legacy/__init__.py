@@ -70,28 +70,21 @@ def register_providers(register: Callable[[str, type[Any]], None]) -> None:
 
 @hookimpl
 def get_credentials(target: Target) -> Credentials | None:
-    provider = _PROVIDERS.get(target.provider)
-    return None if provider is None else provider.credentials(target)
+    return _PROVIDERS[target.provider].credentials(target)
 
 
 @hookimpl
 def apply_auth(target: Target, credentials: Credentials, request: requests.PreparedRequest,
                now: datetime) -> bool | None:
-    provider = _PROVIDERS.get(target.provider)
-    if provider is None:
-        return None
-    provider.apply(target, credentials, request, now)
+    _PROVIDERS[target.provider].apply(target, credentials, request, now)
     return True
 
 
 @hookimpl
 def explain_response(target: Target, response: requests.Response) -> str | None:
-    if target.provider not in _PROVIDERS:
-        return None
     return explain(target.provider, response)
 
 
 @hookimpl
 def probe(target: Target, http: requests.Session) -> str | None:
-    provider = _PROVIDERS.get(target.provider)
-    return None if provider is None else provider.probe(target, http)
+    return _PROVIDERS[target.provider].probe(target, http)

@@ -41,8 +41,6 @@ def register_providers(register: Callable[[str, type[Any]], None]) -> None:
 
 @hookimpl
 def get_credentials(target: Target, http: requests.Session, now: datetime) -> Credentials | None:
-    if target.provider != PROVIDER:
-        return None
     refuse_if_expired(target, target.options, now)
     return request_token(target, http, now)
 
@@ -50,28 +48,20 @@ def get_credentials(target: Target, http: requests.Session, now: datetime) -> Cr
 @hookimpl
 def apply_auth(target: Target, credentials: Credentials,
                request: requests.PreparedRequest) -> bool | None:
-    if target.provider != PROVIDER:
-        return None
     request.headers["Authorization"] = f"Bearer {credentials.value.reveal()}"
     return True
 
 
 @hookimpl
 def target_warnings(target: Target, now: datetime) -> list[str] | None:
-    if target.provider != PROVIDER:
-        return None
     return expiry_warnings(target.options, now)
 
 
 @hookimpl
 def explain_response(target: Target, response: requests.Response) -> str | None:
-    if target.provider != PROVIDER:
-        return None
     return explain(target, response)
 
 
 @hookimpl
 def probe(target: Target, http: requests.Session) -> str | None:
-    if target.provider != PROVIDER:
-        return None
     return probe_echo(target, http)

@@ -108,10 +108,11 @@ def _error_code(error: str | None) -> str | None:
 def _quote(text: str, secret: str) -> str:
     """``text`` from the server, fit for a message: short, one line, without the secret.
 
-    The core's :func:`~unified_auth.redact` masks every form of the secret: a server may
-    echo it plain, %-quoted, form-encoded or inside the Basic header it was sent in.
+    The core's :func:`~unified_auth.redact` masks every form of the secret (a server may
+    echo it plain, %-quoted, form-encoded or inside the Basic header it was sent in) and
+    every word shaped like a token, which no list of known secrets covers.
     """
-    text = _CONTROL.sub(" ", redact(text, [secret])).strip()
+    text = _CONTROL.sub(" ", redact(text, [secret], opaque=True)).strip()
     return text if len(text) <= _QUOTE_LIMIT else text[:_QUOTE_LIMIT] + "..."
 
 

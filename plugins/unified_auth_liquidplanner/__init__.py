@@ -40,36 +40,26 @@ def register_providers(register: Callable[[str, type[Any]], None]) -> None:
 
 @hookimpl
 def get_credentials(target: Target) -> Credentials | None:
-    if target.provider != PROVIDER:
-        return None
     return token_credentials(target)
 
 
 @hookimpl
 def apply_auth(target: Target, credentials: Credentials,
                request: requests.PreparedRequest) -> bool | None:
-    if target.provider != PROVIDER:
-        return None
     request.headers["Authorization"] = f"Bearer {credentials.value.reveal()}"
     return True
 
 
 @hookimpl
 def target_warnings(target: Target, now: datetime) -> list[str] | None:
-    if target.provider != PROVIDER:
-        return None
     return cycling_warnings(target.options, now)
 
 
 @hookimpl
 def explain_response(target: Target, response: requests.Response) -> str | None:
-    if target.provider != PROVIDER:
-        return None
     return explain(response)
 
 
 @hookimpl
 def probe(target: Target, http: requests.Session) -> str | None:
-    if target.provider != PROVIDER:
-        return None
     return probe_workspaces(target, http)

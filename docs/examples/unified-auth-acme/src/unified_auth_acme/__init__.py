@@ -67,8 +67,6 @@ def register_providers(register: Callable[[str, type[Any]], None]) -> None:
 
 @hookimpl
 def get_credentials(target: Target, http: requests.Session, now: datetime) -> Credentials | None:
-    if target.provider != PROVIDER:
-        return None  # another plugin's target
     options: AcmeOptions = target.options
     form = {
         "grant_type": "client_credentials",
@@ -106,16 +104,12 @@ def _token_and_lifetime(answer: Any) -> tuple[str, timedelta]:
 @hookimpl
 def apply_auth(target: Target, credentials: Credentials,
                request: requests.PreparedRequest) -> bool | None:
-    if target.provider != PROVIDER:
-        return None
     request.headers["Authorization"] = f"Bearer {credentials.value.reveal()}"
     return True
 
 
 @hookimpl
 def target_warnings(target: Target, now: datetime) -> list[str] | None:
-    if target.provider != PROVIDER:
-        return None
     expires_on = target.options.expires_on
     if expires_on is None:
         return []
@@ -131,8 +125,6 @@ def target_warnings(target: Target, now: datetime) -> list[str] | None:
 
 @hookimpl
 def explain_response(target: Target, response: requests.Response) -> str | None:
-    if target.provider != PROVIDER:
-        return None
     if response.status_code == 401:
         return ("Acme refused a freshly issued token: the client may have been disabled in "
                 "the Acme console, or this host is not served by token_url.")
@@ -144,8 +136,6 @@ def explain_response(target: Target, response: requests.Response) -> str | None:
 
 @hookimpl
 def probe(target: Target, http: requests.Session) -> str | None:
-    if target.provider != PROVIDER:
-        return None
     url = target.url("/v1/echoMessage")  # on one of the target's hosts; None for a wildcard
     if url is None:
         return None
