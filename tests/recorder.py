@@ -1,29 +1,33 @@
-"""A loopback HTTP server that records every request it receives and answers from a script.
+"""A loopback server on the emulators' base that records every request and answers from a script.
 
-For the security tests: the "foreign" side of a redirect, a recording proxy (it answers 502,
-CONNECT included), an API that echoes a header back. ``text()`` is everything received, for
-``assert_no_leaks``.
+For the tests of what is sent where: the "foreign" side of a redirect, a recording proxy (it
+answers 502, CONNECT included), an API that echoes what it received (:func:`echo`). ``text()``
+is everything received, for ``assert_no_leaks``.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
+import json
+import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import attrs
+from requests.structures import CaseInsensitiveDict
 
-_MAX_BODY = 1 << 20
+from unified_auth.testing._server import EmulatorServer, Request, Response
 
 
 @attrs.frozen
 class Seen:
-    """One request as received: the request target verbatim (a proxy sees a full URL)."""
+    """One request as received: the request target verbatim (a proxy sees a full URL).
+
+    Header names compare case-insensitively (they arrive lower-cased).
+    """
 
     method: str
     target: str
-    headers: dict[str, str]
+    headers: Mapping[str, str]
     body: bytes
 
     def text(self) -> str:
@@ -45,17 +49,39 @@ def always(status: int) -> Script:
     return lambda seen: Answer(status)
 
 
-class Recorder:
+def echo(seen: Seen) -> Answer:
+    """Answers ``/redirect/STATUS?to=URL`` with a redirect, ``/slow?seconds=S`` late, and
+    anything else with what arrived, as JSON: method, path (the target), headers, body."""
+    if seen.target.startswith("/slow"):
+        time.sleep(min(float(seen.target.partition("?seconds=")[2] or 1), 5.0))
+    if seen.target.startswith("/redirect"):
+        status, _, location = seen.target.partition("?to=")
+        code = int(status.rsplit("/", 1)[-1]) if "/" in status[1:] else 302
+        return Answer(code, (("Location", location),))
+    payload = {"method": seen.method, "path": seen.target, "headers": dict(seen.headers),
+               "body": seen.body.decode("utf-8", "replace")}
+    return Answer(200, (("Content-Type", "application/json"),), json.dumps(payload).encode())
+
+
+class Recorder(EmulatorServer):
     """What one server received (thread-safe), and its base URL."""
 
-    def __init__(self, url: str) -> None:
-        self.url = url
+    def __init__(self, script: Script, host: str = "127.0.0.1") -> None:
+        super().__init__(host=host)
+        self._script = script
         self._seen: list[Seen] = []
-        self._lock = threading.Lock()
 
-    def add(self, seen: Seen) -> None:
+    def _dispatch(self, request: Request) -> Response:
+        seen = Seen(request.method, request.target, CaseInsensitiveDict(request.headers),
+                    request.body)
         with self._lock:
             self._seen.append(seen)
+        answer = self._script(seen)
+        content_type = next((value for name, value in answer.headers
+                             if name.lower() == "content-type"), None)
+        others = tuple((name, value) for name, value in answer.headers
+                       if name.lower() != "content-type")
+        return Response(answer.status, answer.body, content_type, others)
 
     @property
     def seen(self) -> list[Seen]:
@@ -70,53 +96,17 @@ class Recorder:
         return "\n".join(seen.text() for seen in self.matching(fragment))
 
 
-def _handler(recorder: Recorder, script: Script) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        # Headers and body in one segment: written apart, Nagle's algorithm and the client's
-        # delayed ACK add 40 ms to every keep-alive answer with a body.
-        wbufsize = -1
-        disable_nagle_algorithm = True
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-        def _answer(self) -> None:
-            length = min(int(self.headers.get("Content-Length") or 0), _MAX_BODY)
-            body = self.rfile.read(length) if length else b""
-            seen = Seen(self.command, self.path, dict(self.headers.items()), body)
-            recorder.add(seen)
-            answer = script(seen)
-            self.send_response(answer.status)
-            for name, value in answer.headers:
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(answer.body)))
-            if self.command == "CONNECT":
-                self.send_header("Connection", "close")
-                self.close_connection = True
-            self.end_headers()
-            self.wfile.write(answer.body)
-
-        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_CONNECT = _answer
-
-    return Handler
-
-
 @contextmanager
 def recording_server(script: Script | None = None,
                      host: str = "127.0.0.1") -> Iterator[Recorder]:
     """A threaded server on ``host`` (a loopback address) and a free port; answers 401 unless
     ``script`` says otherwise."""
-    script = script or always(401)
-    server = ThreadingHTTPServer((host, 0), _handler(Recorder(""), script))
-    recorder = Recorder(f"http://{host}:{server.server_port}")
-    server.RequestHandlerClass = _handler(recorder, script)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
-                              daemon=True)
-    thread.start()
-    try:
+    with Recorder(script or always(401), host) as recorder:
         yield recorder
-    finally:
-        server.shutdown()
-        server.server_close()
+
+
+@contextmanager
+def echo_server() -> Iterator[str]:
+    """A recording server that answers with :func:`echo`; yields its base URL."""
+    with recording_server(echo) as recorder:
+        yield recorder.url

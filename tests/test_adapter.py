@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 import responses
-from loopback import echo_server
-from recorder import Answer, Script, Seen, always, recording_server
+from recorder import Answer, Script, Seen, always, echo_server, recording_server
 from toy_provider import body, load, toy_target, write_secret
 
 from unified_auth.errors import AuthFailed
@@ -47,8 +46,8 @@ def key_hub(echo: str, tmp_path: Path, **extra: object):  # type: ignore[no-unty
 def test_each_request_gets_the_credentials_of_its_own_host(echo: str, other_echo: str,
                                                            tmp_path: Path) -> None:
     session = key_hub(echo, tmp_path).session()
-    assert body(session.get(f"{echo}/x"))["headers"]["X-Toy-Key"] == "key-canary-1234567890"
-    assert "X-Toy-Key" not in body(session.get(f"{other_echo}/x"))["headers"]
+    assert body(session.get(f"{echo}/x"))["headers"]["x-toy-key"] == "key-canary-1234567890"
+    assert "x-toy-key" not in body(session.get(f"{other_echo}/x"))["headers"]
 
 
 def test_the_callers_request_object_never_carries_credentials(echo: str,
@@ -67,15 +66,15 @@ def test_a_redirect_to_another_host_is_sent_without_credentials(
     response = session.get(f"{echo}/redirect/{status}?to={other_echo}/landed")
     landed = body(response)
     assert landed["path"] == "/landed"
-    assert "X-Toy-Key" not in landed["headers"]
-    assert "Authorization" not in landed["headers"]
+    assert "x-toy-key" not in landed["headers"]
+    assert "authorization" not in landed["headers"]
 
 
 def test_a_redirect_within_the_target_keeps_its_credentials(echo: str,
                                                             tmp_path: Path) -> None:
     session = key_hub(echo, tmp_path).session()
     landed = body(session.get(f"{echo}/redirect/302?to={echo}/landed"))
-    assert landed["headers"]["X-Toy-Key"] == "key-canary-1234567890"
+    assert landed["headers"]["x-toy-key"] == "key-canary-1234567890"
 
 
 @responses.activate
@@ -187,18 +186,18 @@ def test_a_request_to_an_unclaimed_host_goes_out_untouched(echo: str, other_echo
                                                            tmp_path: Path) -> None:
     session = key_hub(echo, tmp_path).session()
     headers = body(session.get(f"{other_echo}/x", headers={"X-Mine": "1"}))["headers"]
-    assert headers["X-Mine"] == "1"
-    assert "X-Toy-Key" not in headers
+    assert headers["x-mine"] == "1"
+    assert "x-toy-key" not in headers
 
 
 def test_target_auth_authenticates_only_its_hosts(echo: str, other_echo: str,
                                                   tmp_path: Path,
                                                   caplog: pytest.LogCaptureFixture) -> None:
     auth = key_hub(echo, tmp_path).auth("keyed")
-    assert body(requests.get(f"{echo}/x", auth=auth, timeout=5))["headers"]["X-Toy-Key"]
+    assert body(requests.get(f"{echo}/x", auth=auth, timeout=5))["headers"]["x-toy-key"]
     with caplog.at_level(logging.WARNING, logger="unified_auth"):
         elsewhere = body(requests.get(f"{other_echo}/x", auth=auth, timeout=5))
-    assert "X-Toy-Key" not in elsewhere["headers"]
+    assert "x-toy-key" not in elsewhere["headers"]
     assert "not one of its hosts" in caplog.text
 
 
@@ -208,7 +207,7 @@ def test_target_auth_takes_its_headers_off_a_redirect_to_another_host(
     response = requests.get(f"{echo}/redirect/307?to={other_echo}/landed", auth=auth,
                             timeout=5)
     assert body(response)["path"] == "/landed"
-    assert "X-Toy-Key" not in body(response)["headers"]
+    assert "x-toy-key" not in body(response)["headers"]
 
 
 def test_target_auth_retries_a_401_once(liana: LianaEmulator, clock: ManualClock,
@@ -316,7 +315,7 @@ def test_target_auth_leaves_the_callers_request_as_it_was(echo: str, tmp_path: P
         requests.Request("GET", f"{echo}/x", auth=hub.auth("keyed")))
     assert prepared.headers["X-Toy-Key"] == KEY  # an AuthBase can only mutate what is sent
     response = session.send(prepared, timeout=5)
-    assert body(response)["headers"]["X-Toy-Key"] == KEY
+    assert body(response)["headers"]["x-toy-key"] == KEY
     assert "X-Toy-Key" not in prepared.headers  # and it is taken off once the answer is in
 
 
@@ -360,7 +359,7 @@ def test_the_session_mounts_one_adapter_per_prefix(echo: str, tmp_path: Path) ->
     session = key_hub(echo, tmp_path).session()
     https, http = session.get_adapter("https://x.example/"), session.get_adapter(f"{echo}/")
     assert https is not http
-    assert body(session.get(f"{echo}/x"))["headers"]["X-Toy-Key"] == KEY
+    assert body(session.get(f"{echo}/x"))["headers"]["x-toy-key"] == KEY
     session.close()  # each adapter closed once
 
 
@@ -394,8 +393,8 @@ def test_the_copy_that_goes_out_owns_its_headers_and_shares_the_rest(echo: str,
     assert sent is not prepared and sent.headers is not prepared.headers
     assert dict(prepared.headers) == before  # the caller's object: untouched
     echoed = body(response)
-    assert echoed["headers"]["X-Toy-Key"] == "key-canary-1234567890"
-    assert echoed["headers"]["X-Mine"] == "1" and echoed["headers"]["Cookie"] == "sid=cookie-1"
+    assert echoed["headers"]["x-toy-key"] == "key-canary-1234567890"
+    assert echoed["headers"]["x-mine"] == "1" and echoed["headers"]["cookie"] == "sid=cookie-1"
     assert echoed["body"] == "payload"
     assert (sent.method, sent.url, sent.body) == (prepared.method, prepared.url, prepared.body)
     sent.headers["X-Later"] = "set on the copy"

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlencode
 
 import anyio
@@ -187,7 +186,7 @@ def test_the_liana_token_at_the_origin_is_the_one_fetched(world: World) -> None:
     with world.hub.httpx_client(timeout=5) as client:
         client.get(f"{world.origin.url}/liana/x")
     token = world.hub.credentials("liana").value.reveal()
-    seen: dict[str, Any] = world.origin.matching("/liana/x")[0].headers
+    seen = world.origin.matching("/liana/x")[0].headers
     assert seen["Authorization"] == f"Bearer {token}"
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import requests
 import unified_auth_legacy
-from plugin_servers import EchoServer
+from recorder import Recorder, always, echo_server, recording_server
 from toy_provider import assert_never_offered_a_foreign_target
 from unified_auth_legacy.options import LianaLegacyOptions
 from unified_auth_legacy.signing import sign, string_to_sign
@@ -36,8 +36,14 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def echo() -> Iterator[EchoServer]:
-    with EchoServer() as server:
+def echo() -> Iterator[str]:
+    with echo_server() as url:
+        yield url
+
+
+@pytest.fixture
+def refusing() -> Iterator[Recorder]:
+    with recording_server(always(401)) as server:
         yield server
 
 
@@ -256,32 +262,31 @@ def test_a_wrong_secret_fails_with_the_legacy_explanation(
 # -- basic and api-key, against a loopback echo server ----------------------------------
 
 
-def test_basic_sends_utf8_credentials(echo: EchoServer, clock: ManualClock,
+def test_basic_sends_utf8_credentials(echo: str, clock: ManualClock,
                                       monkeypatch: pytest.MonkeyPatch,
                                       logs: pytest.LogCaptureFixture) -> None:
     password = f"pässwörd-{CANARY}"
     monkeypatch.setenv("CLASSIC_PASSWORD", password)
-    hub = load(clock, classic={"provider": "basic", "hosts": [f"{echo.url}/"],
+    hub = load(clock, classic={"provider": "basic", "hosts": [f"{echo}/"],
                                "username": "me@example.com",
                                "password": {"env": "CLASSIC_PASSWORD"}})
 
-    seen = hub.session().get(f"{echo.url}/api/v1/me").json()
+    seen = hub.session().get(f"{echo}/api/v1/me").json()
 
     expected = base64.b64encode(f"me@example.com:{password}".encode()).decode()
-    assert seen["headers"]["Authorization"] == f"Basic {expected}"
+    assert seen["headers"]["authorization"] == f"Basic {expected}"
     assert hub.credentials("classic").expires_at is None
     assert_no_leaks([logs.text, repr(hub.credentials("classic"))], [password, CANARY])
 
 
-def test_basic_401_is_explained(echo: EchoServer, clock: ManualClock,
+def test_basic_401_is_explained(refusing: Recorder, clock: ManualClock,
                                 monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CLASSIC_PASSWORD", CANARY)
-    echo.status = 401
-    hub = load(clock, classic={"provider": "basic", "hosts": [f"{echo.url}/"],
+    hub = load(clock, classic={"provider": "basic", "hosts": [f"{refusing.url}/"],
                                "username": "me", "password": {"env": "CLASSIC_PASSWORD"}})
 
     with pytest.raises(AuthFailed, match="refused the username and password") as caught:
-        hub.session().get(f"{echo.url}/")
+        hub.session().get(f"{refusing.url}/")
     assert_no_leaks([str(caught.value), repr(caught.value)], [CANARY])
 
 
@@ -289,29 +294,29 @@ def test_basic_401_is_explained(echo: EchoServer, clock: ManualClock,
     ({}, "X-API-Key", CANARY),
     ({"header": "Authorization", "prefix": "Token"}, "Authorization", f"Token {CANARY}"),
 ])
-def test_api_key_goes_in_its_header(echo: EchoServer, clock: ManualClock,
+def test_api_key_goes_in_its_header(echo: str, clock: ManualClock,
                                     monkeypatch: pytest.MonkeyPatch,
                                     logs: pytest.LogCaptureFixture, options: dict[str, str],
                                     header: str, value: str) -> None:
     monkeypatch.setenv("API_KEY", CANARY)
-    hub = load(clock, tool={"provider": "api-key", "hosts": [f"{echo.url}/"],
+    hub = load(clock, tool={"provider": "api-key", "hosts": [f"{echo}/"],
                             "key": {"env": "API_KEY"}, **options})
 
-    seen = hub.session().get(f"{echo.url}/v1/things").json()
+    seen = hub.session().get(f"{echo}/v1/things").json()
 
-    assert seen["headers"][header] == value
+    assert seen["headers"][header.lower()] == value
     assert_no_leaks([logs.text, repr(hub.credentials("tool"))], [CANARY])
 
 
 def test_api_key_that_cannot_go_in_a_header_is_refused_without_showing_it(
-        echo: EchoServer, clock: ManualClock, monkeypatch: pytest.MonkeyPatch,
+        echo: str, clock: ManualClock, monkeypatch: pytest.MonkeyPatch,
         logs: pytest.LogCaptureFixture) -> None:
     monkeypatch.setenv("API_KEY", f"{CANARY}\r\nX-Evil: 1")
-    hub = load(clock, tool={"provider": "api-key", "hosts": [f"{echo.url}/"],
+    hub = load(clock, tool={"provider": "api-key", "hosts": [f"{echo}/"],
                             "key": {"env": "API_KEY"}})
 
     with pytest.raises(SecretError, match=r"targets\.tool\.key") as caught:
-        hub.session().get(f"{echo.url}/")
+        hub.session().get(f"{echo}/")
     assert_no_leaks([str(caught.value), repr(caught.value), logs.text], [CANARY])
 
 

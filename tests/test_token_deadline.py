@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 import requests
-from loopback import echo_server
 from raw_server import RawServer, raw_server, token_answer
+from recorder import echo_server
 from toy_provider import load, write_secret
 
 from unified_auth import RetryPolicy
@@ -139,12 +139,12 @@ def test_a_broken_answer_leaves_the_still_valid_token_in_use(answer: bytes, tmp_
         hub = load(toy_config(server.url, api, write_secret(tmp_path / "s", "secret-canary")),
                    retry=FAST, clock=clock)
         session = hub.session()
-        assert session.get(f"{api}/x").json()["headers"]["Authorization"] == \
+        assert session.get(f"{api}/x").json()["headers"]["authorization"] == \
             "Bearer tok-trickle-canary-0001"
         clock.advance(900 * 0.95)  # past the mandatory window: callers wait for a fetch
         response = session.get(f"{api}/x")
         assert response.status_code == 200
-        assert response.json()["headers"]["Authorization"] == "Bearer tok-trickle-canary-0001"
+        assert response.json()["headers"]["authorization"] == "Bearer tok-trickle-canary-0001"
         assert server.connections == 4  # the first fetch, then three failed attempts
         clock.advance(900 * 0.1)  # expired: nothing valid left, so the error surfaces
         with pytest.raises(TokenEndpointError):

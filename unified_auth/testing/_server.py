@@ -11,6 +11,7 @@ import base64
 import binascii
 import contextlib
 import hashlib
+import ipaddress
 import json
 import socket
 import threading
@@ -39,6 +40,8 @@ Clock = Callable[[], float]
 
 # serve_forever() only notices shutdown() between polls, so this bounds how long stop() takes.
 _POLL_INTERVAL = 0.02
+# Request bodies beyond this are refused (413) unread: no emulator needs more.
+_MAX_BODY = 1 << 20
 
 
 @attrs.frozen
@@ -56,11 +59,15 @@ class Request:
 
 @attrs.frozen
 class Response:
-    """One HTTP answer; ``Content-Length`` is added when it is sent."""
+    """One HTTP answer; ``Content-Length`` is added when it is sent.
+
+    ``content_type=None`` sends no ``Content-Type`` header (a test server answering as a
+    bare proxy or redirector would).
+    """
 
     status: int
     body: bytes = b""
-    content_type: str = "application/json"
+    content_type: str | None = "application/json"
     headers: tuple[tuple[str, str], ...] = ()
 
     @classmethod
@@ -72,16 +79,27 @@ class Response:
 
 
 class EmulatorServer:
-    """A threaded HTTP/1.1 server on 127.0.0.1, run from a daemon thread.
+    """A threaded HTTP/1.1 server on 127.0.0.1 (or ``host``, another IPv4 loopback address),
+    run from a daemon thread.
 
     Use it as a context manager or call :meth:`start` and :meth:`stop` (both idempotent).
     Subclasses keep their state behind ``self._lock`` and take every time decision from
     ``self._clock``, so a test can share a :class:`ManualClock` with the code under test.
     """
 
-    def __init__(self, *, clock: Clock | None = None, port: int = 0) -> None:
+    def __init__(self, *, clock: Clock | None = None, port: int = 0,
+                 host: str = "127.0.0.1") -> None:
+        # A second loopback address (127.0.0.2) makes "another host" for redirect tests.
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            address = None
+        if address is None or address.version != 4 or not address.is_loopback:
+            raise ValueError(f"{type(self).__name__}: host {host!r} must be an IPv4 loopback "
+                             f"address such as 127.0.0.2")
         self._clock: Clock = clock if clock is not None else time.time
         self._lock = threading.Lock()
+        self._host = host
         self._requested_port = port
         self._lifecycle_lock = threading.Lock()
         self._server: _Server | None = None
@@ -89,13 +107,13 @@ class EmulatorServer:
 
     @property
     def url(self) -> str:
-        """``http://127.0.0.1:PORT``, without a trailing slash."""
+        """``http://127.0.0.1:PORT`` (or the ``host`` given), without a trailing slash."""
         server = self._server
         if server is None:
             raise RuntimeError(
                 f"{type(self).__name__} is not running: call start() or use it in a with block"
             )
-        return f"http://127.0.0.1:{server.server_address[1]}"
+        return f"http://{self._host}:{server.server_address[1]}"
 
     @property
     def running(self) -> bool:
@@ -119,13 +137,13 @@ class EmulatorServer:
 
     def _bind(self) -> _Server:
         try:
-            return _Server(("127.0.0.1", self._requested_port), self._dispatch_safely)
+            return _Server((self._host, self._requested_port), self._dispatch_safely)
         except OSError as exc:
             # The bare "Address already in use" names no port; several emulators start
             # together, so say which one could not listen.
             reason = exc.strerror or str(exc)
             raise OSError(exc.errno, f"{type(self).__name__} cannot listen on "
-                                     f"127.0.0.1:{self._requested_port}: {reason}") from exc
+                                     f"{self._host}:{self._requested_port}: {reason}") from exc
 
     def stop(self) -> None:
         """Stop serving, close the listening socket and cut open keep-alive connections."""
@@ -247,21 +265,30 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_GET
 
+    def do_CONNECT(self) -> None:
+        # Answered like any request (a test proxy records it), then closed: no tunnel follows.
+        self.close_connection = True
+        self._serve()
+
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def _serve(self) -> None:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            self._send(Response.json(411, {"error": "chunked bodies are not supported"}))
             self.close_connection = True
+            self._send(Response.json(411, {"error": "chunked bodies are not supported"}))
             return
         try:
             length = int(self.headers.get("Content-Length", "0"))
             if length < 0:
                 raise ValueError(length)
         except ValueError:
-            self._send(Response.json(400, {"error": "invalid Content-Length"}))
             self.close_connection = True
+            self._send(Response.json(400, {"error": "invalid Content-Length"}))
+            return
+        if length > _MAX_BODY:
+            self.close_connection = True
+            self._send(Response.json(413, {"error": f"bodies over {_MAX_BODY} bytes are refused"}))
             return
         body = self.rfile.read(length) if length else b""
         parts = urlsplit(self.path)
@@ -283,7 +310,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(response.status)
         for name, value in response.headers:
             self.send_header(name, value)
-        self.send_header("Content-Type", response.content_type)
+        if response.content_type is not None:
+            self.send_header("Content-Type", response.content_type)
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.send_header("Content-Length", str(len(response.body)))
         self.end_headers()
         if self.command != "HEAD":
