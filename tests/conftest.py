@@ -8,8 +8,6 @@ from pathlib import Path
 import pytest
 from redis_server import RedisServer, running_redis
 
-from unified_auth.testing import LianaEmulator, ManualClock
-
 pytest_plugins = ["pytester"]
 
 LEFTOVER = "unified-auth-*"
@@ -61,19 +59,6 @@ def _private_user_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterato
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("user-cache")))
         yield
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    """A hand-moved clock at a fixed instant, shared by a hub and its emulators."""
-    return ManualClock(1_800_000_000.0)
-
-
-@pytest.fixture
-def liana(clock: ManualClock) -> Iterator[LianaEmulator]:
-    """The Liana emulator on ``clock``, tokens living 900 s."""
-    with LianaEmulator(clock=clock) as emulator:
-        yield emulator
 
 
 @pytest.fixture

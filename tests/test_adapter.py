@@ -93,30 +93,30 @@ def test_a_redirect_to_plain_http_on_the_same_host_is_sent_without_credentials(
 
 
 def test_a_401_drops_the_token_fetches_once_and_retries_once(
-        liana: LianaEmulator, clock: ManualClock, tmp_path: Path) -> None:
-    hub = toy_hub(liana, clock, tmp_path)
+        liana_emulator: LianaEmulator, unified_auth_clock: ManualClock, tmp_path: Path) -> None:
+    hub = toy_hub(liana_emulator, unified_auth_clock, tmp_path)
     session = hub.session()
-    assert session.get(f"{liana.url}/v1/lists").status_code == 200
-    liana.revoke_tokens()
-    response = session.get(f"{liana.url}/v1/lists")
+    assert session.get(f"{liana_emulator.url}/v1/lists").status_code == 200
+    liana_emulator.revoke_tokens()
+    response = session.get(f"{liana_emulator.url}/v1/lists")
     assert response.status_code == 200
     assert [r.status_code for r in response.history] == [401]
-    counters = liana.counters
+    counters = liana_emulator.counters
     assert counters.tokens_issued == 2
     assert counters.api_requests == 3
 
 
 def test_a_post_with_a_replayable_body_is_retried_with_the_same_body(
-        liana: LianaEmulator, clock: ManualClock, tmp_path: Path) -> None:
-    hub = toy_hub(liana, clock, tmp_path)
+        liana_emulator: LianaEmulator, unified_auth_clock: ManualClock, tmp_path: Path) -> None:
+    hub = toy_hub(liana_emulator, unified_auth_clock, tmp_path)
     session = hub.session()
     hub.credentials("api")
-    liana.revoke_tokens()
-    response = session.post(f"{liana.url}/v1/echoMessage", json={"a": [1, "ä"]})
+    liana_emulator.revoke_tokens()
+    response = session.post(f"{liana_emulator.url}/v1/echoMessage", json={"a": [1, "ä"]})
     assert response.status_code == 200
     assert [r.status_code for r in response.history] == [401]
     assert response.json()["result"] == {"a": [1, "ä"]}  # the body went out again, intact
-    assert liana.counters.tokens_issued == 2
+    assert liana_emulator.counters.tokens_issued == 2
 
 
 @responses.activate
@@ -169,17 +169,18 @@ def test_a_streamed_body_is_not_retried(tmp_path: Path,
     assert len([c for c in responses.calls if "upload" in c.request.url]) == 1
 
 
-def test_a_file_body_is_not_retried_either(liana: LianaEmulator, clock: ManualClock,
+def test_a_file_body_is_not_retried_either(liana_emulator: LianaEmulator,
+                                           unified_auth_clock: ManualClock,
                                            tmp_path: Path) -> None:
-    hub = toy_hub(liana, clock, tmp_path)
+    hub = toy_hub(liana_emulator, unified_auth_clock, tmp_path)
     hub.credentials("api")
-    liana.revoke_tokens()
+    liana_emulator.revoke_tokens()
     session = hub.session()
-    response = session.post(f"{liana.url}/v1/lists", data=io.BytesIO(b"x"))
+    response = session.post(f"{liana_emulator.url}/v1/lists", data=io.BytesIO(b"x"))
     assert response.status_code == 401
-    assert liana.counters.api_requests == 1
-    assert session.get(f"{liana.url}/v1/lists").status_code == 200  # fresh token next time
-    assert liana.counters.tokens_issued == 2
+    assert liana_emulator.counters.api_requests == 1
+    assert session.get(f"{liana_emulator.url}/v1/lists").status_code == 200  # fresh token next time
+    assert liana_emulator.counters.tokens_issued == 2
 
 
 def test_a_request_to_an_unclaimed_host_goes_out_untouched(echo: str, other_echo: str,
@@ -210,15 +211,16 @@ def test_target_auth_takes_its_headers_off_a_redirect_to_another_host(
     assert "x-toy-key" not in body(response)["headers"]
 
 
-def test_target_auth_retries_a_401_once(liana: LianaEmulator, clock: ManualClock,
+def test_target_auth_retries_a_401_once(liana_emulator: LianaEmulator,
+                                        unified_auth_clock: ManualClock,
                                         tmp_path: Path) -> None:
-    hub = toy_hub(liana, clock, tmp_path)
+    hub = toy_hub(liana_emulator, unified_auth_clock, tmp_path)
     auth = hub.auth("api")
     hub.credentials("api")
-    liana.revoke_tokens()
-    response = requests.get(f"{liana.url}/v1/lists", auth=auth, timeout=5)
+    liana_emulator.revoke_tokens()
+    response = requests.get(f"{liana_emulator.url}/v1/lists", auth=auth, timeout=5)
     assert response.status_code == 200
-    assert liana.counters.tokens_issued == 2
+    assert liana_emulator.counters.tokens_issued == 2
 
 
 def test_hub_headers_shows_what_a_target_adds(echo: str, tmp_path: Path) -> None:
@@ -227,12 +229,13 @@ def test_hub_headers_shows_what_a_target_adds(echo: str, tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize("via", ["session", "auth"])
-def test_a_403_is_explained_once_per_target(liana: LianaEmulator, clock: ManualClock,
+def test_a_403_is_explained_once_per_target(liana_emulator: LianaEmulator,
+                                            unified_auth_clock: ManualClock,
                                             tmp_path: Path, via: str,
                                             caplog: pytest.LogCaptureFixture) -> None:
-    hub = toy_hub(liana, clock, tmp_path)
-    liana.api_enabled = False
-    url = f"{liana.url}/v1/lists"
+    hub = toy_hub(liana_emulator, unified_auth_clock, tmp_path)
+    liana_emulator.api_enabled = False
+    url = f"{liana_emulator.url}/v1/lists"
     with caplog.at_level(logging.WARNING, logger="unified_auth"):
         for _ in range(3):
             if via == "session":

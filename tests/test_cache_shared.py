@@ -43,8 +43,8 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
 
 
 @pytest.fixture
-def credential(liana: LianaEmulator, tmp_path: Path) -> tuple[str, Path, str]:
-    client_id, secret = liana.create_credential("shared-cache test")
+def credential(liana_emulator: LianaEmulator, tmp_path: Path) -> tuple[str, Path, str]:
+    client_id, secret = liana_emulator.create_credential("shared-cache test")
     secret_file = tmp_path / "liana.secret"
     secret_file.write_text(secret)
     return client_id, secret_file, secret
@@ -72,20 +72,20 @@ def _wait_for_refreshes() -> None:
 
 
 def test_a_second_process_reads_the_token_the_first_fetched(
-        backend: Backend, liana: LianaEmulator, credential: tuple[str, Path, str],
-        clock: ManualClock) -> None:
-    with _hub(liana, credential, backend(), clock) as first, \
-            _hub(liana, credential, backend(), clock) as second:
+        backend: Backend, liana_emulator: LianaEmulator, credential: tuple[str, Path, str],
+        unified_auth_clock: ManualClock) -> None:
+    with _hub(liana_emulator, credential, backend(), unified_auth_clock) as first, \
+            _hub(liana_emulator, credential, backend(), unified_auth_clock) as second:
         token = first.credentials("mailer").value
         assert second.credentials("mailer").value == token
-    assert liana.counters.token_requests == 1
+    assert liana_emulator.counters.token_requests == 1
 
 
 def test_the_cache_holds_tokens_never_secrets(
-        backend: Backend, liana: LianaEmulator, credential: tuple[str, Path, str],
-        clock: ManualClock, request: pytest.FixtureRequest) -> None:
+        backend: Backend, liana_emulator: LianaEmulator, credential: tuple[str, Path, str],
+        unified_auth_clock: ManualClock, request: pytest.FixtureRequest) -> None:
     cache = backend()
-    with _hub(liana, credential, cache, clock) as hub:
+    with _hub(liana_emulator, credential, cache, unified_auth_clock) as hub:
         token = hub.credentials("mailer").value.reveal()
     server = request.getfixturevalue("redis_server") if cache["backend"] == "redis" else None
     stored = _stored_bytes(cache, server)
@@ -95,88 +95,91 @@ def test_the_cache_holds_tokens_never_secrets(
 
 
 def test_a_rotated_secret_never_gets_the_old_token(
-        backend: Backend, liana: LianaEmulator, credential: tuple[str, Path, str],
-        clock: ManualClock) -> None:
+        backend: Backend, liana_emulator: LianaEmulator, credential: tuple[str, Path, str],
+        unified_auth_clock: ManualClock) -> None:
     client_id, secret_file, _ = credential
-    with _hub(liana, credential, backend(), clock) as first:
+    with _hub(liana_emulator, credential, backend(), unified_auth_clock) as first:
         old = first.credentials("mailer").value
-    secret_file.write_text(liana.rotate_secret(client_id))
-    with _hub(liana, credential, backend(), clock) as second:
+    secret_file.write_text(liana_emulator.rotate_secret(client_id))
+    with _hub(liana_emulator, credential, backend(), unified_auth_clock) as second:
         assert second.credentials("mailer").value != old
-    assert liana.counters.token_requests == 2
+    assert liana_emulator.counters.token_requests == 2
 
 
 def test_a_401_drops_the_shared_token_only_if_it_is_still_the_rejected_one(
-        backend: Backend, liana: LianaEmulator, credential: tuple[str, Path, str],
-        clock: ManualClock) -> None:
-    with _hub(liana, credential, backend(), clock) as first, \
-            _hub(liana, credential, backend(), clock) as second:
+        backend: Backend, liana_emulator: LianaEmulator, credential: tuple[str, Path, str],
+        unified_auth_clock: ManualClock) -> None:
+    with _hub(liana_emulator, credential, backend(), unified_auth_clock) as first, \
+            _hub(liana_emulator, credential, backend(), unified_auth_clock) as second:
         old = first.credentials("mailer").value
         assert second.credentials("mailer").value == old
-        liana.revoke_tokens()
-        answer = first.session().get(f"{liana.url}/v1/lists", timeout=5)
+        liana_emulator.revoke_tokens()
+        answer = first.session().get(f"{liana_emulator.url}/v1/lists", timeout=5)
         assert answer.status_code == 200, "retried with a fresh token"
         fresh = first.credentials("mailer").value
         assert fresh != old
         # The second process is rejected with the old token: its compare-and-delete must
         # leave the fresh token in the cache, and it picks that one up.
-        answer = second.session().get(f"{liana.url}/v1/lists", timeout=5)
+        answer = second.session().get(f"{liana_emulator.url}/v1/lists", timeout=5)
         assert answer.status_code == 200
         assert second.credentials("mailer").value == fresh
-    assert liana.counters.token_requests == 2
+    assert liana_emulator.counters.token_requests == 2
 
 
 def test_in_the_advisory_window_one_process_refreshes_and_the_others_read_it(
-        backend: Backend, liana: LianaEmulator, credential: tuple[str, Path, str],
-        clock: ManualClock) -> None:
-    url = f"{liana.url}/v1/lists"
-    with _hub(liana, credential, backend(), clock, min_interval=0.0) as first, \
-            _hub(liana, credential, backend(), clock, min_interval=0.0) as second:
+        backend: Backend, liana_emulator: LianaEmulator, credential: tuple[str, Path, str],
+        unified_auth_clock: ManualClock) -> None:
+    url = f"{liana_emulator.url}/v1/lists"
+    with _hub(liana_emulator, credential, backend(), unified_auth_clock,
+              min_interval=0.0) as first, \
+            _hub(liana_emulator, credential, backend(), unified_auth_clock,
+                 min_interval=0.0) as second:
         old = first.credentials("mailer").value
         assert second.credentials("mailer").value == old
-        clock.advance(700)  # past 75 % of 900 s: the advisory window
+        unified_auth_clock.advance(700)  # past 75 % of 900 s: the advisory window
         assert first.session().get(url, timeout=5).status_code == 200
         _wait_for_refreshes()
-        assert liana.counters.token_requests == 2, "the first process refreshed"
+        assert liana_emulator.counters.token_requests == 2, "the first process refreshed"
         assert second.session().get(url, timeout=5).status_code == 200
         _wait_for_refreshes()
         assert second.credentials("mailer").value == first.credentials("mailer").value != old
-    assert liana.counters.token_requests == 2, "the second read the refreshed token"
+    assert liana_emulator.counters.token_requests == 2, "the second read the refreshed token"
 
 
 def test_a_background_refresh_skips_while_another_process_holds_the_lock(
-        backend: Backend, liana: LianaEmulator, credential: tuple[str, Path, str],
-        clock: ManualClock, request: pytest.FixtureRequest) -> None:
-    url = f"{liana.url}/v1/lists"
+        backend: Backend, liana_emulator: LianaEmulator, credential: tuple[str, Path, str],
+        unified_auth_clock: ManualClock, request: pytest.FixtureRequest) -> None:
+    url = f"{liana_emulator.url}/v1/lists"
     cache = backend()
-    with _hub(liana, credential, cache, clock, min_interval=0.0) as hub:
+    with _hub(liana_emulator, credential, cache, unified_auth_clock, min_interval=0.0) as hub:
         old = hub.credentials("mailer").value
-        clock.advance(700)
+        unified_auth_clock.advance(700)
         with _held_lock(cache, request):
             started = time.monotonic()
             assert hub.session().get(url, timeout=5).status_code == 200
             _wait_for_refreshes()
             assert time.monotonic() - started < 2, "the refresh did not wait for the lock"
-            assert liana.counters.token_requests == 1, "skipped: another process fetches"
+            assert liana_emulator.counters.token_requests == 1, "skipped: another process fetches"
             assert hub.credentials("mailer").value == old
-        clock.advance(2)  # past the pause after a skip
+        unified_auth_clock.advance(2)  # past the pause after a skip
         assert hub.session().get(url, timeout=5).status_code == 200
         _wait_for_refreshes()
         assert hub.credentials("mailer").value != old
-    assert liana.counters.token_requests == 2
+    assert liana_emulator.counters.token_requests == 2
 
 
 def test_a_lock_holder_killed_mid_fetch_blocks_the_others_at_most_the_lock_timeout(
-        backend: Backend, liana: LianaEmulator, credential: tuple[str, Path, str]) -> None:
+        backend: Backend, liana_emulator: LianaEmulator, credential: tuple[str, Path, str]) -> None:
     client_id, secret_file, _ = credential
     lock_timeout = 2.0
-    config = liana_config(liana, client_id, secret_file, backend(lock_timeout=lock_timeout))
-    liana.inject_fault("delay", seconds=20)
+    config = liana_config(liana_emulator, client_id, secret_file,
+                          backend(lock_timeout=lock_timeout))
+    liana_emulator.inject_fault("delay", seconds=20)
     holder = multiprocessing.get_context("spawn").Process(target=fetch_once, args=(config,))
     holder.start()
     try:
         deadline = time.monotonic() + 30
-        while liana.counters.token_requests == 0:
+        while liana_emulator.counters.token_requests == 0:
             assert time.monotonic() < deadline, "the holder never asked for a token"
             assert holder.exitcode is None
             time.sleep(0.02)
@@ -189,7 +192,7 @@ def test_a_lock_holder_killed_mid_fetch_blocks_the_others_at_most_the_lock_timeo
     with unified_auth.load(config) as hub:
         hub.credentials("mailer")
     assert time.monotonic() - started < lock_timeout + 1.5
-    assert liana.counters.token_requests == 2
+    assert liana_emulator.counters.token_requests == 2
 
 
 @pytest.fixture
@@ -223,25 +226,26 @@ class _RedisHeld:
 
 
 def test_every_wait_is_bounded_even_with_the_lock_never_released(
-        backend: Backend, liana: LianaEmulator, credential: tuple[str, Path, str],
-        clock: ManualClock, request: pytest.FixtureRequest,
+        backend: Backend, liana_emulator: LianaEmulator, credential: tuple[str, Path, str],
+        unified_auth_clock: ManualClock, request: pytest.FixtureRequest,
         logs_at_warning: pytest.LogCaptureFixture) -> None:
     cache = backend(lock_timeout=1.0)
-    with _hub(liana, credential, cache, clock) as hub:
+    with _hub(liana_emulator, credential, cache, unified_auth_clock) as hub:
         hub.credentials("mailer")
-        clock.advance(1000)  # expired: the next request must fetch, and waits for the lock
+        # expired: the next request must fetch, and waits for the lock
+        unified_auth_clock.advance(1000)
         with _held_lock(cache, request):
             started = time.monotonic()
             hub.credentials("mailer")
             assert time.monotonic() - started < 3
-    assert liana.counters.token_requests == 2
+    assert liana_emulator.counters.token_requests == 2
     assert [r for r in logs_at_warning.records if "waited" in r.getMessage()]
 
 
 
 def test_the_slow_key_is_computed_once_per_secret_never_per_request(
-        backend: Backend, liana: LianaEmulator, credential: tuple[str, Path, str],
-        clock: ManualClock, monkeypatch: pytest.MonkeyPatch) -> None:
+        backend: Backend, liana_emulator: LianaEmulator, credential: tuple[str, Path, str],
+        unified_auth_clock: ManualClock, monkeypatch: pytest.MonkeyPatch) -> None:
     calls = []
     real_scrypt = hashlib.scrypt
 
@@ -251,23 +255,23 @@ def test_the_slow_key_is_computed_once_per_secret_never_per_request(
 
     monkeypatch.setattr(hashlib, "scrypt", counting_scrypt)
     client_id, secret_file, _ = credential
-    with _hub(liana, credential, backend(), clock, min_interval=0.0) as hub:
+    with _hub(liana_emulator, credential, backend(), unified_auth_clock, min_interval=0.0) as hub:
         session = hub.session()
         for _ in range(5):
-            assert session.get(f"{liana.url}/v1/lists", timeout=5).status_code == 200
-            clock.advance(1000)  # every round fetches again
+            assert session.get(f"{liana_emulator.url}/v1/lists", timeout=5).status_code == 200
+            unified_auth_clock.advance(1000)  # every round fetches again
         assert len(calls) == 1
-        secret_file.write_text(liana.rotate_secret(client_id))
-        liana.revoke_tokens()
-        assert session.get(f"{liana.url}/v1/lists", timeout=5).status_code == 200
+        secret_file.write_text(liana_emulator.rotate_secret(client_id))
+        liana_emulator.revoke_tokens()
+        assert session.get(f"{liana_emulator.url}/v1/lists", timeout=5).status_code == 200
     assert len(calls) == 2, "once more for the rotated secret"
 
 
 def test_shared_keys_carry_no_fast_digest_of_the_secret(
-        backend: Backend, liana: LianaEmulator, credential: tuple[str, Path, str],
-        clock: ManualClock, request: pytest.FixtureRequest) -> None:
+        backend: Backend, liana_emulator: LianaEmulator, credential: tuple[str, Path, str],
+        unified_auth_clock: ManualClock, request: pytest.FixtureRequest) -> None:
     cache = backend()
-    with _hub(liana, credential, cache, clock) as hub:
+    with _hub(liana_emulator, credential, cache, unified_auth_clock) as hub:
         hub.credentials("mailer")
     server = request.getfixturevalue("redis_server") if cache["backend"] == "redis" else None
     stored = b"".join(_stored_bytes(cache, server))

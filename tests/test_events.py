@@ -48,8 +48,8 @@ class Exploding:
 
 
 @pytest.fixture
-def secret_file(liana: LianaEmulator, tmp_path: Path) -> tuple[str, Path]:
-    client_id, secret = liana.create_credential("tests")
+def secret_file(liana_emulator: LianaEmulator, tmp_path: Path) -> tuple[str, Path]:
+    client_id, secret = liana_emulator.create_credential("tests")
     return client_id, write_secret(tmp_path / "toy.secret", secret)
 
 
@@ -78,47 +78,50 @@ def test_both_types_are_public_frozen_values() -> None:
 
 
 def test_a_new_target_has_zero_counts_and_no_expiry(
-        liana: LianaEmulator, clock: ManualClock, secret_file: tuple[str, Path]) -> None:
-    hub = hub_for(liana, clock, secret_file)
+        liana_emulator: LianaEmulator, unified_auth_clock: ManualClock,
+        secret_file: tuple[str, Path]) -> None:
+    hub = hub_for(liana_emulator, unified_auth_clock, secret_file)
     assert hub.stats("api") == TargetStats()
     with pytest.raises(ConfigError, match="no target named 'nope'"):
         hub.stats("nope")
 
 
 def test_fetches_and_background_refreshes_are_counted_and_observed(
-        liana: LianaEmulator, clock: ManualClock, secret_file: tuple[str, Path]) -> None:
+        liana_emulator: LianaEmulator, unified_auth_clock: ManualClock,
+        secret_file: tuple[str, Path]) -> None:
     recorder = Recorder()
-    hub = hub_for(liana, clock, secret_file, recorder)
+    hub = hub_for(liana_emulator, unified_auth_clock, secret_file, recorder)
     session = hub.session()
     for _ in range(3):
-        assert session.get(f"{liana.url}/v1/lists").status_code == 200
+        assert session.get(f"{liana_emulator.url}/v1/lists").status_code == 200
     first = hub.stats("api")
     assert (first.fetches, first.background_refreshes) == (1, 0)
     assert first.expires_at is not None
-    assert first.expires_at.timestamp() == pytest.approx(clock() + LIFETIME, abs=1)
+    assert first.expires_at.timestamp() == pytest.approx(unified_auth_clock() + LIFETIME, abs=1)
     assert recorder.kinds() == ["fetched"]
     event = recorder.events[0]
     assert (event.target, event.expires_at, event.error) == ("api", first.expires_at, None)
     assert event.at.tzinfo is not None
 
-    clock.advance(LIFETIME * 0.8)  # into the advisory window: one background refresh
-    assert session.get(f"{liana.url}/v1/lists").status_code == 200
+    unified_auth_clock.advance(LIFETIME * 0.8)  # into the advisory window: one background refresh
+    assert session.get(f"{liana_emulator.url}/v1/lists").status_code == 200
     wait_until(lambda: hub.stats("api").background_refreshes == 1)
     later = hub.stats("api")
     assert (later.fetches, later.failed_fetches, later.rejections) == (2, 0, 0)
     assert later.expires_at is not None and later.expires_at > first.expires_at
     assert recorder.kinds() == ["fetched", "refreshed_in_background"]
-    assert liana.counters.tokens_issued == 2
+    assert liana_emulator.counters.tokens_issued == 2
 
 
 def test_a_401_is_counted_as_a_rejection_and_the_credentials_invalidated(
-        liana: LianaEmulator, clock: ManualClock, secret_file: tuple[str, Path]) -> None:
+        liana_emulator: LianaEmulator, unified_auth_clock: ManualClock,
+        secret_file: tuple[str, Path]) -> None:
     recorder = Recorder()
-    hub = hub_for(liana, clock, secret_file, recorder)
+    hub = hub_for(liana_emulator, unified_auth_clock, secret_file, recorder)
     session = hub.session()
-    assert session.get(f"{liana.url}/v1/lists").status_code == 200
-    liana.revoke_tokens()
-    assert session.get(f"{liana.url}/v1/lists").status_code == 200  # fetched and retried
+    assert session.get(f"{liana_emulator.url}/v1/lists").status_code == 200
+    liana_emulator.revoke_tokens()
+    assert session.get(f"{liana_emulator.url}/v1/lists").status_code == 200  # fetched and retried
     stats = hub.stats("api")
     assert (stats.fetches, stats.rejections, stats.failed_fetches) == (2, 1, 0)
     assert recorder.kinds() == ["fetched", "rejected", "invalidated", "fetched"]
@@ -151,10 +154,11 @@ def test_auth_failed_counts_both_401s_through_the_session_and_auth(
 
 
 def test_a_failed_fetch_is_counted_with_a_redacted_one_line_error(
-        liana: LianaEmulator, clock: ManualClock, secret_file: tuple[str, Path]) -> None:
+        liana_emulator: LianaEmulator, unified_auth_clock: ManualClock,
+        secret_file: tuple[str, Path]) -> None:
     recorder = Recorder()
-    hub = hub_for(liana, clock, secret_file, recorder)
-    liana.delete_credential(secret_file[0])
+    hub = hub_for(liana_emulator, unified_auth_clock, secret_file, recorder)
+    liana_emulator.delete_credential(secret_file[0])
     with pytest.raises(CredentialsRejected):
         hub.credentials("api")
     stats = hub.stats("api")
@@ -168,13 +172,15 @@ def test_a_failed_fetch_is_counted_with_a_redacted_one_line_error(
 
 
 def test_a_rotated_secret_shows_as_one_refused_fetch_then_a_fetch(
-        liana: LianaEmulator, clock: ManualClock, secret_file: tuple[str, Path]) -> None:
+        liana_emulator: LianaEmulator, unified_auth_clock: ManualClock,
+        secret_file: tuple[str, Path]) -> None:
     recorder = Recorder()
-    hub = hub_for(liana, clock, secret_file, recorder)
+    hub = hub_for(liana_emulator, unified_auth_clock, secret_file, recorder)
     hub.credentials("api")
     client_id, path = secret_file
-    write_secret(path, liana.rotate_secret(client_id))
-    clock.advance(LIFETIME * 0.95)  # past the mandatory window: the caller waits for it
+    write_secret(path, liana_emulator.rotate_secret(client_id))
+    # past the mandatory window: the caller waits for it
+    unified_auth_clock.advance(LIFETIME * 0.95)
     hub.credentials("api")
     stats = hub.stats("api")
     assert (stats.fetches, stats.failed_fetches, stats.background_refreshes) == (2, 1, 0)
@@ -182,16 +188,17 @@ def test_a_rotated_secret_shows_as_one_refused_fetch_then_a_fetch(
 
 
 def test_a_raising_observer_breaks_nothing_and_the_others_still_see_every_event(
-        liana: LianaEmulator, clock: ManualClock, secret_file: tuple[str, Path],
+        liana_emulator: LianaEmulator, unified_auth_clock: ManualClock,
+        secret_file: tuple[str, Path],
         caplog: pytest.LogCaptureFixture) -> None:
     recorder = Recorder()
-    hub = hub_for(liana, clock, secret_file, recorder, Exploding())
+    hub = hub_for(liana_emulator, unified_auth_clock, secret_file, recorder, Exploding())
     session = hub.session()
-    assert session.get(f"{liana.url}/v1/lists").status_code == 200
-    liana.revoke_tokens()
-    assert session.get(f"{liana.url}/v1/lists").status_code == 200
-    clock.advance(LIFETIME * 0.8)
-    assert session.get(f"{liana.url}/v1/lists").status_code == 200
+    assert session.get(f"{liana_emulator.url}/v1/lists").status_code == 200
+    liana_emulator.revoke_tokens()
+    assert session.get(f"{liana_emulator.url}/v1/lists").status_code == 200
+    unified_auth_clock.advance(LIFETIME * 0.8)
+    assert session.get(f"{liana_emulator.url}/v1/lists").status_code == 200
     wait_until(lambda: hub.stats("api").background_refreshes == 1)
     assert recorder.kinds() == ["fetched", "rejected", "invalidated", "fetched",
                                 "refreshed_in_background"]
@@ -202,7 +209,8 @@ def test_a_raising_observer_breaks_nothing_and_the_others_still_see_every_event(
 
 
 def test_an_observer_may_take_no_argument_and_a_wrapper_is_not_called_as_one(
-        liana: LianaEmulator, clock: ManualClock, secret_file: tuple[str, Path]) -> None:
+        liana_emulator: LianaEmulator, unified_auth_clock: ManualClock,
+        secret_file: tuple[str, Path]) -> None:
     seen: list[str] = []
 
     class Counter:
@@ -216,17 +224,19 @@ def test_an_observer_may_take_no_argument_and_a_wrapper_is_not_called_as_one(
             seen.append("wrapper")
             return (yield)
 
-    hub = hub_for(liana, clock, secret_file, Counter(), Wrapper())
+    hub = hub_for(liana_emulator, unified_auth_clock, secret_file, Counter(), Wrapper())
     hub.credentials("api")
     assert seen == ["event"]
 
 
 def test_event_times_come_from_the_hub_clock(
-        liana: LianaEmulator, clock: ManualClock, secret_file: tuple[str, Path]) -> None:
+        liana_emulator: LianaEmulator, unified_auth_clock: ManualClock,
+        secret_file: tuple[str, Path]) -> None:
     recorder = Recorder()
-    hub = hub_for(liana, clock, secret_file, recorder)
+    hub = hub_for(liana_emulator, unified_auth_clock, secret_file, recorder)
     hub.credentials("api")
-    assert recorder.events[0].at == datetime.fromtimestamp(clock(), recorder.events[0].at.tzinfo)
+    assert recorder.events[0].at == datetime.fromtimestamp(unified_auth_clock(),
+                                                           recorder.events[0].at.tzinfo)
 
 
 def test_an_error_whose_message_cannot_be_read_is_still_described() -> None:

@@ -68,8 +68,9 @@ class World:
 
 
 @pytest.fixture
-def world(clock: ManualClock, liana: LianaEmulator, tmp_path: Path) -> Iterator[World]:
-    client_id, client_secret = liana.create_credential("redirects")
+def world(unified_auth_clock: ManualClock, liana_emulator: LianaEmulator,
+          tmp_path: Path) -> Iterator[World]:
+    client_id, client_secret = liana_emulator.create_credential("redirects")
     secrets = {"liana": client_secret, "legacy": "legacy-secret-0123456789",
                "lp": "lp-token-0123456789abcdef", "basic": "basic-password-0123456789",
                "keyed": "keyed-key-0123456789", "neighbour": NEIGHBOUR_KEY}
@@ -84,7 +85,7 @@ def world(clock: ManualClock, liana: LianaEmulator, tmp_path: Path) -> Iterator[
         targets = {
             "liana": {"provider": "liana", "hosts": [f"{origin.url}/liana/"],
                       "client_id": client_id, "client_secret": secret("liana"),
-                      "token_url": liana.token_url},
+                      "token_url": liana_emulator.token_url},
             "legacy": {"provider": "liana-legacy", "hosts": [f"{origin.url}/legacy/"],
                        "realm": "LianaMailer", "user_id": "1001", "secret": secret("legacy")},
             "lp": {"provider": "liquidplanner", "hosts": [f"{origin.url}/lp/"],
@@ -96,7 +97,8 @@ def world(clock: ManualClock, liana: LianaEmulator, tmp_path: Path) -> Iterator[
             "neighbour": {"provider": "api-key", "hosts": [f"{neighbour.url}/"],
                           "key": secret("neighbour")},
         }
-        hub = unified_auth.load({"targets": targets}, clock=clock, sleep=lambda s: None)
+        hub = unified_auth.load({"targets": targets}, clock=unified_auth_clock,
+                                sleep=lambda s: None)
         yield World(origin, other_port, other_host, neighbour, hub, secrets)
 
 

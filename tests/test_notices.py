@@ -46,21 +46,21 @@ def test_a_broken_plugin_is_a_notice(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 
 def test_a_plugins_target_warning_is_logged_once_as_a_notice(
-        liana: LianaEmulator, clock: ManualClock, tmp_path: Path,
+        liana_emulator: LianaEmulator, unified_auth_clock: ManualClock, tmp_path: Path,
         caplog: pytest.LogCaptureFixture) -> None:
     class Cycling:
         @hookimpl
         def target_warnings(self, target: Target, now: datetime) -> list[str] | None:
             return ["cycle this token soon"]
 
-    client_id, secret = liana.create_credential("tests")
-    config = {"targets": {"api": toy_target(liana.url, client_id,
+    client_id, secret = liana_emulator.create_credential("tests")
+    config = {"targets": {"api": toy_target(liana_emulator.url, client_id,
                                             write_secret(tmp_path / "s", secret))}}
     hub = unified_auth.load(config, plugins=[ToyPlugin(), Cycling()], entry_points=False,
-                            clock=clock)
+                            clock=unified_auth_clock)
     with caplog.at_level(logging.WARNING, logger="unified_auth"):
         hub.credentials("api")
-        clock.advance(900)
+        unified_auth_clock.advance(900)
         hub.credentials("api")
     assert notices(caplog) == [Notice("target_warning", "target api: cycle this token soon",
                                       target="api")]

@@ -31,7 +31,7 @@ VECTOR_SECRET = "0123456789abcdef0123456789abcdef"
 
 
 @pytest.fixture
-def clock() -> ManualClock:
+def unified_auth_clock() -> ManualClock:
     return ManualClock(START)
 
 
@@ -188,20 +188,20 @@ def test_a_body_that_can_be_read_only_once_is_refused(body: Any) -> None:
 
 
 def test_signed_post_and_get_with_a_query_are_accepted(
-        liana: LianaEmulator, clock: ManualClock, write_secret: Any,
+        liana_emulator: LianaEmulator, unified_auth_clock: ManualClock, write_secret: Any,
         logs: pytest.LogCaptureFixture) -> None:
-    hub, secret = signed_hub(liana, clock, write_secret)
+    hub, secret = signed_hub(liana_emulator, unified_auth_clock, write_secret)
     session = hub.session()
 
-    posted = session.post(f"{liana.url}/api/v1/echoMessage", json=["hello"])
-    listed = session.get(f"{liana.url}/api/v1/lists", params={"limit": "5", "q": "a b"})
+    posted = session.post(f"{liana_emulator.url}/api/v1/echoMessage", json=["hello"])
+    listed = session.get(f"{liana_emulator.url}/api/v1/lists", params={"limit": "5", "q": "a b"})
 
-    assert posted.status_code == 200, liana.last_rejection
+    assert posted.status_code == 200, liana_emulator.last_rejection
     assert posted.json()["result"] == ["hello"]
-    assert listed.status_code == 200, liana.last_rejection
+    assert listed.status_code == 200, liana_emulator.last_rejection
     assert listed.json()["query"] == {"limit": ["5"], "q": ["a b"]}
     assert listed.request.headers["Date"] == "2026-03-01T09:00:00+00:00"
-    assert liana.counters.token_requests == 0
+    assert liana_emulator.counters.token_requests == 0
     assert_no_leaks([logs.text, repr(hub.credentials("legacy"))], [secret])
 
 
@@ -211,48 +211,49 @@ def test_signed_post_and_get_with_a_query_are_accepted(
     pytest.param(lambda text: io.BytesIO(text.encode()), id="file"),
 ])
 def test_non_ascii_bodies_of_every_kind_are_accepted(
-        liana: LianaEmulator, clock: ManualClock, write_secret: Any,
+        liana_emulator: LianaEmulator, unified_auth_clock: ManualClock, write_secret: Any,
         make_body: Callable[[str], Any]) -> None:
-    hub, _ = signed_hub(liana, clock, write_secret)
+    hub, _ = signed_hub(liana_emulator, unified_auth_clock, write_secret)
     text = json.dumps(["hyvää päivää", "日本語"], ensure_ascii=False)
 
-    response = hub.session().post(f"{liana.url}/api/v1/echoMessage", data=make_body(text))
+    response = hub.session().post(f"{liana_emulator.url}/api/v1/echoMessage", data=make_body(text))
 
-    assert response.status_code == 200, liana.last_rejection
+    assert response.status_code == 200, liana_emulator.last_rejection
     assert response.json()["result"] == ["hyvää päivää", "日本語"]
 
 
 def test_signing_works_through_a_per_target_auth_too(
-        liana: LianaEmulator, clock: ManualClock, write_secret: Any) -> None:
-    hub, _ = signed_hub(liana, clock, write_secret)
+        liana_emulator: LianaEmulator, unified_auth_clock: ManualClock, write_secret: Any) -> None:
+    hub, _ = signed_hub(liana_emulator, unified_auth_clock, write_secret)
 
-    response = requests.post(f"{liana.url}/api/v1/echoMessage", data='["hyvää"]',
+    response = requests.post(f"{liana_emulator.url}/api/v1/echoMessage", data='["hyvää"]',
                              auth=hub.auth("legacy"), timeout=5)
 
-    assert response.status_code == 200, liana.last_rejection
+    assert response.status_code == 200, liana_emulator.last_rejection
     assert response.json()["result"] == ["hyvää"]
 
 
 def test_a_generator_body_is_refused_before_anything_is_sent(
-        liana: LianaEmulator, clock: ManualClock, write_secret: Any) -> None:
-    hub, _ = signed_hub(liana, clock, write_secret)
+        liana_emulator: LianaEmulator, unified_auth_clock: ManualClock, write_secret: Any) -> None:
+    hub, _ = signed_hub(liana_emulator, unified_auth_clock, write_secret)
 
     with pytest.raises(PluginError, match="read only once"):
-        hub.session().post(f"{liana.url}/api/v1/echoMessage",
+        hub.session().post(f"{liana_emulator.url}/api/v1/echoMessage",
                            data=(chunk for chunk in [b'["hel', b'lo"]']))
-    assert liana.counters.api_requests == 0
+    assert liana_emulator.counters.api_requests == 0
 
 
 def test_a_wrong_secret_fails_with_the_legacy_explanation(
-        liana: LianaEmulator, clock: ManualClock, write_secret: Any,
+        liana_emulator: LianaEmulator, unified_auth_clock: ManualClock, write_secret: Any,
         logs: pytest.LogCaptureFixture) -> None:
-    user_id, _ = liana.create_legacy_user("LianaMailer")
-    hub = load(clock, legacy={"provider": "liana-legacy", "hosts": [f"{liana.url}/api/"],
+    user_id, _ = liana_emulator.create_legacy_user("LianaMailer")
+    hub = load(unified_auth_clock,
+               legacy={"provider": "liana-legacy", "hosts": [f"{liana_emulator.url}/api/"],
                               "realm": "LianaMailer", "user_id": int(user_id),
                               "secret": write_secret(CANARY)})
 
     with pytest.raises(AuthFailed) as caught:
-        hub.session().get(f"{liana.url}/api/v1/lists")
+        hub.session().get(f"{liana_emulator.url}/api/v1/lists")
 
     assert "Liana refused the request signature" in str(caught.value)
     assert "clock" in str(caught.value)
@@ -262,14 +263,14 @@ def test_a_wrong_secret_fails_with_the_legacy_explanation(
 # -- basic and api-key, against a loopback echo server ----------------------------------
 
 
-def test_basic_sends_utf8_credentials(echo: str, clock: ManualClock,
+def test_basic_sends_utf8_credentials(echo: str, unified_auth_clock: ManualClock,
                                       monkeypatch: pytest.MonkeyPatch,
                                       logs: pytest.LogCaptureFixture) -> None:
     password = f"pässwörd-{CANARY}"
     monkeypatch.setenv("CLASSIC_PASSWORD", password)
-    hub = load(clock, classic={"provider": "basic", "hosts": [f"{echo}/"],
-                               "username": "me@example.com",
-                               "password": {"env": "CLASSIC_PASSWORD"}})
+    hub = load(unified_auth_clock, classic={"provider": "basic", "hosts": [f"{echo}/"],
+                                            "username": "me@example.com",
+                                            "password": {"env": "CLASSIC_PASSWORD"}})
 
     seen = hub.session().get(f"{echo}/api/v1/me").json()
 
@@ -279,11 +280,12 @@ def test_basic_sends_utf8_credentials(echo: str, clock: ManualClock,
     assert_no_leaks([logs.text, repr(hub.credentials("classic"))], [password, CANARY])
 
 
-def test_basic_401_is_explained(refusing: Recorder, clock: ManualClock,
+def test_basic_401_is_explained(refusing: Recorder, unified_auth_clock: ManualClock,
                                 monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CLASSIC_PASSWORD", CANARY)
-    hub = load(clock, classic={"provider": "basic", "hosts": [f"{refusing.url}/"],
-                               "username": "me", "password": {"env": "CLASSIC_PASSWORD"}})
+    hub = load(unified_auth_clock, classic={
+        "provider": "basic", "hosts": [f"{refusing.url}/"], "username": "me",
+        "password": {"env": "CLASSIC_PASSWORD"}})
 
     with pytest.raises(AuthFailed, match="refused the username and password") as caught:
         hub.session().get(f"{refusing.url}/")
@@ -294,13 +296,13 @@ def test_basic_401_is_explained(refusing: Recorder, clock: ManualClock,
     ({}, "X-API-Key", CANARY),
     ({"header": "Authorization", "prefix": "Token"}, "Authorization", f"Token {CANARY}"),
 ])
-def test_api_key_goes_in_its_header(echo: str, clock: ManualClock,
+def test_api_key_goes_in_its_header(echo: str, unified_auth_clock: ManualClock,
                                     monkeypatch: pytest.MonkeyPatch,
                                     logs: pytest.LogCaptureFixture, options: dict[str, str],
                                     header: str, value: str) -> None:
     monkeypatch.setenv("API_KEY", CANARY)
-    hub = load(clock, tool={"provider": "api-key", "hosts": [f"{echo}/"],
-                            "key": {"env": "API_KEY"}, **options})
+    hub = load(unified_auth_clock, tool={"provider": "api-key", "hosts": [f"{echo}/"],
+                                         "key": {"env": "API_KEY"}, **options})
 
     seen = hub.session().get(f"{echo}/v1/things").json()
 
@@ -309,11 +311,11 @@ def test_api_key_goes_in_its_header(echo: str, clock: ManualClock,
 
 
 def test_api_key_that_cannot_go_in_a_header_is_refused_without_showing_it(
-        echo: str, clock: ManualClock, monkeypatch: pytest.MonkeyPatch,
+        echo: str, unified_auth_clock: ManualClock, monkeypatch: pytest.MonkeyPatch,
         logs: pytest.LogCaptureFixture) -> None:
     monkeypatch.setenv("API_KEY", f"{CANARY}\r\nX-Evil: 1")
-    hub = load(clock, tool={"provider": "api-key", "hosts": [f"{echo}/"],
-                            "key": {"env": "API_KEY"}})
+    hub = load(unified_auth_clock, tool={"provider": "api-key", "hosts": [f"{echo}/"],
+                                         "key": {"env": "API_KEY"}})
 
     with pytest.raises(SecretError, match=r"targets\.tool\.key") as caught:
         hub.session().get(f"{echo}/")
@@ -336,10 +338,10 @@ def test_api_key_that_cannot_go_in_a_header_is_refused_without_showing_it(
     ({"provider": "api-key", "header": "X API Key", "key": "x"}, "header"),
     ({"provider": "api-key", "prefix": "To ken", "key": "x"}, "prefix"),
 ])
-def test_config_errors_name_the_key(clock: ManualClock, target: dict[str, Any],
+def test_config_errors_name_the_key(unified_auth_clock: ManualClock, target: dict[str, Any],
                                     key: str) -> None:
     with pytest.raises(ConfigError, match=rf"targets\.t\.{key}:"):
-        load(clock, t={"hosts": ["api.example.com"], **target})
+        load(unified_auth_clock, t={"hosts": ["api.example.com"], **target})
 
 
 def test_the_core_never_offers_it_another_providers_target() -> None:

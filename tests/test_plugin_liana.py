@@ -36,7 +36,7 @@ API = "https://rest.liana.test/v1/"
 
 
 @pytest.fixture
-def clock() -> ManualClock:
+def unified_auth_clock() -> ManualClock:
     return ManualClock(START)
 
 
@@ -87,46 +87,46 @@ def token_answer(**fields: Any) -> dict[str, Any]:
 
 
 def test_session_sends_a_bearer_token_fetched_once(
-        liana: LianaEmulator, clock: ManualClock, write_secret: Any,
+        liana_emulator: LianaEmulator, unified_auth_clock: ManualClock, write_secret: Any,
         logs: pytest.LogCaptureFixture) -> None:
-    client_id, secret = liana.create_credential("tests")
-    hub = load(clock, mailer=emulated(liana, client_id, write_secret(secret)))
+    client_id, secret = liana_emulator.create_credential("tests")
+    hub = load(unified_auth_clock, mailer=emulated(liana_emulator, client_id, write_secret(secret)))
     session = hub.session()
 
-    first = session.get(f"{liana.url}/v1/lists")
-    second = session.get(f"{liana.url}/v1/lists")
+    first = session.get(f"{liana_emulator.url}/v1/lists")
+    second = session.get(f"{liana_emulator.url}/v1/lists")
 
     assert first.status_code == second.status_code == 200
     assert first.json()["result"][0]["name"] == "Newsletter"
-    assert liana.counters.token_requests == 1
+    assert liana_emulator.counters.token_requests == 1
     token = hub.credentials("mailer").value.reveal()
     assert second.request.headers["Authorization"] == f"Bearer {token}"
     assert_no_leaks([logs.text, repr(hub.credentials("mailer")), repr(hub.targets)],
                     [secret, token])
 
 
-def test_expires_at_counts_from_when_the_request_was_sent(clock: ManualClock,
+def test_expires_at_counts_from_when_the_request_was_sent(unified_auth_clock: ManualClock,
                                                           canary_env: None) -> None:
     def slow_token_endpoint(request: requests.PreparedRequest) -> tuple[int, dict[str, str],
                                                                           str]:
-        clock.advance(5)  # the answer arrives 5 s after the request left
+        unified_auth_clock.advance(5)  # the answer arrives 5 s after the request left
         return 200, {}, json.dumps(token_answer(expires_in=600))
 
     with responses.RequestsMock() as mock:
         mock.add_callback(responses.POST, TOKEN_URL, callback=slow_token_endpoint)
-        credentials = load(clock, mailer=mocked()).credentials("mailer")
+        credentials = load(unified_auth_clock, mailer=mocked()).credentials("mailer")
 
     assert credentials.expires_at == START + timedelta(seconds=600)
     assert credentials.token_type == "Bearer"
     assert credentials.scope == "default"
 
 
-def test_token_request_is_a_form_post_of_the_client_credentials(clock: ManualClock,
+def test_token_request_is_a_form_post_of_the_client_credentials(unified_auth_clock: ManualClock,
                                                                  canary_env: None) -> None:
     target = mocked()
     with responses.RequestsMock() as mock:
         mock.post(TOKEN_URL, json=token_answer())
-        load(clock, mailer=target).credentials("mailer")
+        load(unified_auth_clock, mailer=target).credentials("mailer")
         sent = mock.calls[0].request
 
     assert sent.headers["Content-Type"] == "application/x-www-form-urlencoded"
@@ -136,13 +136,14 @@ def test_token_request_is_a_form_post_of_the_client_credentials(clock: ManualClo
     assert str(sent.body).startswith("grant_type=client_credentials&client_id=")
 
 
-def test_scope_and_extra_params_are_sent_on_every_refetch(clock: ManualClock,
+def test_scope_and_extra_params_are_sent_on_every_refetch(unified_auth_clock: ManualClock,
                                                           canary_env: None) -> None:
-    hub = load(clock, mailer=mocked(scope="lists:read", extra_params={"audience": "mailer"}))
+    hub = load(unified_auth_clock,
+               mailer=mocked(scope="lists:read", extra_params={"audience": "mailer"}))
     with responses.RequestsMock() as mock:
         mock.post(TOKEN_URL, json=token_answer(expires_in=60))
         hub.credentials("mailer")
-        clock.advance(61)
+        unified_auth_clock.advance(61)
         hub.credentials("mailer")
         bodies = [form(call.request) for call in mock.calls]
 
@@ -153,19 +154,19 @@ def test_scope_and_extra_params_are_sent_on_every_refetch(clock: ManualClock,
 
 
 def test_client_auth_basic_sends_the_secret_in_a_basic_header(
-        liana: LianaEmulator, clock: ManualClock, write_secret: Any) -> None:
-    client_id, secret = liana.create_credential("tests")
-    hub = load(clock, mailer=emulated(liana, client_id, write_secret(secret),
-                                      client_auth="basic"))
+        liana_emulator: LianaEmulator, unified_auth_clock: ManualClock, write_secret: Any) -> None:
+    client_id, secret = liana_emulator.create_credential("tests")
+    hub = load(unified_auth_clock, mailer=emulated(liana_emulator, client_id, write_secret(secret),
+                                                   client_auth="basic"))
 
-    assert hub.session().get(f"{liana.url}/v1/lists").status_code == 200
+    assert hub.session().get(f"{liana_emulator.url}/v1/lists").status_code == 200
 
 
-def test_client_auth_basic_keeps_the_secret_out_of_the_form(clock: ManualClock,
+def test_client_auth_basic_keeps_the_secret_out_of_the_form(unified_auth_clock: ManualClock,
                                                             canary_env: None) -> None:
     with responses.RequestsMock() as mock:
         mock.post(TOKEN_URL, json=token_answer())
-        load(clock, mailer=mocked(client_auth="basic")).credentials("mailer")
+        load(unified_auth_clock, mailer=mocked(client_auth="basic")).credentials("mailer")
         sent = mock.calls[0].request
 
     assert sent.headers["Authorization"].startswith("Basic ")
@@ -178,23 +179,24 @@ def test_client_auth_basic_keeps_the_secret_out_of_the_form(clock: ManualClock,
     ({"expires_in": "1200"}, 1200),  # some servers send the number as a string
     ({"expires_in": 1.5}, 1.5),
 ])
-def test_lenient_but_valid_answers_are_accepted(clock: ManualClock, fields: dict[str, Any],
+def test_lenient_but_valid_answers_are_accepted(unified_auth_clock: ManualClock,
+                                                fields: dict[str, Any],
                                                 ttl: float) -> None:
     with responses.RequestsMock() as mock:
         mock.post(TOKEN_URL, json=token_answer(**fields))
-        credentials = load(clock, mailer=mocked()).credentials("mailer")
+        credentials = load(unified_auth_clock, mailer=mocked()).credentials("mailer")
     assert credentials.expires_at == START + timedelta(seconds=ttl)
 
 
 def test_missing_expires_in_uses_default_ttl_with_one_note(
-        clock: ManualClock, canary_env: None, logs: pytest.LogCaptureFixture) -> None:
+        unified_auth_clock: ManualClock, canary_env: None, logs: pytest.LogCaptureFixture) -> None:
     answer = token_answer()
     del answer["expires_in"]
-    hub = load(clock, mailer=mocked(default_ttl=600))
+    hub = load(unified_auth_clock, mailer=mocked(default_ttl=600))
     with responses.RequestsMock() as mock:
         mock.post(TOKEN_URL, json=answer)
         first = hub.credentials("mailer")
-        clock.advance(601)
+        unified_auth_clock.advance(601)
         second = hub.credentials("mailer")
         assert len(mock.calls) == 2
 
@@ -235,10 +237,10 @@ MALFORMED = [
 @pytest.mark.usefixtures("canary_env")
 @pytest.mark.parametrize(("answer", "complaint"), MALFORMED)
 def test_malformed_answer_is_retried_then_explained(
-        clock: ManualClock, logs: pytest.LogCaptureFixture, answer: Any,
+        unified_auth_clock: ManualClock, logs: pytest.LogCaptureFixture, answer: Any,
         complaint: str) -> None:
     body = answer if isinstance(answer, str) else json.dumps(answer)
-    hub = load(clock, mailer=mocked())
+    hub = load(unified_auth_clock, mailer=mocked())
     with responses.RequestsMock() as mock:
         mock.post(TOKEN_URL, body=body, content_type="application/json")
         with pytest.raises(TokenEndpointError) as caught:
@@ -252,23 +254,24 @@ def test_malformed_answer_is_retried_then_explained(
     assert_clean(caught.value, logs, CANARY, TOKEN_CANARY)
 
 
-def test_one_malformed_answer_is_survived(liana: LianaEmulator, clock: ManualClock,
+def test_one_malformed_answer_is_survived(liana_emulator: LianaEmulator,
+                                          unified_auth_clock: ManualClock,
                                           write_secret: Any) -> None:
-    client_id, secret = liana.create_credential("tests")
-    liana.inject_fault("malformed")
-    hub = load(clock, mailer=emulated(liana, client_id, write_secret(secret)))
+    client_id, secret = liana_emulator.create_credential("tests")
+    liana_emulator.inject_fault("malformed")
+    hub = load(unified_auth_clock, mailer=emulated(liana_emulator, client_id, write_secret(secret)))
 
-    assert hub.session().get(f"{liana.url}/v1/lists").status_code == 200
-    assert liana.counters.token_requests == 2
+    assert hub.session().get(f"{liana_emulator.url}/v1/lists").status_code == 200
+    assert liana_emulator.counters.token_requests == 2
 
 
 @pytest.mark.usefixtures("canary_env")
 @pytest.mark.parametrize("status", [429, 408])
-def test_throttling_is_retried_not_rejected(clock: ManualClock, status: int) -> None:
+def test_throttling_is_retried_not_rejected(unified_auth_clock: ManualClock, status: int) -> None:
     with responses.RequestsMock() as mock:
         mock.post(TOKEN_URL, status=status, json={"error": "slow_down"})
         with pytest.raises(TokenEndpointError, match=f"answered {status}"):
-            load(clock, mailer=mocked()).credentials("mailer")
+            load(unified_auth_clock, mailer=mocked()).credentials("mailer")
         assert len(mock.calls) == 3
 
 
@@ -276,13 +279,13 @@ def test_throttling_is_retried_not_rejected(clock: ManualClock, status: int) -> 
 
 
 def test_wrong_secret_is_rejected_with_every_cause_and_fix(
-        liana: LianaEmulator, clock: ManualClock, write_secret: Any,
+        liana_emulator: LianaEmulator, unified_auth_clock: ManualClock, write_secret: Any,
         logs: pytest.LogCaptureFixture) -> None:
-    client_id, _ = liana.create_credential("tests")
-    hub = load(clock, mailer=emulated(liana, client_id, write_secret(CANARY)))
+    client_id, _ = liana_emulator.create_credential("tests")
+    hub = load(unified_auth_clock, mailer=emulated(liana_emulator, client_id, write_secret(CANARY)))
 
     with pytest.raises(CredentialsRejected) as caught:
-        hub.session().get(f"{liana.url}/v1/lists")
+        hub.session().get(f"{liana_emulator.url}/v1/lists")
 
     message = str(caught.value)
     assert caught.value.target == "mailer"
@@ -290,16 +293,16 @@ def test_wrong_secret_is_rejected_with_every_cause_and_fix(
                    "stops the old one at once", "deleted", "expiration date", "LianaAccount",
                    "read again without a restart"):
         assert needed in message
-    assert liana.counters.token_requests == 1  # the unchanged secret is not tried twice
+    assert liana_emulator.counters.token_requests == 1  # the unchanged secret is not tried twice
     assert_clean(caught.value, logs)
 
 
 @pytest.mark.usefixtures("canary_env")
-def test_a_bare_401_is_rejected_as_a_wrong_client(clock: ManualClock) -> None:
+def test_a_bare_401_is_rejected_as_a_wrong_client(unified_auth_clock: ManualClock) -> None:
     with responses.RequestsMock() as mock:
         mock.post(TOKEN_URL, status=401, body="Unauthorized")
         with pytest.raises(CredentialsRejected, match=r"401 Unauthorized\)\. Either the "):
-            load(clock, mailer=mocked()).credentials("mailer")
+            load(unified_auth_clock, mailer=mocked()).credentials("mailer")
 
 
 @pytest.mark.usefixtures("canary_env")
@@ -312,12 +315,12 @@ def test_a_bare_401_is_rejected_as_a_wrong_client(clock: ManualClock) -> None:
     (403, {"message": "nope"}, "(403 Forbidden); check the target's options"),
 ])
 def test_other_refusals_quote_the_oauth_error_without_the_secret(
-        clock: ManualClock, logs: pytest.LogCaptureFixture, status: int,
+        unified_auth_clock: ManualClock, logs: pytest.LogCaptureFixture, status: int,
         answer: dict[str, str], expected: str) -> None:
     with responses.RequestsMock() as mock:
         mock.post(TOKEN_URL, status=status, json=answer)
         with pytest.raises(CredentialsRejected) as caught:
-            load(clock, mailer=mocked()).credentials("mailer")
+            load(unified_auth_clock, mailer=mocked()).credentials("mailer")
         assert len(mock.calls) == 1
 
     assert expected in str(caught.value)
@@ -325,46 +328,47 @@ def test_other_refusals_quote_the_oauth_error_without_the_secret(
 
 
 def test_rotated_secret_is_picked_up_from_the_rewritten_file(
-        liana: LianaEmulator, clock: ManualClock, write_secret: Any,
+        liana_emulator: LianaEmulator, unified_auth_clock: ManualClock, write_secret: Any,
         logs: pytest.LogCaptureFixture) -> None:
-    client_id, old = liana.create_credential("tests")
-    hub = load(clock, mailer=emulated(liana, client_id, write_secret(old)))
+    client_id, old = liana_emulator.create_credential("tests")
+    hub = load(unified_auth_clock, mailer=emulated(liana_emulator, client_id, write_secret(old)))
     session = hub.session()
-    assert session.get(f"{liana.url}/v1/lists").status_code == 200
+    assert session.get(f"{liana_emulator.url}/v1/lists").status_code == 200
 
-    new = liana.rotate_secret(client_id)
+    new = liana_emulator.rotate_secret(client_id)
     write_secret(new)
-    clock.advance(901)  # the token expired: the next fetch uses the old secret first
+    unified_auth_clock.advance(901)  # the token expired: the next fetch uses the old secret first
 
-    assert session.get(f"{liana.url}/v1/lists").status_code == 200
-    assert liana.counters.token_requests == 3  # issued, refused (old secret), issued
+    assert session.get(f"{liana_emulator.url}/v1/lists").status_code == 200
+    assert liana_emulator.counters.token_requests == 3  # issued, refused (old secret), issued
     assert "the secret has changed at its source" in logs.text
     assert_no_leaks([logs.text], [old, new])
 
 
 def test_rotation_with_revoked_tokens_recovers_through_the_401(
-        liana: LianaEmulator, clock: ManualClock, write_secret: Any) -> None:
-    client_id, old = liana.create_credential("tests")
-    hub = load(clock, mailer=emulated(liana, client_id, write_secret(old)))
+        liana_emulator: LianaEmulator, unified_auth_clock: ManualClock, write_secret: Any) -> None:
+    client_id, old = liana_emulator.create_credential("tests")
+    hub = load(unified_auth_clock, mailer=emulated(liana_emulator, client_id, write_secret(old)))
     session = hub.session()
-    assert session.get(f"{liana.url}/v1/lists").status_code == 200
+    assert session.get(f"{liana_emulator.url}/v1/lists").status_code == 200
 
-    write_secret(liana.rotate_secret(client_id))
-    liana.revoke_tokens(client_id)
-    response = session.get(f"{liana.url}/v1/lists")
+    write_secret(liana_emulator.rotate_secret(client_id))
+    liana_emulator.revoke_tokens(client_id)
+    response = session.get(f"{liana_emulator.url}/v1/lists")
 
     assert response.status_code == 200
     assert [r.status_code for r in response.history] == [401]
-    assert liana.counters.token_requests == 2
+    assert liana_emulator.counters.token_requests == 2
 
 
-def test_deleted_credential_is_rejected(liana: LianaEmulator, clock: ManualClock,
+def test_deleted_credential_is_rejected(liana_emulator: LianaEmulator,
+                                        unified_auth_clock: ManualClock,
                                         write_secret: Any) -> None:
-    client_id, secret = liana.create_credential("tests")
-    hub = load(clock, mailer=emulated(liana, client_id, write_secret(secret)))
+    client_id, secret = liana_emulator.create_credential("tests")
+    hub = load(unified_auth_clock, mailer=emulated(liana_emulator, client_id, write_secret(secret)))
     hub.credentials("mailer")
-    liana.delete_credential(client_id)
-    clock.advance(901)
+    liana_emulator.delete_credential(client_id)
+    unified_auth_clock.advance(901)
 
     with pytest.raises(CredentialsRejected, match="deleted"):
         hub.credentials("mailer")
@@ -377,10 +381,10 @@ def test_deleted_credential_is_rejected(liana: LianaEmulator, clock: ManualClock
     (0, "expires today"), (1, "expires tomorrow"), (10, "expires in 10 days"),
     (14, "expires in 14 days"),
 ])
-def test_expiration_date_within_14_days_warns(clock: ManualClock, canary_env: None,
+def test_expiration_date_within_14_days_warns(unified_auth_clock: ManualClock, canary_env: None,
                                               days: int, expected: str) -> None:
     expires_on = START.date() + timedelta(days=days)
-    hub = load(clock, mailer=mocked(expires_on=expires_on.isoformat()))
+    hub = load(unified_auth_clock, mailer=mocked(expires_on=expires_on.isoformat()))
 
     warnings = hub.warnings("mailer")
 
@@ -390,21 +394,21 @@ def test_expiration_date_within_14_days_warns(clock: ManualClock, canary_env: No
     assert "LianaAccount" in warnings[0]
 
 
-def test_expiration_date_further_away_does_not_warn(clock: ManualClock,
+def test_expiration_date_further_away_does_not_warn(unified_auth_clock: ManualClock,
                                                     canary_env: None) -> None:
-    hub = load(clock, mailer=mocked(expires_on=START.date() + timedelta(days=15)))
+    hub = load(unified_auth_clock, mailer=mocked(expires_on=START.date() + timedelta(days=15)))
     assert hub.warnings("mailer") == []
 
 
 def test_expiration_warning_is_logged_once_after_the_first_fetch(
-        liana: LianaEmulator, clock: ManualClock, write_secret: Any,
+        liana_emulator: LianaEmulator, unified_auth_clock: ManualClock, write_secret: Any,
         logs: pytest.LogCaptureFixture) -> None:
     expires_on = START.date() + timedelta(days=3)
-    client_id, secret = liana.create_credential("tests", expires_on=expires_on)
-    hub = load(clock, mailer=emulated(liana, client_id, write_secret(secret),
-                                      expires_on=expires_on))
+    client_id, secret = liana_emulator.create_credential("tests", expires_on=expires_on)
+    hub = load(unified_auth_clock, mailer=emulated(liana_emulator, client_id, write_secret(secret),
+                                                   expires_on=expires_on))
     hub.credentials("mailer")
-    clock.advance(901)
+    unified_auth_clock.advance(901)
     hub.credentials("mailer")
 
     logged = [r for r in logs.records if "expires in 3 days" in r.getMessage()]
@@ -413,21 +417,21 @@ def test_expiration_warning_is_logged_once_after_the_first_fetch(
 
 
 def test_past_expiration_date_is_rejected_without_a_network_call(
-        liana: LianaEmulator, clock: ManualClock, write_secret: Any,
+        liana_emulator: LianaEmulator, unified_auth_clock: ManualClock, write_secret: Any,
         logs: pytest.LogCaptureFixture) -> None:
     expires_on = START.date() + timedelta(days=1)
-    client_id, secret = liana.create_credential("tests", expires_on=expires_on)
-    hub = load(clock, mailer=emulated(liana, client_id, write_secret(secret),
-                                      expires_on=expires_on))
-    clock.advance(2 * 24 * 3600)
+    client_id, secret = liana_emulator.create_credential("tests", expires_on=expires_on)
+    hub = load(unified_auth_clock, mailer=emulated(liana_emulator, client_id, write_secret(secret),
+                                                   expires_on=expires_on))
+    unified_auth_clock.advance(2 * 24 * 3600)
 
     with pytest.raises(CredentialsRejected) as caught:
-        hub.session().get(f"{liana.url}/v1/lists")
+        hub.session().get(f"{liana_emulator.url}/v1/lists")
 
     assert "passed its expiration date" in str(caught.value)
     assert str(expires_on) in str(caught.value)
-    assert liana.counters.token_requests == 0
-    assert liana.counters.api_requests == 0
+    assert liana_emulator.counters.token_requests == 0
+    assert liana_emulator.counters.api_requests == 0
     assert any("passed its expiration date" in w for w in hub.warnings("mailer"))
     assert_clean(caught.value, logs, secret)
 
@@ -436,14 +440,14 @@ def test_past_expiration_date_is_rejected_without_a_network_call(
 
 
 def test_api_not_enabled_raises_access_denied_about_the_license(
-        liana: LianaEmulator, clock: ManualClock, write_secret: Any,
+        liana_emulator: LianaEmulator, unified_auth_clock: ManualClock, write_secret: Any,
         logs: pytest.LogCaptureFixture) -> None:
-    client_id, secret = liana.create_credential("tests")
-    liana.api_enabled = False
-    hub = load(clock, mailer=emulated(liana, client_id, write_secret(secret)))
+    client_id, secret = liana_emulator.create_credential("tests")
+    liana_emulator.api_enabled = False
+    hub = load(unified_auth_clock, mailer=emulated(liana_emulator, client_id, write_secret(secret)))
 
     with pytest.raises(AccessDenied) as caught:
-        hub.session().get(f"{liana.url}/v1/lists")
+        hub.session().get(f"{liana_emulator.url}/v1/lists")
 
     message = str(caught.value)
     assert "not enabled" in message
@@ -459,21 +463,22 @@ def test_api_not_enabled_raises_access_denied_about_the_license(
     "API NOT ENABLED for this account",
     json.dumps({"succeed": False, "message": "The API is not   Enabled."}),
 ])
-def test_not_enabled_is_matched_case_insensitively(clock: ManualClock, body: str) -> None:
+def test_not_enabled_is_matched_case_insensitively(unified_auth_clock: ManualClock,
+                                                   body: str) -> None:
     with responses.RequestsMock() as mock:
         mock.post(TOKEN_URL, json=token_answer())
         mock.get(f"{API}lists", status=403, body=body)
         with pytest.raises(AccessDenied, match="separate API license"):
-            load(clock, mailer=mocked()).session().get(f"{API}lists")
+            load(unified_auth_clock, mailer=mocked()).session().get(f"{API}lists")
 
 
 @pytest.mark.usefixtures("canary_env")
 def test_other_403_is_returned_and_explained_in_the_log(
-        clock: ManualClock, logs: pytest.LogCaptureFixture) -> None:
+        unified_auth_clock: ManualClock, logs: pytest.LogCaptureFixture) -> None:
     with responses.RequestsMock() as mock:
         mock.post(TOKEN_URL, json=token_answer())
         mock.get(f"{API}lists", status=403, json={"succeed": False, "message": "Forbidden"})
-        response = load(clock, mailer=mocked()).session().get(f"{API}lists")
+        response = load(unified_auth_clock, mailer=mocked()).session().get(f"{API}lists")
 
     assert response.status_code == 403
     assert "may use this API and scope" in logs.text
@@ -481,12 +486,12 @@ def test_other_403_is_returned_and_explained_in_the_log(
 
 @pytest.mark.usefixtures("canary_env")
 def test_a_401_that_survives_the_retry_carries_the_liana_explanation(
-        clock: ManualClock, logs: pytest.LogCaptureFixture) -> None:
+        unified_auth_clock: ManualClock, logs: pytest.LogCaptureFixture) -> None:
     with responses.RequestsMock() as mock:
         mock.post(TOKEN_URL, json=token_answer())
         mock.get(f"{API}lists", status=401, json={"succeed": False, "message": "Unauthorized"})
         with pytest.raises(AuthFailed) as caught:
-            load(clock, mailer=mocked()).session().get(f"{API}lists")
+            load(unified_auth_clock, mailer=mocked()).session().get(f"{API}lists")
 
     assert "Liana refused a freshly issued access token" in str(caught.value)
     assert_clean(caught.value, logs, CANARY, TOKEN_CANARY)
@@ -506,28 +511,30 @@ def test_a_401_that_survives_the_retry_carries_the_liana_explanation(
     ({"expires_on": "soon"}, "expires_on", "expected a date"),
     ({"client_id": ""}, "client_id", "Length of 'client_id'"),
 ])
-def test_config_errors_name_the_key(clock: ManualClock, options: dict[str, Any], key: str,
+def test_config_errors_name_the_key(unified_auth_clock: ManualClock, options: dict[str, Any],
+                                    key: str,
                                     complaint: str) -> None:
     with pytest.raises(ConfigError) as caught:
-        load(clock, mailer=mocked(**options))
+        load(unified_auth_clock, mailer=mocked(**options))
     assert f"targets.mailer.{key}" in str(caught.value)
     assert complaint in str(caught.value)
 
 
-def test_loopback_token_url_may_use_plain_http(clock: ManualClock) -> None:
+def test_loopback_token_url_may_use_plain_http(unified_auth_clock: ManualClock) -> None:
     for url in ("http://127.0.0.1:8080/token", "http://localhost/token", "http://[::1]/t"):
-        assert load(clock, mailer=mocked(token_url=url)).targets["mailer"].options.token_url \
+        assert load(unified_auth_clock,
+                    mailer=mocked(token_url=url)).targets["mailer"].options.token_url \
             == url
 
 
-def test_defaults_and_toml_values(clock: ManualClock, tmp_path: Path) -> None:
+def test_defaults_and_toml_values(unified_auth_clock: ManualClock, tmp_path: Path) -> None:
     config = tmp_path / "unified-auth.toml"
     config.write_text(
         '[targets.mailer]\nprovider = "liana"\nhosts = ["rest.lianamailer.com"]\n'
         'client_id = "0f6b"\nclient_secret = { env = "LIANA_CLIENT_SECRET" }\n'
         'expires_on = 2027-05-31\n[targets.mailer.extra_params]\naudience = "mailer"\n',
         encoding="utf-8")
-    options = unified_auth.load(config, clock=clock).targets["mailer"].options
+    options = unified_auth.load(config, clock=unified_auth_clock).targets["mailer"].options
 
     assert options.token_url == "https://tokens.lianacloud.com/token"
     assert options.client_auth == "post"
@@ -535,7 +542,8 @@ def test_defaults_and_toml_values(clock: ManualClock, tmp_path: Path) -> None:
     assert options.scope is None
     assert options.expires_on == date(2027, 5, 31)
     assert dict(options.extra_params) == {"audience": "mailer"}
-    hash(unified_auth.load(config, clock=clock).targets["mailer"])  # targets stay hashable
+    hash(unified_auth.load(config,
+                           clock=unified_auth_clock).targets["mailer"])  # targets stay hashable
 
 
 def test_the_core_never_offers_it_another_providers_target() -> None:

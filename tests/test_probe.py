@@ -132,39 +132,41 @@ def test_no_probe_skips_the_api_and_says_so(
     assert row[4] == "ok, not probed (--no-probe)"
 
 
-def test_the_liana_legacy_probe_echoes_hello(tmp_path: Path, liana: LianaEmulator,
-                                            clock: ManualClock) -> None:
+def test_the_liana_legacy_probe_echoes_hello(tmp_path: Path, liana_emulator: LianaEmulator,
+                                            unified_auth_clock: ManualClock) -> None:
     secret = "a-legacy-signing-secret"
-    liana.add_legacy_user("1001", secret, realm="LianaMailer")
+    liana_emulator.add_legacy_user("1001", secret, realm="LianaMailer")
     hub = unified_auth.load({"targets": {"legacy": {
-        "provider": "liana-legacy", "hosts": [f"{liana.url}/api/"], "realm": "LianaMailer",
-        "user_id": "1001", "secret": _secret(tmp_path, "legacy", secret)}}}, clock=clock)
+        "provider": "liana-legacy", "hosts": [f"{liana_emulator.url}/api/"], "realm": "LianaMailer",
+        "user_id": "1001", "secret": _secret(tmp_path, "legacy", secret)}}},
+        clock=unified_auth_clock)
     with hub:
         assert hub.probe("legacy") == "user 1001 in realm LianaMailer"
-    assert liana.counters.api_requests == 1
+    assert liana_emulator.counters.api_requests == 1
 
 
 def test_a_refused_legacy_signature_raises_auth_failed(
-        tmp_path: Path, liana: LianaEmulator, clock: ManualClock) -> None:
-    liana.add_legacy_user("1001", "a-legacy-signing-secret", realm="LianaMailer")
+        tmp_path: Path, liana_emulator: LianaEmulator, unified_auth_clock: ManualClock) -> None:
+    liana_emulator.add_legacy_user("1001", "a-legacy-signing-secret", realm="LianaMailer")
     hub = unified_auth.load({"targets": {"legacy": {
-        "provider": "liana-legacy", "hosts": [f"{liana.url}/api/"], "realm": "LianaMailer",
+        "provider": "liana-legacy", "hosts": [f"{liana_emulator.url}/api/"], "realm": "LianaMailer",
         "user_id": "1001", "secret": _secret(tmp_path, "legacy", "not-the-secret")}}},
-        clock=clock)
+        clock=unified_auth_clock)
     with hub, pytest.raises(AuthFailed, match="refused the request signature"):
         hub.probe("legacy")
 
 
 def test_the_liana_probe_echoes_with_the_clients_token(
-        tmp_path: Path, liana: LianaEmulator, clock: ManualClock) -> None:
-    client_id, secret = liana.create_credential("probe")
+        tmp_path: Path, liana_emulator: LianaEmulator, unified_auth_clock: ManualClock) -> None:
+    client_id, secret = liana_emulator.create_credential("probe")
     hub = unified_auth.load({"targets": {"mailer": {
-        "provider": "liana", "hosts": [f"{liana.url}/v1/"], "client_id": client_id,
-        "client_secret": _secret(tmp_path, "mailer", secret), "token_url": liana.token_url}}},
-        clock=clock)
+        "provider": "liana", "hosts": [f"{liana_emulator.url}/v1/"], "client_id": client_id,
+        "client_secret": _secret(tmp_path, "mailer", secret),
+        "token_url": liana_emulator.token_url}}},
+        clock=unified_auth_clock)
     with hub:
         assert hub.probe("mailer") == f"client {client_id}"
-        liana.api_enabled = False
+        liana_emulator.api_enabled = False
         with pytest.raises(AccessDenied):
             hub.probe("mailer")
 

@@ -38,25 +38,28 @@ def _secrets(liana: LianaEmulator, tmp_path: Path) -> tuple[dict[str, object], l
 
 @pytest.mark.parametrize("variable", ["HTTP_PROXY", "ALL_PROXY", "http_proxy", "all_proxy"])
 def test_token_requests_and_api_requests_to_loopback_bypass_an_environment_proxy(
-        liana: LianaEmulator, clock: ManualClock, tmp_path: Path, proxy: Recorder,
+        liana_emulator: LianaEmulator, unified_auth_clock: ManualClock, tmp_path: Path,
+        proxy: Recorder,
         monkeypatch: pytest.MonkeyPatch, variable: str) -> None:
-    target, secrets = _secrets(liana, tmp_path)
+    target, secrets = _secrets(liana_emulator, tmp_path)
     monkeypatch.setenv(variable, proxy.url)
-    hub = load({"targets": {"api": target}}, clock=clock)
-    assert hub.session().get(f"{liana.url}/v1/lists", timeout=5).status_code == 200
-    assert requests.get(f"{liana.url}/v1/lists", timeout=5).status_code == 502  # proxy on
-    assert liana.counters.tokens_issued == 1
-    assert [seen.target for seen in proxy.seen] == [f"{liana.url}/v1/lists"]  # the control
+    hub = load({"targets": {"api": target}}, clock=unified_auth_clock)
+    assert hub.session().get(f"{liana_emulator.url}/v1/lists", timeout=5).status_code == 200
+    assert requests.get(f"{liana_emulator.url}/v1/lists", timeout=5).status_code == 502  # proxy on
+    assert liana_emulator.counters.tokens_issued == 1
+    assert [seen.target for seen in proxy.seen] == [f"{liana_emulator.url}/v1/lists"]  # the control
     assert_no_leaks(proxy.text(), [*secrets, hub.credentials("api").value])
 
 
 def test_api_requests_to_loopback_bypass_the_sessions_own_proxies(
-        liana: LianaEmulator, clock: ManualClock, tmp_path: Path, proxy: Recorder) -> None:
-    target, _ = _secrets(liana, tmp_path)
-    session = load({"targets": {"api": target}}, clock=clock).session()
+        liana_emulator: LianaEmulator, unified_auth_clock: ManualClock, tmp_path: Path,
+        proxy: Recorder) -> None:
+    target, _ = _secrets(liana_emulator, tmp_path)
+    session = load({"targets": {"api": target}}, clock=unified_auth_clock).session()
     session.proxies = {"http": proxy.url, "https": proxy.url}
-    assert session.get(f"{liana.url}/v1/lists", timeout=5).status_code == 200
-    assert session.get(f"{liana.url}/elsewhere", timeout=5).status_code == 401  # direct too
+    assert session.get(f"{liana_emulator.url}/v1/lists", timeout=5).status_code == 200
+    assert session.get(f"{liana_emulator.url}/elsewhere",
+                       timeout=5).status_code == 401  # direct too
     assert proxy.seen == []
 
 

@@ -130,23 +130,24 @@ def test_a_broken_answer_is_a_typed_error_and_retried(answer: bytes, tmp_path: P
 
 
 @pytest.mark.parametrize("answer", BROKEN.values(), ids=BROKEN.keys())
-def test_a_broken_answer_leaves_the_still_valid_token_in_use(answer: bytes, tmp_path: Path,
-                                                             clock: ManualClock) -> None:
+def test_a_broken_answer_leaves_the_still_valid_token_in_use(
+        answer: bytes, tmp_path: Path, unified_auth_clock: ManualClock) -> None:
     def first_good_then_broken(index: int, sock: socket.socket) -> None:
         sock.sendall(token_answer() if index == 0 else answer)
 
     with raw_server(first_good_then_broken) as server, echo_server() as api:
         hub = load(toy_config(server.url, api, write_secret(tmp_path / "s", "secret-canary")),
-                   retry=FAST, clock=clock)
+                   retry=FAST, clock=unified_auth_clock)
         session = hub.session()
         assert session.get(f"{api}/x").json()["headers"]["authorization"] == \
             "Bearer tok-trickle-canary-0001"
-        clock.advance(900 * 0.95)  # past the mandatory window: callers wait for a fetch
+        # past the mandatory window: callers wait for a fetch
+        unified_auth_clock.advance(900 * 0.95)
         response = session.get(f"{api}/x")
         assert response.status_code == 200
         assert response.json()["headers"]["authorization"] == "Bearer tok-trickle-canary-0001"
         assert server.connections == 4  # the first fetch, then three failed attempts
-        clock.advance(900 * 0.1)  # expired: nothing valid left, so the error surfaces
+        unified_auth_clock.advance(900 * 0.1)  # expired: nothing valid left, so the error surfaces
         with pytest.raises(TokenEndpointError):
             session.get(f"{api}/x")
 
@@ -193,21 +194,21 @@ def test_deadlines_must_be_finite_and_positive(value: float) -> None:
 
 
 def test_a_throttled_endpoint_is_not_asked_again_before_its_retry_after(
-        tmp_path: Path, clock: ManualClock) -> None:
+        tmp_path: Path, unified_auth_clock: ManualClock) -> None:
     def throttled(index: int, sock: socket.socket) -> None:
         sock.sendall(b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 30\r\n"
                      b"Content-Length: 0\r\nConnection: close\r\n\r\n")
 
     with raw_server(throttled) as server, echo_server() as api:
         hub = load(toy_config(server.url, api, write_secret(tmp_path / "s", "secret-canary")),
-                   retry=RetryPolicy(attempts=2, fetch_deadline=10.0), clock=clock)
+                   retry=RetryPolicy(attempts=2, fetch_deadline=10.0), clock=unified_auth_clock)
         with pytest.raises(TokenEndpointError, match="fetch deadline"):
             hub.credentials("api")
         for _ in range(20):
             with pytest.raises(TokenEndpointError, match="asked to wait"):
                 hub.credentials("api")
         assert server.connections == 1
-        clock.advance(31)
+        unified_auth_clock.advance(31)
         with pytest.raises(TokenEndpointError, match="fetch deadline"):
             hub.credentials("api")
         assert server.connections == 2

@@ -30,37 +30,39 @@ def hub_for(liana: LianaEmulator, clock: ManualClock, tmp_path: Path, **kwargs: 
 
 
 @pytest.mark.parametrize("fault", ["status", "malformed", "drop"])
-def test_transient_failures_are_retried_then_succeed(liana: LianaEmulator, clock: ManualClock,
+def test_transient_failures_are_retried_then_succeed(liana_emulator: LianaEmulator,
+                                                     unified_auth_clock: ManualClock,
                                                      tmp_path: Path, fault: str) -> None:
-    hub, pauses = hub_for(liana, clock, tmp_path)
-    liana.inject_fault(fault, times=2)  # type: ignore[arg-type]
+    hub, pauses = hub_for(liana_emulator, unified_auth_clock, tmp_path)
+    liana_emulator.inject_fault(fault, times=2)  # type: ignore[arg-type]
     assert hub.credentials("api")
-    assert liana.counters.token_requests == 3
+    assert liana_emulator.counters.token_requests == 3
     assert len(pauses) == 2
 
 
 @pytest.mark.parametrize("fault", ["status", "malformed", "drop"])
-def test_retries_are_bounded_then_a_typed_error(liana: LianaEmulator, clock: ManualClock,
+def test_retries_are_bounded_then_a_typed_error(liana_emulator: LianaEmulator,
+                                                unified_auth_clock: ManualClock,
                                                 tmp_path: Path, fault: str) -> None:
-    hub, pauses = hub_for(liana, clock, tmp_path)
-    liana.inject_fault(fault, times=10)  # type: ignore[arg-type]
+    hub, pauses = hub_for(liana_emulator, unified_auth_clock, tmp_path)
+    liana_emulator.inject_fault(fault, times=10)  # type: ignore[arg-type]
     with pytest.raises(TokenEndpointError) as failure:
         hub.credentials("api")
     assert isinstance(failure.value, requests.RequestException)
     assert "giving up after 3 attempts" in str(failure.value)
-    assert liana.counters.token_requests == 3
+    assert liana_emulator.counters.token_requests == 3
     assert len(pauses) == 2
 
 
-def test_a_token_endpoint_that_hangs_times_out_and_is_retried(liana: LianaEmulator,
-                                                             clock: ManualClock,
+def test_a_token_endpoint_that_hangs_times_out_and_is_retried(liana_emulator: LianaEmulator,
+                                                             unified_auth_clock: ManualClock,
                                                              tmp_path: Path) -> None:
     policy = RetryPolicy(attempts=2, read_timeout=0.2, connect_timeout=0.2)
-    hub, _ = hub_for(liana, clock, tmp_path, retry=policy)
-    liana.inject_fault("delay", seconds=0.6, times=2)
+    hub, _ = hub_for(liana_emulator, unified_auth_clock, tmp_path, retry=policy)
+    liana_emulator.inject_fault("delay", seconds=0.6, times=2)
     with pytest.raises(TokenEndpointError, match="could not be reached"):
         hub.credentials("api")
-    assert liana.counters.token_requests == 2
+    assert liana_emulator.counters.token_requests == 2
 
 
 def test_backoff_grows_and_is_capped_with_jitter() -> None:
@@ -72,11 +74,12 @@ def test_backoff_grows_and_is_capped_with_jitter() -> None:
         assert len(set(pauses)) > 1  # jittered, not lock-step
 
 
-def test_4xx_is_not_retried(liana: LianaEmulator, clock: ManualClock, tmp_path: Path) -> None:
+def test_4xx_is_not_retried(liana_emulator: LianaEmulator, unified_auth_clock: ManualClock,
+                            tmp_path: Path) -> None:
     from unified_auth.errors import CredentialsRejected
 
-    hub, pauses = hub_for(liana, clock, tmp_path)
-    liana.inject_fault("status", status=400, times=5)
+    hub, pauses = hub_for(liana_emulator, unified_auth_clock, tmp_path)
+    liana_emulator.inject_fault("status", status=400, times=5)
     with pytest.raises(CredentialsRejected):
         hub.credentials("api")
     assert pauses == []
