@@ -37,6 +37,15 @@ def toy_hub(liana: LianaEmulator, clock: ManualClock, tmp_path: Path):  # type: 
                 clock=clock)
 
 
+def mocked_toy_hub(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A toy target on api.example.com, its tokens from auth.example.com (mock them)."""
+    secret = write_secret(tmp_path / "s", "secret-canary-value")
+    return load({"targets": {"api": {
+        "provider": "toy", "hosts": ["api.example.com"], "client_id": "c",
+        "client_secret": {"file": str(secret)},
+        "token_url": "https://auth.example.com/token"}}})
+
+
 def key_hub(echo: str, tmp_path: Path, **extra: object):  # type: ignore[no-untyped-def]
     key = write_secret(tmp_path / "key", "key-canary-1234567890")
     return load({"targets": {"keyed": {"provider": "toy-key", "hosts": [f"{echo}/"],
@@ -128,11 +137,7 @@ def test_a_second_401_raises_auth_failed_with_the_providers_explanation(
         callback=lambda r: (200, {}, f'{{"access_token": "t{next(issued)}", '
                                      f'"expires_in": 900}}'))
     responses.get("https://api.example.com/v1/x", status=401)
-    secret = write_secret(tmp_path / "s", "secret-canary-value")
-    hub = load({"targets": {"api": {
-        "provider": "toy", "hosts": ["api.example.com"], "client_id": "c",
-        "client_secret": {"file": str(secret)},
-        "token_url": "https://auth.example.com/token"}}})
+    hub = mocked_toy_hub(tmp_path)
     with pytest.raises(AuthFailed) as failure:
         hub.session().get("https://api.example.com/v1/x")
     message = str(failure.value)
@@ -153,11 +158,7 @@ def test_a_streamed_body_is_not_retried(tmp_path: Path,
     responses.post("https://auth.example.com/token",
                    json={"access_token": "t", "expires_in": 900})
     responses.post("https://api.example.com/upload", status=401)
-    secret = write_secret(tmp_path / "s", "secret-canary-value")
-    hub = load({"targets": {"api": {
-        "provider": "toy", "hosts": ["api.example.com"], "client_id": "c",
-        "client_secret": {"file": str(secret)},
-        "token_url": "https://auth.example.com/token"}}})
+    hub = mocked_toy_hub(tmp_path)
 
     def stream() -> Iterator[bytes]:
         yield b'["hello"]'

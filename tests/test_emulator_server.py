@@ -47,17 +47,12 @@ def test_a_server_refuses_an_address_that_is_not_ipv4_loopback(host: str) -> Non
         _Bare(host=host)
 
 
-def test_a_body_over_the_limit_is_refused_unread() -> None:
+@pytest.mark.parametrize(("head", "status"), [
+    (b"POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000", 413),  # refused unread
+    (b"CONNECT example.test:443 HTTP/1.1\r\nHost: example.test:443", 204),  # no tunnel follows
+], ids=["body over the limit", "CONNECT"])
+def test_the_answer_closes_the_connection(head: bytes, status: int) -> None:
     with _Bare() as server:
-        answer = _exchange(server.url, b"POST /x HTTP/1.1\r\nHost: x\r\n"
-                                       b"Content-Length: 2000000\r\n\r\n")
-    assert answer.startswith(b"HTTP/1.1 413 ")
-    assert b"Connection: close" in answer
-
-
-def test_connect_is_answered_and_the_connection_closed() -> None:
-    with _Bare() as server:
-        answer = _exchange(server.url, b"CONNECT example.test:443 HTTP/1.1\r\n"
-                                       b"Host: example.test:443\r\n\r\n")
-    assert answer.startswith(b"HTTP/1.1 204 ")
+        answer = _exchange(server.url, head + b"\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 %d " % status)
     assert b"Connection: close" in answer

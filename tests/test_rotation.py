@@ -75,10 +75,7 @@ class AlwaysUnauthorised(LianaEmulator):
 def test_an_api_path_that_always_answers_401_causes_a_bounded_number_of_fetches(
         unified_auth_clock: ManualClock, tmp_path: Path) -> None:
     with AlwaysUnauthorised(clock=unified_auth_clock) as liana:
-        client_id, secret = liana.create_credential("401")
-        hub = load({"targets": {"api": toy_target(liana.url, client_id,
-                                                  write_secret(tmp_path / "s", secret))}},
-                   clock=unified_auth_clock)
+        hub, _, _ = rotating_hub(liana, unified_auth_clock, tmp_path)
         session = hub.session()
         failures = 0
         for _ in range(160):
@@ -96,10 +93,7 @@ def test_an_api_path_that_always_answers_401_causes_a_bounded_number_of_fetches(
 def test_401_driven_refetches_back_off_while_fresh_tokens_keep_being_refused(
         unified_auth_clock: ManualClock, tmp_path: Path) -> None:
     with AlwaysUnauthorised(clock=unified_auth_clock) as liana:
-        client_id, secret = liana.create_credential("401")
-        hub = load({"targets": {"api": toy_target(liana.url, client_id,
-                                                  write_secret(tmp_path / "s", secret))}},
-                   clock=unified_auth_clock)
+        hub, _, _ = rotating_hub(liana, unified_auth_clock, tmp_path)
         session = hub.session()
         for _ in range(600):  # ten minutes, one request a second
             with pytest.raises(AuthFailed):
