@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from test_plugins import install_distribution
+from test_plugin_manager import install_distribution
 from toy_provider import ToyPlugin, toy_target, write_secret
 
 import unified_auth

@@ -20,11 +20,11 @@ if TYPE_CHECKING:
     from unified_auth.adapter import AuthAdapter, TargetAuth
     from unified_auth.cache import CachedCredentials, CredentialCache
     from unified_auth.events import CredentialsEvent, TargetStats
-    from unified_auth.http import RetryPolicy
     from unified_auth.hub import UnifiedAuth, load, session
     from unified_auth.model import Credentials, Origin, Secret, SecretRef, Target
     from unified_auth.notices import Notice
     from unified_auth.redaction import redact
+    from unified_auth.token_session import RetryPolicy
 
 __all__ = [
     "AuthAdapter",
@@ -52,7 +52,7 @@ _LAZY = {
     "TargetAuth": "unified_auth.adapter",
     "CachedCredentials": "unified_auth.cache",
     "CredentialCache": "unified_auth.cache",
-    "RetryPolicy": "unified_auth.http",
+    "RetryPolicy": "unified_auth.token_session",
     "CredentialsEvent": "unified_auth.events",
     "TargetStats": "unified_auth.events",
     "UnifiedAuth": "unified_auth.hub",

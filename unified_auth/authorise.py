@@ -36,7 +36,7 @@ from unified_auth.broker import Broker, Lease
 from unified_auth.clock import Clock, to_datetime
 from unified_auth.errors import AuthFailed, PluginError
 from unified_auth.model import Target
-from unified_auth.plugins import Hooks
+from unified_auth.plugin_manager import Hooks
 
 __all__ = ["EXPLAINED_STATUSES", "Authoriser", "Verdict", "copy_for_auth", "copy_headers",
            "replayable"]

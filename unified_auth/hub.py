@@ -18,11 +18,11 @@ from unified_auth.clock import Clock, system_clock, to_datetime
 from unified_auth.config import CacheSettings, Config, load_config
 from unified_auth.errors import ConfigError, SecretError
 from unified_auth.events import TargetStats
-from unified_auth.http import RetryPolicy, TokenSession
 from unified_auth.model import Credentials, Secret, SecretRef, Target
 from unified_auth.notices import Notice, log_notice
-from unified_auth.plugins import BrokenPlugin, Hooks, ProviderInfo, make_plugin_manager
+from unified_auth.plugin_manager import BrokenPlugin, Hooks, ProviderInfo, make_plugin_manager
 from unified_auth.routing import is_loopback
+from unified_auth.token_session import RetryPolicy, TokenSession
 
 if TYPE_CHECKING:
     import httpx

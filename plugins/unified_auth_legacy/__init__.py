@@ -16,9 +16,9 @@ import requests
 
 from unified_auth import Credentials, Target, hookimpl
 from unified_auth_legacy.explain import explain
+from unified_auth_legacy.legacy_provider import apply_signature, signing_credentials
 from unified_auth_legacy.options import ApiKeyOptions, BasicOptions, LianaLegacyOptions
 from unified_auth_legacy.probe import probe_echo, probe_url
-from unified_auth_legacy.signed import apply_signature, signing_credentials
 from unified_auth_legacy.static import (
     api_key_credentials,
     apply_api_key,
