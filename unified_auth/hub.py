@@ -11,7 +11,8 @@ from urllib.parse import urlsplit
 
 import requests
 
-from unified_auth.adapter import AuthAdapter, TargetAuth, _Authoriser
+from unified_auth.adapter import AuthAdapter, TargetAuth
+from unified_auth.authorise import Authoriser
 from unified_auth.broker import Broker
 from unified_auth.cache import CredentialCache, cache_for_settings
 from unified_auth.clock import Clock, system_clock, to_datetime
@@ -65,7 +66,7 @@ class UnifiedAuth:
         extra = {"sleep": sleep} if sleep is not None else {}
         self.broker = Broker(config.targets.values(), hooks, cache, self._http, clock=clock,
                              refresh=config.refresh, retry=retry, **extra)
-        self._authoriser = _Authoriser(self.broker, hooks, clock)
+        self._authoriser = Authoriser(self.broker, hooks, clock)
 
     @property
     def targets(self) -> Mapping[str, Target]:
