@@ -14,7 +14,7 @@ from typing import Any
 import attrs
 import requests
 
-from unified_auth import Credentials, Target, hookimpl
+from unified_auth import Credentials, RegisterProvider, Target, hookimpl
 from unified_auth_legacy.explain import explain
 from unified_auth_legacy.legacy_provider import apply_signature, signing_credentials
 from unified_auth_legacy.options import ApiKeyOptions, BasicOptions, LianaLegacyOptions
@@ -63,7 +63,7 @@ _PROVIDERS = {
 
 
 @hookimpl
-def register_providers(register: Callable[[str, type[Any]], None]) -> None:
+def register_providers(register: RegisterProvider) -> None:
     for name, provider in _PROVIDERS.items():
         register(name, provider.options_class)
 
