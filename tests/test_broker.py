@@ -345,9 +345,9 @@ class StuckPlugin:
 
 def test_callers_joining_a_stuck_fetch_wait_a_bounded_time(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from unified_auth import RetryPolicy, secrets
+    from unified_auth import RetryPolicy, secret_sources
 
-    monkeypatch.setattr(secrets, "COMMAND_TIMEOUT", 0.0)
+    monkeypatch.setattr(secret_sources, "COMMAND_TIMEOUT", 0.0)
     plugin = StuckPlugin()
     hub = unified_auth.load({"targets": {"s": {"provider": "stuck", "hosts": ["s.example.com"]}}},
                             plugins=[plugin], entry_points=False,

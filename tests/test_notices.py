@@ -7,12 +7,12 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from test_plugins import install_distribution
+from test_plugin_manager import install_distribution
 from toy_provider import ToyPlugin, toy_target, write_secret
 
 import unified_auth
 from unified_auth import Notice, Target, hookimpl
-from unified_auth.cli import _logging
+from unified_auth.cli import logs
 from unified_auth.testing import LianaEmulator, ManualClock
 
 
@@ -68,9 +68,9 @@ def test_a_plugins_target_warning_is_logged_once_as_a_notice(
 
 def test_the_cli_mutes_by_kind_not_by_words(capsys: pytest.CaptureFixture[str]) -> None:
     logger = logging.getLogger("unified_auth")
-    restore = _logging.setup_logging(debug=False)
+    restore = logs.setup_logging(debug=False)
     try:
-        with _logging.mute(lambda notice: notice.kind == "broken_plugin"):
+        with logs.mute(lambda notice: notice.kind == "broken_plugin"):
             logger.warning("%s", "plugin 'x' failed to load and is skipped",
                            extra={"notice": Notice("broken_plugin", "reworded at will")})
             logger.warning("plugin 'y' failed to load and is skipped")  # words alone: shown

@@ -18,7 +18,7 @@ import unified_auth_legacy
 from recorder import Recorder, always, echo_server, recording_server
 from toy_provider import assert_never_offered_a_foreign_target
 from unified_auth_legacy.options import LianaLegacyOptions
-from unified_auth_legacy.signing import sign, string_to_sign
+from unified_auth_legacy.signature import sign, string_to_sign
 
 import unified_auth
 from unified_auth import Credentials, Secret, Target, testing

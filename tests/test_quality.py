@@ -165,3 +165,64 @@ def test_the_license_is_the_one_pyproject_declares() -> None:
     assert PYPROJECT["project"]["license"] == {"text": "MIT"}
     assert (ROOT / "LICENSE").read_text(encoding="utf-8").startswith("MIT License\n")
     assert (ROOT / "CHANGELOG.md").is_file()
+
+
+def _private(name: str) -> bool:
+    return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
+
+
+def _module_of(path: Path) -> str:
+    top = ROOT / "plugins" if ROOT / "plugins" in path.parents else ROOT
+    parts = path.relative_to(top).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _private_imports(text: str, module: str, *, package: bool = False) -> list[str]:
+    """Imports in ``module`` (source ``text``) of another module's private names."""
+    home = module.split(".") if package else module.split(".")[:-1]
+    found = []
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.Import):
+            sources, names = [alias.name for alias in node.names], []
+        elif isinstance(node, ast.ImportFrom) and node.module != "__future__":
+            base = home[:len(home) - node.level + 1] if node.level else []
+            sources = [".".join([*base, *([node.module] if node.module else [])])]
+            names = [alias.name for alias in node.names]
+        else:
+            continue
+        found += [f"{node.lineno}: {name} from {sources[0]}" for name in names if _private(name)]
+        # Ours only: a library's private module (rich._ratio) is its own promise to break.
+        for source in (s for s in sources if s.split(".")[0].startswith("unified_auth")):
+            # A private module's public names may be imported by its siblings only.
+            sibling = source.rpartition(".")[0] == ".".join(home)
+            if any(_private(part) for part in source.split(".")) and not sibling:
+                found.append(f"{node.lineno}: {source}")
+    return found
+
+
+def test_no_module_imports_a_private_name_of_another() -> None:
+    # A private name is a promise to change it freely; an import from elsewhere breaks that
+    # promise silently. Shared helpers get plain names where they belong.
+    files = sorted([*(ROOT / "unified_auth").rglob("*.py"), *(ROOT / "plugins").rglob("*.py")])
+    hits = [f"{path.relative_to(ROOT)}:{hit}" for path in files
+            for hit in _private_imports(path.read_text(encoding="utf-8"), _module_of(path),
+                                        package=path.name == "__init__.py")]
+    assert hits == []
+
+
+@pytest.mark.parametrize(("line", "hits"), [
+    ("from unified_auth.adapter import _explain, _failed", 2),
+    ("from . import _logging", 1),
+    ("from .._common import load_hub", 1),
+    ("from unified_auth.testing._server import Request", 1),
+    ("import unified_auth._hidden", 1),
+    ("from unified_auth.cli.demo._parts import Part", 0),  # a sibling's public name
+    ("from ._parts import Part", 0),
+    ("from __future__ import annotations", 0),
+    ("from unified_auth.cli.logs import error", 0),
+    ("from unified_auth import __version__", 0),
+    ("from unified_auth_legacy._sig import sign", 1),
+])
+def test_the_private_import_scan_finds_what_it_looks_for(line: str, hits: int) -> None:
+    # The scan passing proves nothing unless it can fail: feed it each shape it forbids.
+    assert len(_private_imports(line, "unified_auth.cli.demo.story")) == hits

@@ -45,8 +45,10 @@ def test_redact_masks_every_disguise_the_leak_checker_knows(secret: str) -> None
 
 
 @settings(max_examples=200, deadline=None)
-@given(secret=st.text(min_size=6, max_size=30), before=st.text(max_size=20),
-       after=st.text(max_size=20), which=st.integers(0, 8))
+# A secret holding the mask's character can be found inside the mask itself ("******" in
+# "********", or "***abc" across the mask and the text after it): no redaction can help that.
+@given(secret=st.text(min_size=6, max_size=30).filter(lambda s: MASK[0] not in s),
+       before=st.text(max_size=20), after=st.text(max_size=20), which=st.integers(0, 8))
 def test_redacted_text_never_fails_the_leak_checker(secret: str, before: str, after: str,
                                                    which: int) -> None:
     redacted = redact(before + disguises(secret)[which] + after, [Secret(secret)])

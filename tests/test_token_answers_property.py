@@ -12,7 +12,7 @@ import requests
 import responses
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_token_http import NaivePlugin
+from test_token_session import NaivePlugin
 
 import unified_auth
 from unified_auth import Credentials, RetryPolicy

@@ -20,7 +20,7 @@ import requests
 import unified_auth
 from unified_auth import Credentials, Secret, Target, hookimpl
 from unified_auth.errors import CredentialsRejected, TokenEndpointError
-from unified_auth.plugins import Hooks, make_plugin_manager
+from unified_auth.plugin_manager import Hooks, make_plugin_manager
 from unified_auth.testing import write_secret as write_secret  # the tests' one way to write one
 
 

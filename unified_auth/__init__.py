@@ -18,13 +18,14 @@ from unified_auth.hookspecs import hookimpl
 
 if TYPE_CHECKING:
     from unified_auth.adapter import AuthAdapter, TargetAuth
-    from unified_auth.cache import CachedCredentials, CredentialCache
+    from unified_auth.cache import CachedCredentials, CredentialCache, MemoryCache
     from unified_auth.events import CredentialsEvent, TargetStats
-    from unified_auth.http import RetryPolicy
+    from unified_auth.hookspecs import RegisterProvider
     from unified_auth.hub import UnifiedAuth, load, session
     from unified_auth.model import Credentials, Origin, Secret, SecretRef, Target
     from unified_auth.notices import Notice
     from unified_auth.redaction import redact
+    from unified_auth.token_session import RetryPolicy
 
 __all__ = [
     "AuthAdapter",
@@ -32,8 +33,10 @@ __all__ = [
     "CredentialCache",
     "Credentials",
     "CredentialsEvent",
+    "MemoryCache",
     "Notice",
     "Origin",
+    "RegisterProvider",
     "RetryPolicy",
     "Secret",
     "SecretRef",
@@ -52,7 +55,9 @@ _LAZY = {
     "TargetAuth": "unified_auth.adapter",
     "CachedCredentials": "unified_auth.cache",
     "CredentialCache": "unified_auth.cache",
-    "RetryPolicy": "unified_auth.http",
+    "MemoryCache": "unified_auth.cache",
+    "RegisterProvider": "unified_auth.hookspecs",
+    "RetryPolicy": "unified_auth.token_session",
     "CredentialsEvent": "unified_auth.events",
     "TargetStats": "unified_auth.events",
     "UnifiedAuth": "unified_auth.hub",

@@ -31,14 +31,12 @@ from requests.structures import CaseInsensitiveDict
 from requests.utils import get_environ_proxies
 
 from unified_auth.authorise import (
-    EXPLAINED_STATUSES,
     Authoriser,
     Verdict,
     copy_headers,
     replayable,
 )
 from unified_auth.broker import Lease
-from unified_auth.errors import AuthFailed
 from unified_auth.model import Target
 from unified_auth.proxies import proxies_for, refuse_fixed_proxy
 from unified_auth.routing import Router
@@ -50,7 +48,6 @@ log = logging.getLogger("unified_auth")
 DEFAULT_TIMEOUT = (10.0, 60.0)
 """(connect, read) seconds for requests sent without a timeout of their own."""
 
-_Authoriser = Authoriser  # the name hub.py imports
 _Send = Callable[[requests.PreparedRequest], requests.Response]
 
 
@@ -196,34 +193,17 @@ def _judge(authoriser: Authoriser, target: Target, sent: Lease | None,
     verdict = authoriser.verdict(target, sent, response.status_code, retry=False,
                                  can_replay=can_replay)
     if verdict is not Verdict.RETRY:
-        _explain(authoriser, target, response)
+        authoriser.explain(target, response)
         return response
     response.close()
     fresh = authoriser.lease(target)
     retried = send(authoriser.authorised_copy(fresh, request))
     if authoriser.verdict(target, fresh, retried.status_code, retry=True,
                           can_replay=can_replay) is Verdict.FAILED:
-        raise _failed(authoriser, target, retried)
+        raise authoriser.failed(target, retried)
     retried.history.insert(0, response)
-    _explain(authoriser, target, retried)
+    authoriser.explain(target, retried)
     return retried
-
-
-def _failed(authoriser: Authoriser, target: Target, response: requests.Response) -> AuthFailed:
-    host = urlsplit(response.url).hostname or "the API"
-    explanation = authoriser.hooks.explain_response(target, response)
-    return authoriser.failed(target, host, explanation, response=response,
-                             request=response.request)
-
-
-def _explain(authoriser: Authoriser, target: Target, response: requests.Response) -> None:
-    """Log the provider's explanation of a 403/404 once per target and status."""
-    if response.status_code not in EXPLAINED_STATUSES:
-        return
-    explanation = authoriser.hooks.explain_response(target, response)
-    if explanation and authoriser.first_explanation(target, response.status_code):
-        log.warning("target %s: %s %s: %s", target.name, response.status_code,
-                    response.reason, explanation)
 
 
 def _shown(url: str) -> str:

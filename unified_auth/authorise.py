@@ -27,7 +27,7 @@ import enum
 import logging
 import threading
 from datetime import datetime
-from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from requests.structures import CaseInsensitiveDict
@@ -36,7 +36,7 @@ from unified_auth.broker import Broker, Lease
 from unified_auth.clock import Clock, to_datetime
 from unified_auth.errors import AuthFailed, PluginError
 from unified_auth.model import Target
-from unified_auth.plugins import Hooks
+from unified_auth.plugin_manager import Hooks
 
 __all__ = ["EXPLAINED_STATUSES", "Authoriser", "Verdict", "copy_for_auth", "copy_headers",
            "replayable"]
@@ -155,10 +155,10 @@ class Authoriser:
             return Verdict.NOT_REPLAYABLE
         return Verdict.RETRY
 
-    def failed(self, target: Target, host: str, explanation: str | None,
-               **context: Any) -> AuthFailed:
-        """The error for a 401 to the retry; ``context`` is ``response=``/``request=``."""
-        explanation = explanation or (
+    def failed(self, target: Target, response: requests.Response) -> AuthFailed:
+        """The error for a 401 to the retry, with the owning plugin's explanation of it."""
+        host = urlsplit(response.url).hostname or "the API"
+        explanation = self.hooks.explain_response(target, response) or (
             "check that the secret at its source is current and that these credentials may "
             "use this API")
         # Not "after fresh credentials were fetched": within the 401 back-off the broker
@@ -166,7 +166,16 @@ class Authoriser:
         return AuthFailed(
             f"target {target.name}: {host} answered 401 Unauthorized again when the request "
             f"was retried once with the target's current credentials. {explanation}",
-            target=target.name, **context)
+            target=target.name, response=response, request=response.request)
+
+    def explain(self, target: Target, response: requests.Response) -> None:
+        """Log the owning plugin's explanation of a 403/404 once per target and status."""
+        if response.status_code not in EXPLAINED_STATUSES:
+            return
+        explanation = self.hooks.explain_response(target, response)
+        if explanation and self.first_explanation(target, response.status_code):
+            log.warning("target %s: %s %s: %s", target.name, response.status_code,
+                        response.reason, explanation)
 
     def first_explanation(self, target: Target, status: int) -> bool:
         """Whether ``target``'s explanation of a ``status`` answer is news (log it once)."""

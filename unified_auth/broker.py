@@ -35,16 +35,16 @@ from typing import Any
 
 import attrs
 
-from unified_auth import secrets as secret_sources
+from unified_auth import secret_sources
 from unified_auth.cache import CachedCredentials, CredentialCache
 from unified_auth.clock import Clock, to_datetime
 from unified_auth.config import RefreshSettings
 from unified_auth.errors import CredentialsRejected, PluginError, SecretError, TokenEndpointError
 from unified_auth.events import CredentialsEvent, EventKind, TargetStats, describe_error
-from unified_auth.http import RetryPolicy, TokenSession, retry_after
 from unified_auth.model import Credentials, Secret, SecretRef, Target
 from unified_auth.notices import Notice, log_notice
-from unified_auth.plugins import Hooks
+from unified_auth.plugin_manager import Hooks
+from unified_auth.token_session import RetryPolicy, TokenSession, retry_after
 
 __all__ = ["Broker", "Lease"]
 

@@ -27,7 +27,7 @@ import platformdirs
 
 from unified_auth.errors import DOCS_URL, ConfigError, PluginError
 from unified_auth.model import Origin, Secret, SecretRef, Target
-from unified_auth.plugins import ProviderInfo
+from unified_auth.plugin_manager import ProviderInfo
 from unified_auth.routing import HostPattern, RouteConflict, Router
 
 __all__ = [

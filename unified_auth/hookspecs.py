@@ -41,6 +41,7 @@ hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
 RegisterProvider = Callable[[str, type[Any]], None]
+"""The type of ``register_providers``' ``register``: ``register(name, options_class)``."""
 
 
 @hookspec

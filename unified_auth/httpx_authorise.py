@@ -22,7 +22,6 @@ import attrs
 import httpx
 from requests.utils import get_environ_proxies
 
-from unified_auth.adapter import _explain, _failed
 from unified_auth.authorise import EXPLAINED_STATUSES, Authoriser, Verdict
 from unified_auth.broker import Lease
 from unified_auth.errors import AccessDenied, AuthFailed
@@ -166,7 +165,7 @@ def explain(authoriser: Authoriser, target: Target, request: httpx.Request,
     error then carries the httpx answer, as an httpx caller expects.
     """
     try:
-        _explain(authoriser, target, to_requests_response(response, request, body))
+        authoriser.explain(target, to_requests_response(response, request, body))
     except AccessDenied as error:
         error.response = _answer(response, request, body)
         error.request = request
@@ -176,7 +175,7 @@ def explain(authoriser: Authoriser, target: Target, request: httpx.Request,
 def failed(authoriser: Authoriser, target: Target, request: httpx.Request,
            response: httpx.Response, body: bytes) -> AuthFailed:
     """The adapter's error for a 401 to the retry, carrying the httpx answer."""
-    error = _failed(authoriser, target, to_requests_response(response, request, body))
+    error = authoriser.failed(target, to_requests_response(response, request, body))
     error.response = _answer(response, request, body)
     error.request = request
     return error

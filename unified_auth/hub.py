@@ -11,18 +11,19 @@ from urllib.parse import urlsplit
 
 import requests
 
-from unified_auth.adapter import AuthAdapter, TargetAuth, _Authoriser
+from unified_auth.adapter import AuthAdapter, TargetAuth
+from unified_auth.authorise import Authoriser
 from unified_auth.broker import Broker
 from unified_auth.cache import CredentialCache, cache_for_settings
 from unified_auth.clock import Clock, system_clock, to_datetime
 from unified_auth.config import CacheSettings, Config, load_config
 from unified_auth.errors import ConfigError, SecretError
 from unified_auth.events import TargetStats
-from unified_auth.http import RetryPolicy, TokenSession
 from unified_auth.model import Credentials, Secret, SecretRef, Target
 from unified_auth.notices import Notice, log_notice
-from unified_auth.plugins import BrokenPlugin, Hooks, ProviderInfo, make_plugin_manager
+from unified_auth.plugin_manager import BrokenPlugin, Hooks, ProviderInfo, make_plugin_manager
 from unified_auth.routing import is_loopback
+from unified_auth.token_session import RetryPolicy, TokenSession
 
 if TYPE_CHECKING:
     import httpx
@@ -65,7 +66,7 @@ class UnifiedAuth:
         extra = {"sleep": sleep} if sleep is not None else {}
         self.broker = Broker(config.targets.values(), hooks, cache, self._http, clock=clock,
                              refresh=config.refresh, retry=retry, **extra)
-        self._authoriser = _Authoriser(self.broker, hooks, clock)
+        self._authoriser = Authoriser(self.broker, hooks, clock)
 
     @property
     def targets(self) -> Mapping[str, Target]:

@@ -14,11 +14,11 @@ from typing import Any
 import attrs
 import requests
 
-from unified_auth import Credentials, Target, hookimpl
+from unified_auth import Credentials, RegisterProvider, Target, hookimpl
 from unified_auth_legacy.explain import explain
+from unified_auth_legacy.legacy_provider import apply_signature, signing_credentials
 from unified_auth_legacy.options import ApiKeyOptions, BasicOptions, LianaLegacyOptions
 from unified_auth_legacy.probe import probe_echo, probe_url
-from unified_auth_legacy.signed import apply_signature, signing_credentials
 from unified_auth_legacy.static import (
     api_key_credentials,
     apply_api_key,
@@ -63,7 +63,7 @@ _PROVIDERS = {
 
 
 @hookimpl
-def register_providers(register: Callable[[str, type[Any]], None]) -> None:
+def register_providers(register: RegisterProvider) -> None:
     for name, provider in _PROVIDERS.items():
         register(name, provider.options_class)
 

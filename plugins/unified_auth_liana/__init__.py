@@ -7,13 +7,11 @@ the core caches them and fetches a new one before ``expires_in`` runs out.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 import requests
 
-from unified_auth import Credentials, Target, hookimpl
+from unified_auth import Credentials, RegisterProvider, Target, hookimpl
 from unified_auth_liana.expiry import expiry_warnings, refuse_if_expired
 from unified_auth_liana.explain import explain
 from unified_auth_liana.options import LianaOptions
@@ -35,7 +33,7 @@ PROVIDER = "liana"
 
 
 @hookimpl
-def register_providers(register: Callable[[str, type[Any]], None]) -> None:
+def register_providers(register: RegisterProvider) -> None:
     register(PROVIDER, LianaOptions)
 
 

@@ -7,13 +7,11 @@ secret again (it may have been replaced) and retries once.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 import requests
 
-from unified_auth import Credentials, Target, hookimpl
+from unified_auth import Credentials, RegisterProvider, Target, hookimpl
 from unified_auth_liquidplanner.explain import cycling_warnings, explain
 from unified_auth_liquidplanner.options import LiquidPlannerOptions
 from unified_auth_liquidplanner.probe import probe_workspaces
@@ -34,7 +32,7 @@ PROVIDER = "liquidplanner"
 
 
 @hookimpl
-def register_providers(register: Callable[[str, type[Any]], None]) -> None:
+def register_providers(register: RegisterProvider) -> None:
     register(PROVIDER, LiquidPlannerOptions)
 
 

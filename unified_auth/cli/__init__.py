@@ -24,8 +24,8 @@ from typing import Any, NoReturn
 
 import click
 
-from unified_auth.cli import _logging
-from unified_auth.cli._common import DEBUG, config_option, debug_option, debug_option_param
+from unified_auth.cli import logs
+from unified_auth.cli.options import DEBUG, config_option, debug_option, debug_option_param
 from unified_auth.errors import ConfigError, UnifiedAuthError
 
 __all__ = ["COMMANDS", "EXIT_CONFIG", "EXIT_FAILURE", "EXIT_INTERRUPTED", "cli", "main"]
@@ -68,7 +68,7 @@ class _Cli(click.Group):
         except UnifiedAuthError as exc:
             _fail(ctx, exc, EXIT_FAILURE)
         except KeyboardInterrupt:
-            _logging.error("interrupted")
+            logs.error("interrupted")
             ctx.exit(EXIT_INTERRUPTED)
 
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
@@ -81,7 +81,7 @@ class _Cli(click.Group):
         except click.ClickException as exc:
             _usage_error(exc)
         except click.Abort:
-            _logging.error("interrupted")
+            logs.error("interrupted")
             sys.exit(EXIT_INTERRUPTED)
         sys.exit(status if isinstance(status, int) else 0)
 
@@ -89,7 +89,7 @@ class _Cli(click.Group):
 def _fail(ctx: click.Context, exc: UnifiedAuthError, status: int) -> None:
     if ctx.meta.get(DEBUG):
         click.echo("".join(traceback.format_exception(exc)).rstrip(), err=True)
-    _logging.error(exc.message)
+    logs.error(exc.message)
     ctx.exit(status)
 
 
@@ -102,7 +102,7 @@ def _usage_error(exc: click.ClickException) -> NoReturn:
     if isinstance(exc, click.UsageError) and ctx is not None:
         click.echo(ctx.get_usage(), err=True)
         click.echo(f"Try '{ctx.command_path} -h' for help.\n", err=True)
-    _logging.error(exc.format_message())
+    logs.error(exc.format_message())
     sys.exit(exc.exit_code)
 
 
@@ -118,7 +118,7 @@ def cli(ctx: click.Context, config_path: object) -> None:
     in the output, except from `token`, whose job it is.
     """
     # config_path waits in ctx.meta, where each command's own --config finds it.
-    ctx.call_on_close(_logging.setup_logging(bool(ctx.meta.get(DEBUG))))
+    ctx.call_on_close(logs.setup_logging(bool(ctx.meta.get(DEBUG))))
 
 
 def main(argv: Sequence[str] | None = None) -> None:

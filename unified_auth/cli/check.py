@@ -19,8 +19,8 @@ import requests
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from unified_auth import Secret, SecretRef, Target, UnifiedAuth
-from unified_auth.cli import _logging, output
-from unified_auth.cli._common import complete_targets, config_option, load_hub
+from unified_auth.cli import logs, output
+from unified_auth.cli.options import complete_targets, config_option, load_hub
 from unified_auth.errors import DOCS_URL, UnifiedAuthError
 from unified_auth.notices import Notice
 
@@ -149,7 +149,7 @@ def check(config_path: Path | None, as_json: bool, no_probe: bool,
         return notice.kind == "clear_text_secret" or (
             notice.kind == "target_warning" and notice.target in shown)
 
-    with _logging.mute(already_shown):
+    with logs.mute(already_shown):
         hub = load_hub(config_path)
         with hub:
             names = list(dict.fromkeys(targets)) or sorted(hub.targets)

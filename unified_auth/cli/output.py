@@ -23,7 +23,7 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
-from unified_auth.cli._logging import error
+from unified_auth.cli.logs import error
 
 __all__ = [
     "add_row",

@@ -9,7 +9,7 @@ import attrs
 import click
 
 import unified_auth
-from unified_auth.cli import _logging, output
+from unified_auth.cli import logs, output
 from unified_auth.hookspecs import PROJECT
 
 __all__ = ["PluginReport", "plugins", "survey"]
@@ -65,7 +65,7 @@ def plugins(as_json: bool) -> None:
 
     A plugin that fails to load is listed with its error; the others still work.
     """
-    with _logging.mute(lambda notice: notice.kind == "broken_plugin"):
+    with logs.mute(lambda notice: notice.kind == "broken_plugin"):
         reports = survey()
     if as_json:
         output.print_json({"plugins": [report.to_json() for report in reports]})

@@ -19,8 +19,8 @@ import click
 import requests
 
 from unified_auth import Secret, Target, UnifiedAuth
-from unified_auth.cli import _logging, output
-from unified_auth.cli._common import config_option, load_hub
+from unified_auth.cli import logs, output
+from unified_auth.cli.options import config_option, load_hub
 from unified_auth.errors import UnifiedAuthError
 from unified_auth.redaction import secret_forms
 from unified_auth.routing import connectable_host
@@ -89,7 +89,7 @@ def request(config_path: Path | None, header_lines: tuple[str, ...], data: str |
     with load_hub(config_path) as hub:
         target = hub.target_for(url)
         if target is None:
-            _logging.LOGGER.warning("no target in %s owns %s: sending it without credentials",
+            logs.LOGGER.warning("no target in %s owns %s: sending it without credentials",
                                     hub.config.source, shown_url)
         response = _send(hub, method.upper(), url, headers, body, timeout, shown_url)
         with response:

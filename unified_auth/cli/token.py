@@ -10,8 +10,8 @@ from pathlib import Path
 
 import click
 
-from unified_auth.cli import _logging
-from unified_auth.cli._common import complete_targets, config_option, load_hub
+from unified_auth.cli import logs
+from unified_auth.cli.options import complete_targets, config_option, load_hub
 
 __all__ = ["token"]
 
@@ -39,7 +39,7 @@ def token(config_path: Path | None, as_header: bool, target: str) -> None:
             return
         headers = hub.headers(target)
     if not headers:
-        _logging.error(f"target {target}: its credentials add no header; try without --header")
+        logs.error(f"target {target}: its credentials add no header; try without --header")
         raise click.exceptions.Exit(1)
     for name, value in headers.items():
         click.echo(f"{name}: {value}")

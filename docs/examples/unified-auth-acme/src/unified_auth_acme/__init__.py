@@ -14,7 +14,6 @@ protocol, with the fixtures of unified-auth's pytest plugin.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,7 +23,7 @@ import requests
 
 # Secret and date are imported at run time, not under TYPE_CHECKING: the core reads the
 # options class's type hints to know which keys take secret references and which take dates.
-from unified_auth import Credentials, Secret, Target, hookimpl
+from unified_auth import Credentials, RegisterProvider, Secret, Target, hookimpl
 from unified_auth.errors import CredentialsRejected, TokenEndpointError
 
 PROVIDER = "acme"
@@ -61,7 +60,7 @@ class AcmeOptions:
 
 
 @hookimpl
-def register_providers(register: Callable[[str, type[Any]], None]) -> None:
+def register_providers(register: RegisterProvider) -> None:
     register(PROVIDER, AcmeOptions)
 
 

@@ -14,9 +14,9 @@ import keyring.credentials
 import pytest
 from toy_provider import load
 
-from unified_auth import secrets
+from unified_auth import secret_sources
 from unified_auth.errors import SecretError
-from unified_auth.secrets import MAX_SECRET_BYTES
+from unified_auth.secret_sources import MAX_SECRET_BYTES
 
 CANARY = "canary-secret-5f4e3d2c1b"
 
@@ -187,7 +187,7 @@ def _gone(pid: int, within: float = 3.0) -> bool:
 
 def test_a_command_that_hangs_is_killed_with_its_children(tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(secrets, "COMMAND_TIMEOUT", 0.5)
+    monkeypatch.setattr(secret_sources, "COMMAND_TIMEOUT", 0.5)
     pidfile = tmp_path / "child.pid"
     started = time.monotonic()
     with pytest.raises(SecretError, match=r"did not finish within 0.5 s; it was stopped"):

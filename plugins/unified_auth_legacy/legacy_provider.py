@@ -11,7 +11,7 @@ from unified_auth import Credentials, Target
 from unified_auth.errors import PluginError
 from unified_auth_legacy.body import UnsignableBody, wire_body
 from unified_auth_legacy.options import LianaLegacyOptions
-from unified_auth_legacy.signing import CONTENT_TYPE, sign
+from unified_auth_legacy.signature import CONTENT_TYPE, sign
 
 __all__ = ["PLUGIN", "apply_signature", "signing_credentials"]
 

@@ -32,7 +32,7 @@ import attrs
 import pluggy
 import requests
 
-from unified_auth import hookspecs, secrets
+from unified_auth import hookspecs, secret_sources
 from unified_auth.errors import ConfigError, PluginError, TokenEndpointError, UnifiedAuthError
 from unified_auth.events import CredentialsEvent
 from unified_auth.model import Credentials, Secret, SecretRef, Target
@@ -42,7 +42,7 @@ __all__ = ["BrokenPlugin", "Hooks", "ProviderInfo", "make_plugin_manager"]
 
 log = logging.getLogger("unified_auth")
 
-CORE_PLUGIN = "unified_auth.secrets"
+CORE_PLUGIN = "unified_auth.secret_sources"
 _T = TypeVar("_T")
 _OWNED_HOOKS = frozenset(
     {"get_credentials", "apply_auth", "explain_response", "target_warnings", "probe"})
@@ -88,7 +88,7 @@ def make_plugin_manager(
     """
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
-    pm.register(secrets, name=CORE_PLUGIN)
+    pm.register(secret_sources, name=CORE_PLUGIN)
     broken: list[BrokenPlugin] = []
     if entry_points:
         for ep in importlib.metadata.entry_points(group=hookspecs.PROJECT):

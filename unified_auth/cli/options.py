@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import click
 
 import unified_auth
-from unified_auth.cli import _logging
+from unified_auth.cli import logs
 from unified_auth.config import CacheSettings
 
 __all__ = ["CLI_DEFAULT_CACHE", "CONFIG", "DEBUG", "complete_targets", "config_option",
@@ -44,7 +44,7 @@ def _remember_config(ctx: click.Context, param: click.Parameter,
 def _remember_debug(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
     if value and not ctx.meta.get(DEBUG):
         ctx.meta[DEBUG] = True
-        _logging.enable_debug()
+        logs.enable_debug()
     return bool(ctx.meta.get(DEBUG))
 
 

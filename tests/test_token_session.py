@@ -16,8 +16,8 @@ from toy_provider import load, toy_target, write_secret
 import unified_auth
 from unified_auth import Credentials, RetryPolicy, Secret, Target
 from unified_auth.errors import InsecureTransportError, TokenEndpointError
-from unified_auth.http import TokenSession
 from unified_auth.testing import LianaEmulator, ManualClock
+from unified_auth.token_session import TokenSession
 
 
 def hub_for(liana: LianaEmulator, clock: ManualClock, tmp_path: Path, **kwargs: object):  # type: ignore[no-untyped-def]
@@ -162,7 +162,7 @@ def test_a_naive_plugin_choking_on_an_answer_is_retried_and_named(body: str, kin
     with pytest.raises(TokenEndpointError, match="giving up after 3 attempts") as caught:
         hub.credentials("n")
     message = str(caught.value)
-    assert "test_token_http.NaivePlugin" in message
+    assert "test_token_session.NaivePlugin" in message
     assert kind in message
     assert not re.search(r"'\d{6,}'", message)  # never an id() for a name
     assert "tok-naive-canary-1" not in message

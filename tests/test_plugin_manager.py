@@ -19,7 +19,7 @@ import unified_auth
 from unified_auth import Credentials, Secret, Target, hookimpl
 from unified_auth.errors import ConfigError, PluginError
 from unified_auth.model import SecretRef
-from unified_auth.plugins import Hooks, make_plugin_manager
+from unified_auth.plugin_manager import Hooks, make_plugin_manager
 
 
 def install_distribution(root: Path, name: str, module_source: str) -> None:

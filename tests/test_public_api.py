@@ -1,0 +1,42 @@
+"""``unified_auth.__all__``: every name imports, lazily, and the newer ones do their job."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import typing
+from typing import Any
+
+import unified_auth
+from unified_auth import MemoryCache, RegisterProvider, hookspecs
+from unified_auth.testing import LianaEmulator, ManualClock
+
+
+def test_every_public_name_imports_without_loading_the_core_at_import_time() -> None:
+    program = (
+        "import sys, unified_auth\n"
+        "assert 'requests' not in sys.modules and 'unified_auth.cache' not in sys.modules\n"
+        "from unified_auth import *\n"
+        "from unified_auth import MemoryCache, RegisterProvider\n"
+        "print(len(unified_auth.__all__))\n")
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) == len(unified_auth.__all__)
+    assert {"MemoryCache", "RegisterProvider"} <= set(unified_auth.__all__)
+
+
+def test_a_memory_cache_given_to_load_keeps_the_token_it_fetched(
+        unified_auth_config: dict[str, Any], liana_emulator: LianaEmulator,
+        unified_auth_clock: ManualClock) -> None:
+    cache = MemoryCache(unified_auth_clock)
+    first = unified_auth.load(unified_auth_config, clock=unified_auth_clock, cache=cache)
+    token = first.credentials("liana").value
+    second = unified_auth.load(unified_auth_config, clock=unified_auth_clock, cache=cache)
+    assert second.credentials("liana").value == token
+    assert liana_emulator.counters.token_requests == 1
+
+
+def test_register_provider_is_the_type_the_hook_declares() -> None:
+    hints = typing.get_type_hints(hookspecs.register_providers)
+    assert hints["register"] == RegisterProvider
