@@ -22,6 +22,7 @@ from httpx_support import hop_server
 from recorder import Recorder
 
 import unified_auth
+from unified_auth import RetryPolicy
 from unified_auth.testing import LianaEmulator, ManualClock, assert_no_leaks
 
 FORMS = ["liana", "legacy", "lp", "basic", "keyed"]
@@ -97,7 +98,8 @@ def world(clock: ManualClock, liana: LianaEmulator, tmp_path: Path) -> Iterator[
             "neighbour": {"provider": "api-key", "hosts": [f"{neighbour.url}/"],
                           "key": secret("neighbour")},
         }
-        hub = unified_auth.load({"targets": targets}, clock=clock, sleep=lambda s: None)
+        hub = unified_auth.load({"targets": targets}, clock=clock,
+                                retry=RetryPolicy(sleep=lambda s: None))
         yield World(origin, other_port, other_host, neighbour, hub, secrets)
 
 

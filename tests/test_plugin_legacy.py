@@ -21,7 +21,7 @@ from unified_auth_legacy.options import LianaLegacyOptions
 from unified_auth_legacy.signature import sign, string_to_sign
 
 import unified_auth
-from unified_auth import Credentials, Secret, Target, testing
+from unified_auth import Credentials, RetryPolicy, Secret, Target, testing
 from unified_auth.errors import AuthFailed, ConfigError, PluginError, SecretError
 from unified_auth.testing import LianaEmulator, ManualClock, assert_no_leaks
 
@@ -52,7 +52,8 @@ def write_secret(tmp_path: Path) -> Callable[[str], dict[str, str]]:
 
 
 def load(clock: ManualClock, **targets: dict[str, Any]) -> unified_auth.UnifiedAuth:
-    return unified_auth.load({"targets": targets}, clock=clock, sleep=lambda s: None)
+    return unified_auth.load({"targets": targets}, clock=clock,
+                             retry=RetryPolicy(sleep=lambda s: None))
 
 
 def signed_hub(liana: LianaEmulator, clock: ManualClock, write_secret: Any,

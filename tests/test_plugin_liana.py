@@ -18,7 +18,7 @@ import unified_auth_liana
 from toy_provider import assert_never_offered_a_foreign_target
 
 import unified_auth
-from unified_auth import testing
+from unified_auth import RetryPolicy, testing
 from unified_auth.errors import (
     AccessDenied,
     AuthFailed,
@@ -51,7 +51,8 @@ def write_secret(tmp_path: Path) -> Callable[[str], dict[str, str]]:
 
 
 def load(clock: ManualClock, **targets: dict[str, Any]) -> unified_auth.UnifiedAuth:
-    return unified_auth.load({"targets": targets}, clock=clock, sleep=lambda s: None)
+    return unified_auth.load({"targets": targets}, clock=clock,
+                             retry=RetryPolicy(sleep=lambda s: None))
 
 
 def emulated(liana: LianaEmulator, client_id: str, secret: Any, **options: Any) -> dict[str, Any]:

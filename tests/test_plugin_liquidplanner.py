@@ -13,6 +13,7 @@ import unified_auth_liquidplanner
 from toy_provider import assert_never_offered_a_foreign_target
 
 import unified_auth
+from unified_auth import RetryPolicy
 from unified_auth.errors import AuthFailed, ConfigError, SecretError
 from unified_auth.testing import ExampleOrg, LiquidPlannerEmulator, ManualClock, assert_no_leaks
 
@@ -54,7 +55,7 @@ def load(clock: ManualClock, planner: LiquidPlannerEmulator, token: Any,
     target = {"provider": "liquidplanner", "hosts": [f"{planner.url}/api/"], "token": token,
               **options}
     return unified_auth.load({"targets": {"planner": target}}, clock=clock,
-                             sleep=lambda s: None)
+                             retry=RetryPolicy(sleep=lambda s: None))
 
 
 def test_token_is_sent_as_bearer(planner: LiquidPlannerEmulator, org: ExampleOrg,

@@ -27,7 +27,7 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import datetime
@@ -127,7 +127,6 @@ class Broker:
         clock: Clock,
         refresh: RefreshSettings,
         retry: RetryPolicy,
-        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._slots = {target.name: _Slot(target) for target in targets}
         self._hooks = hooks
@@ -136,7 +135,6 @@ class Broker:
         self._clock = clock
         self._refresh = refresh
         self._retry = retry
-        self._sleep = sleep
         self._keys: dict[str, str] = {}
 
     def lease(self, target: Target) -> Lease:
@@ -437,7 +435,7 @@ class Broker:
                         retry_after=asked) from exc
                 log.info("target %s: token request failed (%s); retrying in %.2f s",
                          target.name, exc, pause)
-                self._sleep(pause)
+                self._retry.sleep(pause)
                 spent += pause
         raise AssertionError("unreachable")  # pragma: no cover
 
