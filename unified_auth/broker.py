@@ -41,7 +41,7 @@ from unified_auth.clock import Clock, to_datetime
 from unified_auth.config import RefreshSettings
 from unified_auth.errors import CredentialsRejected, PluginError, SecretError, TokenEndpointError
 from unified_auth.events import CredentialsEvent, EventKind, TargetStats, describe_error
-from unified_auth.model import Credentials, Secret, SecretRef, Target
+from unified_auth.model import Credentials, Secret, SecretRef, Target, header_problem
 from unified_auth.notices import Notice, log_notice
 from unified_auth.plugin_manager import Hooks
 from unified_auth.token_session import RetryPolicy, TokenSession, retry_after
@@ -450,12 +450,27 @@ class Broker:
             raise PluginError(
                 f"target {target.name}: get_credentials returned "
                 f"{type(credentials).__name__}, not Credentials", plugin=self._plugin_of(target))
+        self._refuse_unsendable(target, credentials)
         expires_at = credentials.expires_at
         if expires_at is not None and expires_at.timestamp() <= self._clock():
             raise TokenEndpointError(
                 f"target {target.name}: the provider handed out credentials that have "
                 f"already expired; check this machine's clock", target=target.name)
         return credentials
+
+    def _refuse_unsendable(self, target: Target, credentials: Credentials) -> None:
+        """Every provider's credentials are checked here, once, before anything sends them."""
+        parts = [("value", credentials.value.reveal())]
+        if credentials.token_type:  # empty for a key sent bare, as an api-key target may
+            parts.append(("token_type", credentials.token_type))
+        for part, text in parts:
+            problem = header_problem(text)
+            if problem is not None:
+                # Retried like any bad answer: a token endpoint's garbled answer may pass.
+                raise TokenEndpointError(
+                    f"target {target.name}: plugin {self._plugin_of(target)!r} returned "
+                    f"credentials whose {part} holds {problem}, which cannot go in an HTTP "
+                    f"header; {_fix_for(target, credentials)}", target=target.name)
 
     def _plugin_of(self, target: Target) -> str:
         return self._hooks.owner(target.provider) or target.provider
@@ -546,3 +561,13 @@ def _lifetime(credentials: Credentials, obtained_at: float) -> str:
     if credentials.expires_at is None:
         return "no expiry"
     return f"valid for {credentials.expires_at.timestamp() - obtained_at:.0f} s"
+
+
+def _fix_for(target: Target, credentials: Credentials) -> str:
+    """How to fix unsendable credentials: the config key they were copied from, if any."""
+    options = target.options
+    for field in attrs.fields(type(options)):
+        if getattr(options, field.name) == credentials.value:
+            return (f"they are the secret of {target.source}: targets.{target.name}."
+                    f"{field.alias}: copy it again, without line breaks or spaces")
+    return "the provider handed out a value no API can be sent (retried, as it may pass)"
