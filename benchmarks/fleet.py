@@ -1,7 +1,7 @@
 """Token fetches per token lifetime for 8 worker processes, and the per-request cost, with
 each cache backend (memory, file, redis).
 
-Run: ``.venv/bin/python benchmarks/fleet.py`` (or as a section of ``python -m benchmarks``:
+Run: ``.venv/bin/python -m benchmarks.fleet`` (or as a section of ``python -m benchmarks``:
 :func:`run` returns the tables). Two measurements:
 
 1. a fleet: 8 processes (``spawn``), each with its own hub, GET the Liana emulator's API
@@ -31,33 +31,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import attrs
 import requests
 
 import unified_auth
-from unified_auth.testing import LianaEmulator
+from benchmarks._report import Table
+from unified_auth.testing import LianaEmulator, write_secret
 
 WORKERS = 8
 LIFETIME = 3  # seconds: the emulator's expires_in
 TOKEN_DELAY = 0.1  # seconds the token endpoint takes, so that overlapping fetches show
 BACKENDS = ("memory", "file", "redis")
-
-
-@attrs.frozen
-class Table:
-    """A result table (the same shape as the ``python -m benchmarks`` runner's)."""
-
-    title: str
-    columns: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
-    notes: tuple[str, ...] = ()
-
-    def render(self) -> str:
-        lines = [f"### {self.title}", "", "| " + " | ".join(self.columns) + " |",
-                 "| " + " | ".join("---" for _ in self.columns) + " |"]
-        lines += ["| " + " | ".join(row) + " |" for row in self.rows]
-        lines += [""] + [f"- {note}" for note in self.notes] if self.notes else []
-        return "\n".join(lines)
 
 
 def run(options: Any = None) -> list[Table]:
@@ -154,7 +137,7 @@ def _per_request(liana: LianaEmulator, config: dict[str, Any],
 def _config(liana: LianaEmulator, tmp: Path, cache: dict[str, Any] | None) -> dict[str, Any]:
     client_id, secret = liana.create_credential("fleet benchmark")
     secret_file = tmp / f"{client_id}.secret"
-    secret_file.write_text(secret)
+    write_secret(secret_file, secret)
     config: dict[str, Any] = {
         "targets": {"mailer": {"provider": "liana", "hosts": [f"{liana.url}/v1/"],
                                "client_id": client_id,
