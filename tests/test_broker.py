@@ -22,7 +22,7 @@ from toy_provider import load, toy_target, write_secret
 import unified_auth
 from unified_auth import Credentials, Secret, Target
 from unified_auth.errors import CredentialsRejected, TokenEndpointError
-from unified_auth.testing import LianaEmulator, ManualClock
+from unified_auth.testing import LianaEmulator, ManualClock, load_isolated
 
 LIFETIME = 900
 
@@ -349,9 +349,9 @@ def test_callers_joining_a_stuck_fetch_wait_a_bounded_time(
 
     monkeypatch.setattr(secret_sources, "COMMAND_TIMEOUT", 0.0)
     plugin = StuckPlugin()
-    hub = unified_auth.load({"targets": {"s": {"provider": "stuck", "hosts": ["s.example.com"]}}},
-                            plugins=[plugin], entry_points=False,
-                            retry=RetryPolicy(fetch_deadline=0.3))
+    hub = load_isolated({"targets": {"s": {"provider": "stuck", "hosts": ["s.example.com"]}}},
+                        plugins=[plugin],
+                        retry=RetryPolicy(fetch_deadline=0.3))
     leader = threading.Thread(target=hub.credentials, args=("s",))
     leader.start()
     assert plugin.entered.wait(5)

@@ -12,6 +12,7 @@ from toy_provider import load
 import unified_auth
 from unified_auth.errors import ConfigError
 from unified_auth.model import Secret, SecretRef
+from unified_auth.testing import load_isolated
 
 TOY = {"provider": "toy", "hosts": ["api.example.com"], "client_id": "c",
        "client_secret": {"env": "TOY_SECRET"}, "token_url": "https://auth.example.com/token"}
@@ -161,7 +162,7 @@ def test_a_missing_explicit_file_is_named(tmp_path: Path) -> None:
 
 def test_default_config_search_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def target_names() -> list[str]:
-        return sorted(unified_auth.load(entry_points=False).targets)
+        return sorted(load_isolated().targets)
 
     home = tmp_path / "home"
     (home / "unified-auth").mkdir(parents=True)
@@ -173,11 +174,11 @@ def test_default_config_search_order(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.chdir(work)
     assert target_names() == []  # the user config dir's file
     (work / "unified-auth.toml").write_text('[cache]\nbackend = "memory"\n')
-    assert unified_auth.load(entry_points=False).config.source == "unified-auth.toml"
+    assert load_isolated().config.source == "unified-auth.toml"
     elsewhere = tmp_path / "elsewhere.toml"
     elsewhere.write_text("")
     monkeypatch.setenv("UNIFIED_AUTH_CONFIG", str(elsewhere))
-    assert unified_auth.load(entry_points=False).config.source == str(elsewhere)
+    assert load_isolated().config.source == str(elsewhere)
 
 
 def test_no_config_anywhere_says_where_it_looked(tmp_path: Path,
@@ -186,7 +187,7 @@ def test_no_config_anywhere_says_where_it_looked(tmp_path: Path,
     monkeypatch.delenv("UNIFIED_AUTH_CONFIG", raising=False)
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ConfigError, match=r"no config found: looked at \$UNIFIED_AUTH_CONFIG"):
-        unified_auth.load(entry_points=False)
+        load_isolated()
 
 
 def test_a_plugin_validator_error_names_the_key() -> None:
@@ -208,9 +209,9 @@ def test_a_plugin_validator_error_names_the_key() -> None:
             register("strict", Strict)
 
     with pytest.raises(ConfigError) as failure:
-        unified_auth.load({"targets": {"s": {"provider": "strict", "hosts": ["a.example.com"],
+        load_isolated({"targets": {"s": {"provider": "strict", "hosts": ["a.example.com"],
                                              "url": "http://x"}}},
-                          plugins=[Plugin()], entry_points=False)
+                      plugins=[Plugin()])
     assert failure.value.key == "url"
     assert "targets.s.url" in str(failure.value)
 

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 import unified_auth
+from unified_auth import RetryPolicy
 from unified_auth.errors import AuthFailed
 from unified_auth.testing import (
     ClassicEmulator,
@@ -41,7 +42,7 @@ def test_one_session_for_five_providers_with_rotation_and_owner_disconnect(
         liquidplanner_emulator: LiquidPlannerEmulator, classic: ClassicEmulator,
         unified_auth_clock: ManualClock, caplog: pytest.LogCaptureFixture) -> None:
     liana, lp, clock = liana_emulator, liquidplanner_emulator, unified_auth_clock
-    hub = unified_auth.load(five_targets, clock=clock, sleep=lambda s: None)
+    hub = unified_auth.load(five_targets, clock=clock, retry=RetryPolicy(sleep=lambda s: None))
     assert set(hub.targets) == {"liana", "liana-legacy", "liquidplanner", "basic", "api-key"}
     session = hub.session()
     outputs: list[str] = []

@@ -19,10 +19,10 @@ import requests
 from toy_provider import ToyPlugin, toy_target, write_secret
 
 import unified_auth
-from unified_auth import CredentialsEvent, TargetStats, hookimpl
+from unified_auth import CredentialsEvent, RetryPolicy, TargetStats, hookimpl
 from unified_auth.errors import AuthFailed, ConfigError, CredentialsRejected
 from unified_auth.events import describe_error
-from unified_auth.testing import LianaEmulator, LiquidPlannerEmulator, ManualClock
+from unified_auth.testing import LianaEmulator, LiquidPlannerEmulator, ManualClock, load_isolated
 
 LIFETIME = 900
 
@@ -57,8 +57,8 @@ def hub_for(liana: LianaEmulator, clock: ManualClock, secret_file: tuple[str, Pa
             *observers: object) -> unified_auth.UnifiedAuth:
     client_id, path = secret_file
     config = {"targets": {"api": toy_target(liana.url, client_id, path)}}
-    return unified_auth.load(config, plugins=[ToyPlugin(), *observers], entry_points=False,
-                             clock=clock, sleep=lambda seconds: None)
+    return load_isolated(config, plugins=[ToyPlugin(), *observers],
+                         clock=clock, retry=RetryPolicy(sleep=lambda seconds: None))
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:

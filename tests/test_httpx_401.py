@@ -13,6 +13,7 @@ import pytest
 from httpx_support import Entry, send
 
 import unified_auth
+from unified_auth import RetryPolicy
 from unified_auth.errors import AccessDenied, AuthFailed, PluginError
 from unified_auth.testing import LianaEmulator, LiquidPlannerEmulator, ManualClock
 
@@ -23,7 +24,7 @@ ENTRIES = ["client", "async_client", "auth", "async_auth"]
 def hub(unified_auth_config: dict[str, Any],
         unified_auth_clock: ManualClock) -> unified_auth.UnifiedAuth:
     return unified_auth.load(unified_auth_config, clock=unified_auth_clock,
-                             sleep=lambda s: None)
+                             retry=RetryPolicy(sleep=lambda s: None))
 
 
 @pytest.mark.parametrize("entry", ENTRIES)

@@ -12,6 +12,7 @@ import anyio
 import pytest
 
 import unified_auth
+from unified_auth import RetryPolicy
 from unified_auth.async_lease import lease_async
 from unified_auth.broker import Lease
 from unified_auth.errors import TokenEndpointError
@@ -32,7 +33,7 @@ MIN_TICKS_WHILE_FETCHING = 20
 def hub(unified_auth_config: dict[str, Any],
         unified_auth_clock: ManualClock) -> unified_auth.UnifiedAuth:
     return unified_auth.load(unified_auth_config, clock=unified_auth_clock,
-                             sleep=lambda s: None)
+                             retry=RetryPolicy(sleep=lambda s: None))
 
 
 async def with_ticker(work: Callable[[], Awaitable[None]]) -> list[tuple[float, float]]:

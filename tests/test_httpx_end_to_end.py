@@ -15,6 +15,7 @@ import pytest
 from httpx_support import send
 
 import unified_auth
+from unified_auth import RetryPolicy
 from unified_auth.testing import (
     ClassicEmulator,
     LianaEmulator,
@@ -55,7 +56,8 @@ def test_five_providers_through_one_httpx_client(
         liquidplanner_emulator: LiquidPlannerEmulator, classic_emulator: ClassicEmulator,
         unified_auth_clock: ManualClock, unified_auth_environment: EmulatedEnvironment,
         caplog: pytest.LogCaptureFixture) -> None:
-    hub = unified_auth.load(unified_auth_config, clock=unified_auth_clock, sleep=lambda s: None)
+    hub = unified_auth.load(unified_auth_config, clock=unified_auth_clock,
+                            retry=RetryPolicy(sleep=lambda s: None))
     outputs: list[str] = []
     with caplog.at_level(logging.DEBUG), hub.httpx_client(timeout=5) as client:
         for method, url, kwargs, expected in calls(liana_emulator.url,
@@ -75,7 +77,8 @@ def test_five_providers_through_one_httpx_async_client(
         liquidplanner_emulator: LiquidPlannerEmulator, classic_emulator: ClassicEmulator,
         unified_auth_clock: ManualClock, unified_auth_environment: EmulatedEnvironment,
         caplog: pytest.LogCaptureFixture) -> None:
-    hub = unified_auth.load(unified_auth_config, clock=unified_auth_clock, sleep=lambda s: None)
+    hub = unified_auth.load(unified_auth_config, clock=unified_auth_clock,
+                            retry=RetryPolicy(sleep=lambda s: None))
     outputs: list[str] = []
 
     async def main() -> None:

@@ -21,6 +21,7 @@ from httpx_support import hop_server
 from recorder import Recorder
 
 import unified_auth
+from unified_auth import RetryPolicy
 from unified_auth.testing import LianaEmulator, ManualClock, assert_no_leaks
 
 FORMS = ["liana", "legacy", "lp", "basic", "keyed"]
@@ -98,7 +99,7 @@ def world(unified_auth_clock: ManualClock, liana_emulator: LianaEmulator,
                           "key": secret("neighbour")},
         }
         hub = unified_auth.load({"targets": targets}, clock=unified_auth_clock,
-                                sleep=lambda s: None)
+                                retry=RetryPolicy(sleep=lambda s: None))
         yield World(origin, other_port, other_host, neighbour, hub, secrets)
 
 

@@ -16,7 +16,7 @@ from recorder import Recorder
 import unified_auth
 from unified_auth import Credentials, Secret, Target, hookimpl
 from unified_auth.httpx_translate import is_replayable, to_prepared, with_changes
-from unified_auth.testing import assert_no_leaks
+from unified_auth.testing import assert_no_leaks, load_isolated
 
 KEY = "query-key-0123456789"
 
@@ -64,7 +64,7 @@ def hub(recorder: Recorder, tmp_path: Any) -> unified_auth.UnifiedAuth:
     (tmp_path / "key").write_text(KEY)
     config = {"targets": {"q": {"provider": "query-key", "hosts": [f"{recorder.url}/q/"],
                                 "key": {"file": str(tmp_path / "key")}}}}
-    return unified_auth.load(config, plugins=[QueryKeyPlugin()], entry_points=False)
+    return load_isolated(config, plugins=[QueryKeyPlugin()])
 
 
 def test_a_key_put_in_the_query_string_is_sent_and_the_path_seen_includes_the_query(

@@ -13,7 +13,7 @@ from toy_provider import ToyPlugin, toy_target, write_secret
 import unified_auth
 from unified_auth import Notice, Target, hookimpl
 from unified_auth.cli import logs
-from unified_auth.testing import LianaEmulator, ManualClock
+from unified_auth.testing import LianaEmulator, ManualClock, load_isolated
 
 
 def notices(caplog: pytest.LogCaptureFixture) -> list[Notice]:
@@ -26,7 +26,7 @@ def test_a_clear_text_secret_is_a_notice_on_the_record_and_on_the_hub(
     config.write_text('[targets.k]\nprovider = "toy-key"\nhosts = ["k.example"]\n'
                       'key = "clear-text-key-value"\n')
     with caplog.at_level(logging.WARNING, logger="unified_auth"):
-        hub = unified_auth.load(config, plugins=[ToyPlugin()], entry_points=False)
+        hub = load_isolated(config, plugins=[ToyPlugin()])
     [notice] = notices(caplog)
     assert (notice.kind, notice.target) == ("clear_text_secret", "k")
     assert notice.text.startswith(f"{config}: targets.k.key: a secret is written in clear text")
@@ -56,8 +56,8 @@ def test_a_plugins_target_warning_is_logged_once_as_a_notice(
     client_id, secret = liana_emulator.create_credential("tests")
     config = {"targets": {"api": toy_target(liana_emulator.url, client_id,
                                             write_secret(tmp_path / "s", secret))}}
-    hub = unified_auth.load(config, plugins=[ToyPlugin(), Cycling()], entry_points=False,
-                            clock=unified_auth_clock)
+    hub = load_isolated(config, plugins=[ToyPlugin(), Cycling()],
+                        clock=unified_auth_clock)
     with caplog.at_level(logging.WARNING, logger="unified_auth"):
         hub.credentials("api")
         unified_auth_clock.advance(900)

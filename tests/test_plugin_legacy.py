@@ -21,8 +21,13 @@ from unified_auth_legacy.options import LianaLegacyOptions
 from unified_auth_legacy.signature import sign, string_to_sign
 
 import unified_auth
-from unified_auth import Credentials, Secret, Target, testing
-from unified_auth.errors import AuthFailed, ConfigError, PluginError, SecretError
+from unified_auth import Credentials, RetryPolicy, Secret, Target, testing
+from unified_auth.errors import (
+    AuthFailed,
+    ConfigError,
+    PluginError,
+    TokenEndpointError,
+)
 from unified_auth.testing import LianaEmulator, ManualClock, assert_no_leaks
 
 START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -58,7 +63,8 @@ def write_secret(tmp_path: Path) -> Callable[[str], dict[str, str]]:
 
 
 def load(clock: ManualClock, **targets: dict[str, Any]) -> unified_auth.UnifiedAuth:
-    return unified_auth.load({"targets": targets}, clock=clock, sleep=lambda s: None)
+    return unified_auth.load({"targets": targets}, clock=clock,
+                             retry=RetryPolicy(sleep=lambda s: None))
 
 
 def signed_hub(liana: LianaEmulator, clock: ManualClock, write_secret: Any,
@@ -317,8 +323,10 @@ def test_api_key_that_cannot_go_in_a_header_is_refused_without_showing_it(
     hub = load(unified_auth_clock, tool={"provider": "api-key", "hosts": [f"{echo}/"],
                                          "key": {"env": "API_KEY"}})
 
-    with pytest.raises(SecretError, match=r"targets\.tool\.key") as caught:
+    # The core's check of every provider's credentials, naming the key to copy again.
+    with pytest.raises(TokenEndpointError, match=r"targets\.tool\.key") as caught:
         hub.session().get(f"{echo}/")
+    assert "a line break" in str(caught.value)
     assert_no_leaks([str(caught.value), repr(caught.value), logs.text], [CANARY])
 
 

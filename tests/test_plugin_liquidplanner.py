@@ -13,7 +13,8 @@ import unified_auth_liquidplanner
 from toy_provider import assert_never_offered_a_foreign_target
 
 import unified_auth
-from unified_auth.errors import AuthFailed, ConfigError, SecretError
+from unified_auth import RetryPolicy
+from unified_auth.errors import AuthFailed, ConfigError, TokenEndpointError
 from unified_auth.testing import ExampleOrg, LiquidPlannerEmulator, ManualClock, assert_no_leaks
 
 START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -54,7 +55,7 @@ def load(clock: ManualClock, planner: LiquidPlannerEmulator, token: Any,
     target = {"provider": "liquidplanner", "hosts": [f"{planner.url}/api/"], "token": token,
               **options}
     return unified_auth.load({"targets": {"planner": target}}, clock=clock,
-                             sleep=lambda s: None)
+                             retry=RetryPolicy(sleep=lambda s: None))
 
 
 def test_token_is_sent_as_bearer(planner: LiquidPlannerEmulator, org: ExampleOrg,
@@ -184,10 +185,12 @@ def test_token_that_cannot_go_in_a_header_is_refused_without_showing_it(
         logs: pytest.LogCaptureFixture) -> None:
     hub = load(clock, planner, write_token(f"{CANARY}\n{CANARY}"))
 
-    with pytest.raises(SecretError) as caught:
+    # The core's check of every provider's credentials, naming the key to copy again.
+    with pytest.raises(TokenEndpointError) as caught:
         hub.session().get(f"{planner.url}/api/workspaces/v1")
 
     assert "targets.planner.token" in str(caught.value)
+    assert "a line break" in str(caught.value)
     assert planner.counters.api_requests == 0
     assert_no_leaks([str(caught.value), repr(caught.value), logs.text], [CANARY])
 

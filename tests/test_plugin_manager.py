@@ -20,6 +20,7 @@ from unified_auth import Credentials, Secret, Target, hookimpl
 from unified_auth.errors import ConfigError, PluginError
 from unified_auth.model import SecretRef
 from unified_auth.plugin_manager import Hooks, make_plugin_manager
+from unified_auth.testing import load_isolated
 
 
 def install_distribution(root: Path, name: str, module_source: str) -> None:
@@ -50,6 +51,26 @@ def test_installed_entry_points_are_loaded(tmp_path: Path,
     hub = unified_auth.load({"targets": {}})
     assert hub.provider_info["acme"].plugin == "ua_acme"
     assert {"liana", "liquidplanner", "liana-legacy", "basic", "api-key"} <= set(hub.providers)
+
+
+def test_load_isolated_leaves_the_installed_plugins_out(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    install_distribution(tmp_path, "ua-acme", """
+        import attrs
+        from unified_auth import hookimpl
+
+        @attrs.frozen
+        class AcmeOptions:
+            region: str = "eu"
+
+        @hookimpl
+        def register_providers(register):
+            register("acme", AcmeOptions)
+    """)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    isolated = load_isolated({"targets": {}}, plugins=[ToyPlugin()])
+    assert set(isolated.providers) == {"toy", "toy-key"}
+    assert "acme" in unified_auth.load({"targets": {}}).providers
 
 
 def test_a_broken_plugin_is_a_warning_naming_its_distribution(
@@ -124,9 +145,9 @@ def test_an_exception_from_a_plugin_is_wrapped_with_its_name(tmp_path: Path) -> 
 
     key = write_secret(tmp_path / "k", "secret-value-123")
     plugin = Exploding()
-    hub = unified_auth.load({"targets": {"k": {"provider": "toy-key", "hosts": ["a.example.com"],
+    hub = load_isolated({"targets": {"k": {"provider": "toy-key", "hosts": ["a.example.com"],
                                               "key": {"file": str(key)}}}},
-                            plugins=[plugin], entry_points=False)
+                        plugins=[plugin])
     with pytest.raises(PluginError) as failure:
         hub.credentials("k")
     assert "kaboom" in str(failure.value)
@@ -140,7 +161,7 @@ def test_a_provider_registered_twice_is_an_error() -> None:
             register("toy", ToyKeyOptions)
 
     with pytest.raises(ConfigError, match="provider 'toy' is registered by two plugins"):
-        unified_auth.load({"targets": {}}, plugins=[ToyPlugin(), Again()], entry_points=False)
+        load_isolated({"targets": {}}, plugins=[ToyPlugin(), Again()])
 
 
 def test_an_options_class_must_be_attrs() -> None:
@@ -150,7 +171,7 @@ def test_an_options_class_must_be_attrs() -> None:
             register("plain", dict)
 
     with pytest.raises(PluginError, match="must be an attrs class"):
-        unified_auth.load({"targets": {}}, plugins=[NotAttrs()], entry_points=False)
+        load_isolated({"targets": {}}, plugins=[NotAttrs()])
 
 
 def test_a_plugin_resolver_wins_over_the_core_for_the_same_kind(
@@ -161,10 +182,10 @@ def test_a_plugin_resolver_wins_over_the_core_for_the_same_kind(
             return Secret("from-the-plugin") if ref.kind == "env" else None
 
     monkeypatch.setenv("UA_KEY", "from-the-environment")
-    hub = unified_auth.load(
+    hub = load_isolated(
         {"targets": {"k": {"provider": "toy-key", "hosts": ["a.example.com"],
                            "key": {"env": "UA_KEY"}}}},
-        plugins=[ToyPlugin(), EnvFromVault()], entry_points=False)
+        plugins=[ToyPlugin(), EnvFromVault()])
     assert hub.credentials("k").value.reveal() == "from-the-plugin"
 
 
@@ -174,16 +195,16 @@ def test_a_plugin_can_add_a_secret_kind() -> None:
         def resolve_secret(self, ref: SecretRef) -> Secret | None:
             return Secret(f"vault:{ref.location}") if ref.kind == "vault" else None
 
-    hub = unified_auth.load(
+    hub = load_isolated(
         {"targets": {"k": {"provider": "toy-key", "hosts": ["a.example.com"],
                            "key": {"vault": "kv/api"}}}},
-        plugins=[ToyPlugin(), Vault()], entry_points=False)
+        plugins=[ToyPlugin(), Vault()])
     assert hub.credentials("k").value.reveal() == "vault:kv/api"
 
 
 def test_each_load_gets_a_fresh_plugin_manager() -> None:
-    first = unified_auth.load({"targets": {}}, plugins=[ToyPlugin()], entry_points=False)
-    second = unified_auth.load({"targets": {}}, entry_points=False)
+    first = load_isolated({"targets": {}}, plugins=[ToyPlugin()])
+    second = load_isolated({"targets": {}})
     assert "toy" in first.providers and "toy" not in second.providers
 
 
@@ -201,8 +222,8 @@ def test_target_warnings_collect_from_every_plugin() -> None:
         def target_warnings(self, target: Any, now: Any) -> list[str] | None:
             return ["rotate soon"] if target.provider == "warned" else None
 
-    hub = unified_auth.load({"targets": {"w": {"provider": "warned", "hosts": ["a.example.com"]}}},
-                            plugins=[Warner()], entry_points=False)
+    hub = load_isolated({"targets": {"w": {"provider": "warned", "hosts": ["a.example.com"]}}},
+                        plugins=[Warner()])
     assert hub.warnings("w") == ["rotate soon"]
     hooks = Hooks(make_plugin_manager([Warner()], entry_points=False)[0])
     assert hooks.target_warnings(hub.targets["w"], now=None) == ["rotate soon"]  # type: ignore[arg-type]
@@ -247,8 +268,7 @@ def recorders_hub(*extra: object, count: int = 20) -> tuple[unified_auth.Unified
     recorders = [Recorder(f"p{i}") for i in range(count)]
     targets = {f"t{i}": {"provider": f"p{i}", "hosts": [f"t{i}.example.com"],
                          "key": f"key-{i}"} for i in range(count)}
-    hub = unified_auth.load({"targets": targets}, plugins=[*recorders, *extra],
-                            entry_points=False)
+    hub = load_isolated({"targets": targets}, plugins=[*recorders, *extra])
     return hub, recorders
 
 
@@ -328,9 +348,9 @@ def test_a_failing_owner_is_named_by_its_plugin_name(wrapped: bool) -> None:
 
     broken = Broken("broken")
     extra = [Wrapper()] if wrapped else []
-    hub = unified_auth.load(
+    hub = load_isolated(
         {"targets": {"b": {"provider": "broken", "hosts": ["b.example.com"], "key": "k"}}},
-        plugins=[broken, *[Recorder(f"p{i}") for i in range(5)], *extra], entry_points=False)
+        plugins=[broken, *[Recorder(f"p{i}") for i in range(5)], *extra])
     for _ in range(2):
         with pytest.raises(PluginError, match="kaboom") as failure:
             hub.headers("b")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import inspect
 import subprocess
 import sys
+import time
 import typing
 from typing import Any
 
 import unified_auth
-from unified_auth import MemoryCache, RegisterProvider, hookspecs
+from unified_auth import MemoryCache, RegisterProvider, RetryPolicy, hookspecs
 from unified_auth.testing import LianaEmulator, ManualClock
 
 
@@ -40,3 +42,28 @@ def test_a_memory_cache_given_to_load_keeps_the_token_it_fetched(
 def test_register_provider_is_the_type_the_hook_declares() -> None:
     hints = typing.get_type_hints(hookspecs.register_providers)
     assert hints["register"] == RegisterProvider
+
+
+def test_load_takes_no_test_knobs() -> None:
+    # Tests reach them through RetryPolicy(sleep=...) and unified_auth.testing.load_isolated.
+    parameters = inspect.signature(unified_auth.load).parameters
+    assert "sleep" not in parameters and "entry_points" not in parameters
+
+
+def test_a_retry_policy_carries_its_sleep_outside_equality_and_repr() -> None:
+    pauses: list[float] = []
+    recording = RetryPolicy(attempts=2, sleep=pauses.append)
+    assert RetryPolicy().sleep is time.sleep
+    assert recording == RetryPolicy(attempts=2)
+    assert "sleep" not in repr(recording)
+
+
+def test_the_broker_pauses_through_the_policys_sleep(
+        unified_auth_config: dict[str, Any], liana_emulator: LianaEmulator,
+        unified_auth_clock: ManualClock) -> None:
+    pauses: list[float] = []
+    hub = unified_auth.load(unified_auth_config, clock=unified_auth_clock,
+                            retry=RetryPolicy(attempts=3, sleep=pauses.append))
+    liana_emulator.inject_fault("status", times=2)
+    assert hub.credentials("liana").value.reveal()
+    assert len(pauses) == 2

@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import unified_auth
-from unified_auth import Secret, redact
+from unified_auth import RetryPolicy, Secret, redact
 from unified_auth.errors import CredentialsRejected, TokenEndpointError
 from unified_auth.redaction import MASK, secret_forms
 from unified_auth.testing import ManualClock, assert_no_leaks
@@ -84,7 +84,7 @@ def liana_hub(monkeypatch: pytest.MonkeyPatch, **options: Any) -> unified_auth.U
     return unified_auth.load({"targets": {"mailer": {
         "provider": "liana", "hosts": ["rest.lianamailer.test"], "client_id": "client",
         "client_secret": {"env": "LIANA_TEST_SECRET"}, "token_url": TOKEN_URL, **options}}},
-        clock=ManualClock(1_800_000_000.0), sleep=lambda s: None)
+        clock=ManualClock(1_800_000_000.0), retry=RetryPolicy(sleep=lambda s: None))
 
 
 @pytest.mark.parametrize("echo", disguises(CANARY))

@@ -23,6 +23,7 @@ import requests
 from recorder import Answer, Recorder, Seen, always, recording_server
 
 import unified_auth
+from unified_auth import RetryPolicy
 from unified_auth.errors import AuthFailed
 from unified_auth.testing import LianaEmulator, ManualClock, assert_no_leaks
 
@@ -98,7 +99,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             "other": {"provider": "api-key", "hosts": [f"{other_target.url}/"],
                       "header": "X-Other-Key", "key": ref("other")},
         }}
-        hub = unified_auth.load(config, clock=clock, sleep=lambda seconds: None)
+        hub = unified_auth.load(config, clock=clock, retry=RetryPolicy(sleep=lambda seconds: None))
         session = hub.session()
         yield World(hub, session, origin,
                     {"other-port": other_port, "other-host": other_host,

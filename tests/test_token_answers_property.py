@@ -76,8 +76,8 @@ def hub_for(provider: str) -> unified_auth.UnifiedAuth:
         options = {"token_url": TOKEN_URL}
     return unified_auth.load(
         {"targets": {"api": {"provider": provider, "hosts": ["api.answers.test"], **options}}},
-        plugins=[NaivePlugin()], clock=ManualClock(1_800_000_000.0), sleep=lambda s: None,
-        retry=RetryPolicy(attempts=2))
+        plugins=[NaivePlugin()], clock=ManualClock(1_800_000_000.0),
+        retry=RetryPolicy(attempts=2, sleep=lambda s: None))
 
 
 @pytest.mark.parametrize("provider", ["liana", "naive"])

@@ -16,7 +16,7 @@ from toy_provider import load, toy_target, write_secret
 import unified_auth
 from unified_auth import Credentials, RetryPolicy, Secret, Target
 from unified_auth.errors import InsecureTransportError, TokenEndpointError
-from unified_auth.testing import LianaEmulator, ManualClock
+from unified_auth.testing import LianaEmulator, ManualClock, load_isolated
 from unified_auth.token_session import TokenSession
 
 
@@ -156,9 +156,9 @@ NAIVE_URL = "https://naive.example.com/token"
 @responses.activate
 def test_a_naive_plugin_choking_on_an_answer_is_retried_and_named(body: str, kind: str) -> None:
     responses.post(NAIVE_URL, body=body)
-    hub = unified_auth.load({"targets": {"n": {"provider": "naive", "hosts": ["n.example.com"],
+    hub = load_isolated({"targets": {"n": {"provider": "naive", "hosts": ["n.example.com"],
                                                "token_url": NAIVE_URL}}},
-                            plugins=[NaivePlugin()], entry_points=False, sleep=lambda s: None)
+                        plugins=[NaivePlugin()], retry=RetryPolicy(sleep=lambda s: None))
     with pytest.raises(TokenEndpointError, match="giving up after 3 attempts") as caught:
         hub.credentials("n")
     message = str(caught.value)
@@ -173,7 +173,7 @@ def test_a_naive_plugin_choking_on_an_answer_is_retried_and_named(body: str, kin
 def test_a_naive_plugin_succeeds_once_the_answer_is_sound() -> None:
     responses.post(NAIVE_URL, body="<html>oops</html>")
     responses.post(NAIVE_URL, json={"access_token": "tok-naive-canary-2", "expires_in": 60})
-    hub = unified_auth.load({"targets": {"n": {"provider": "naive", "hosts": ["n.example.com"],
+    hub = load_isolated({"targets": {"n": {"provider": "naive", "hosts": ["n.example.com"],
                                                "token_url": NAIVE_URL}}},
-                            plugins=[NaivePlugin()], entry_points=False, sleep=lambda s: None)
+                        plugins=[NaivePlugin()], retry=RetryPolicy(sleep=lambda s: None))
     assert hub.credentials("n").value.reveal() == "tok-naive-canary-2"

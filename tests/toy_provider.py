@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -18,9 +19,10 @@ import attrs
 import requests
 
 import unified_auth
-from unified_auth import Credentials, Secret, Target, hookimpl
+from unified_auth import Credentials, RetryPolicy, Secret, Target, hookimpl
 from unified_auth.errors import CredentialsRejected, TokenEndpointError
 from unified_auth.plugin_manager import Hooks, make_plugin_manager
+from unified_auth.testing import load_isolated
 from unified_auth.testing import write_secret as write_secret  # the tests' one way to write one
 
 
@@ -117,10 +119,11 @@ def toy_target(url: str, client_id: str, secret_file: Path, prefix: str = "/v1/"
             "client_secret": {"file": str(secret_file)}, "token_url": f"{url}/token", **extra}
 
 
-def load(config: dict[str, Any], **kwargs: Any) -> unified_auth.UnifiedAuth:
+def load(config: dict[str, Any], *, sleep: Callable[[float], None] = lambda seconds: None,
+         **kwargs: Any) -> unified_auth.UnifiedAuth:
     """A hub with only the core and the toy plugin: no bundled plugins, no sleeping."""
-    kwargs.setdefault("sleep", lambda seconds: None)
-    return unified_auth.load(config, plugins=[ToyPlugin()], entry_points=False, **kwargs)
+    kwargs["retry"] = attrs.evolve(kwargs.get("retry") or RetryPolicy(), sleep=sleep)
+    return load_isolated(config, plugins=[ToyPlugin()], **kwargs)
 
 
 def body(response: requests.Response) -> Any:

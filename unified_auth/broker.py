@@ -17,7 +17,8 @@ rotated.
 
 Being the one place that sees every fetch and every 401, the broker also counts them per
 target (``ua.stats``) and reports them to the ``credentials_event`` observers; that, not a
-second job, is why it runs past 300 lines.
+second job, is why it runs past 300 lines. One fetch itself (the plugin's call, with
+retries, deadlines and the check of what it returned) is :mod:`unified_auth.fetch`.
 """
 
 from __future__ import annotations
@@ -26,8 +27,7 @@ import hashlib
 import logging
 import math
 import threading
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import datetime
@@ -41,16 +41,16 @@ from unified_auth.clock import Clock, to_datetime
 from unified_auth.config import RefreshSettings
 from unified_auth.errors import CredentialsRejected, PluginError, SecretError, TokenEndpointError
 from unified_auth.events import CredentialsEvent, EventKind, TargetStats, describe_error
+from unified_auth.fetch import FAILURE_BACKOFF_MAX, Fetcher, GaveUp
 from unified_auth.model import Credentials, Secret, SecretRef, Target
 from unified_auth.notices import Notice, log_notice
 from unified_auth.plugin_manager import Hooks
-from unified_auth.token_session import RetryPolicy, TokenSession, retry_after
+from unified_auth.token_session import RetryPolicy, TokenSession
 
 __all__ = ["Broker", "Lease"]
 
 log = logging.getLogger("unified_auth")
 
-_FAILURE_BACKOFF_MAX = 60.0
 # Failures after which a still-valid token keeps being used: none of them makes it invalid.
 # A rejected secret too: it may have been rotated at the provider before its source.
 _HELD_OVER = (TokenEndpointError, PluginError, CredentialsRejected, SecretError)
@@ -63,14 +63,6 @@ _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "maxmem": 64 * 1024 * 1024, "dklen": 16}
 
 class _Skipped(Exception):
     """A background refresh found another process fetching: it leaves the lease alone."""
-
-
-class _GaveUp(TokenEndpointError):
-    """The retries of one fetch are spent; ``retry_after`` is what the server last asked."""
-
-    def __init__(self, message: str, *, retry_after: float | None, **context: Any) -> None:
-        self.retry_after = retry_after
-        super().__init__(message, **context)
 
 
 @attrs.frozen
@@ -127,7 +119,6 @@ class Broker:
         clock: Clock,
         refresh: RefreshSettings,
         retry: RetryPolicy,
-        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._slots = {target.name: _Slot(target) for target in targets}
         self._hooks = hooks
@@ -136,8 +127,8 @@ class Broker:
         self._clock = clock
         self._refresh = refresh
         self._retry = retry
-        self._sleep = sleep
         self._keys: dict[str, str] = {}
+        self._fetcher = Fetcher(hooks, http, clock, retry)
 
     def lease(self, target: Target) -> Lease:
         """Current credentials for ``target``, fetching or refreshing them as needed."""
@@ -190,7 +181,7 @@ class Broker:
     def _may_refetch(self, slot: _Slot, lease: Lease, now: float) -> bool:
         """Whether a 401 may drop ``lease`` now (see :meth:`invalidate`); called locked."""
         base = max(self._refresh.min_interval, 1.0)
-        interval = min(_FAILURE_BACKOFF_MAX, base * 2**slot.forced_strikes)
+        interval = min(FAILURE_BACKOFF_MAX, base * 2**slot.forced_strikes)
         if now < slot.forced_at + interval:
             log.debug("target %s: 401 again within %.0f s of the last refetch it caused; "
                       "keeping the credentials", lease.target.name, interval)
@@ -318,11 +309,11 @@ class Broker:
                     return
         except BaseException as exc:
             slot.failures += 1
-            pause = min(_FAILURE_BACKOFF_MAX, self._retry.backoff * 2**slot.failures)
-            asked = exc.retry_after if isinstance(exc, _GaveUp) else None
+            pause = min(FAILURE_BACKOFF_MAX, self._retry.backoff * 2**slot.failures)
+            asked = exc.retry_after if isinstance(exc, GaveUp) else None
             if asked is not None:
-                pause = max(pause, min(asked, _FAILURE_BACKOFF_MAX))
-                slot.throttled_until = self._clock() + min(asked, _FAILURE_BACKOFF_MAX)
+                pause = max(pause, min(asked, FAILURE_BACKOFF_MAX))
+                slot.throttled_until = self._clock() + min(asked, FAILURE_BACKOFF_MAX)
             slot.retry_after = self._clock() + pause
             held = slot.lease
             still_valid = held is not None and self._clock() < held.expires_at
@@ -383,7 +374,7 @@ class Broker:
                 if self._clock() < lease.mandatory_at:
                     return lease
             obtained_at = self._clock()
-            credentials = self._call_with_retries(target, obtained_at)
+            credentials = self._fetcher.fetch(target, obtained_at)
             entry = CachedCredentials(credentials, obtained_at)
             if credentials.expires_at is not None or not self._cache.shared:
                 self._cache.put(key, entry)
@@ -406,61 +397,6 @@ class Broker:
                 self._keys.clear()  # bounded: only rotations add entries
             key = self._keys[fast] = f"{target.name}:{_slow_fingerprint(target)}"
         return key
-
-    def _call_with_retries(self, target: Target, obtained_at: float) -> Credentials:
-        policy = self._retry
-        # Time spent counts real seconds for the attempts and the nominal pauses, so the
-        # bound holds (and tests see it) whatever ``sleep`` does.
-        spent = 0.0
-        for attempt in range(policy.attempts):
-            if attempt:
-                obtained_at = self._clock()
-            budget = policy.fetch_deadline - spent
-            started = time.monotonic()
-            try:
-                with self._http.deadline(min(policy.attempt_deadline, budget)):
-                    return self._call(target, obtained_at)
-            except TokenEndpointError as exc:
-                spent += time.monotonic() - started
-                asked = retry_after(exc.response, self._clock())
-                pause = min(asked, _FAILURE_BACKOFF_MAX) if asked is not None else \
-                    policy.pause(attempt)
-                last = attempt + 1 >= policy.attempts
-                if last or spent + pause >= policy.fetch_deadline:
-                    tries = f"{attempt + 1} attempt{'s' if attempt else ''}"
-                    why = (f"giving up after {tries}" if last else
-                           f"giving up after {tries}, as the next could not finish within "
-                           f"the fetch deadline ({policy.fetch_deadline:g} s)")
-                    raise _GaveUp(
-                        f"target {target.name}: {why}: {exc}", target=target.name,
-                        response=exc.response, request=exc.request,
-                        retry_after=asked) from exc
-                log.info("target %s: token request failed (%s); retrying in %.2f s",
-                         target.name, exc, pause)
-                self._sleep(pause)
-                spent += pause
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _call(self, target: Target, obtained_at: float) -> Credentials:
-        credentials = self._hooks.get_credentials(target, self._http, to_datetime(obtained_at))
-        if credentials is None:
-            raise PluginError(
-                f"target {target.name}: no plugin returned credentials for provider "
-                f"{target.provider!r}; its plugin registered the provider but does not "
-                f"handle it in get_credentials", plugin=self._plugin_of(target))
-        if not isinstance(credentials, Credentials):
-            raise PluginError(
-                f"target {target.name}: get_credentials returned "
-                f"{type(credentials).__name__}, not Credentials", plugin=self._plugin_of(target))
-        expires_at = credentials.expires_at
-        if expires_at is not None and expires_at.timestamp() <= self._clock():
-            raise TokenEndpointError(
-                f"target {target.name}: the provider handed out credentials that have "
-                f"already expired; check this machine's clock", target=target.name)
-        return credentials
-
-    def _plugin_of(self, target: Target) -> str:
-        return self._hooks.owner(target.provider) or target.provider
 
     def _lease(self, target: Target, key: str, entry: CachedCredentials,
                previous: Lease | None) -> Lease:

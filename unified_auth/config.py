@@ -5,11 +5,15 @@ options, validated by constructing the provider's attrs options class. Keys type
 :class:`~unified_auth.Secret` take secret references (``{ env = "NAME" }``, ``{ file = ...}``,
 ``{ keyring = ... }``, ``{ command = ... }``), kept unresolved here: the broker resolves them
 at first use.
+
+Type hints are checked and converted in :mod:`unified_auth.config_types`. What stays here is
+one job, checking every table of the file (targets, hosts, ``[cache]``, ``[refresh]``) with
+a message naming file, target and key for each way it can be wrong; that is why it runs
+past 300 lines.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import difflib
 import math
 import os
@@ -17,7 +21,7 @@ import re
 import tomllib
 import types
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
@@ -25,6 +29,14 @@ from urllib.parse import parse_qs, urlsplit
 import attrs
 import platformdirs
 
+from unified_auth.config_types import (
+    Mismatch,
+    allows_none,
+    coerce,
+    describe_type,
+    is_secret_type,
+    kind_of,
+)
 from unified_auth.errors import DOCS_URL, ConfigError, PluginError
 from unified_auth.model import Origin, Secret, SecretRef, Target
 from unified_auth.plugin_manager import ProviderInfo
@@ -157,7 +169,7 @@ class _Builder:
 
     def _build(self, raw: Any) -> Config:
         if not isinstance(raw, Mapping):
-            raise self.error(f"expected a table at the top level, got {_kind(raw)}")
+            raise self.error(f"expected a table at the top level, got {kind_of(raw)}")
         unknown = set(raw) - {"targets", "cache", "refresh"}
         if unknown:
             first = sorted(unknown, key=repr)[0]
@@ -166,7 +178,7 @@ class _Builder:
                              f"expected [targets.NAME], [cache] or [refresh]")
         tables = raw.get("targets", {})
         if not isinstance(tables, Mapping):
-            raise self.error(f"expected [targets.NAME] tables, got {_kind(tables)}",
+            raise self.error(f"expected [targets.NAME] tables, got {kind_of(tables)}",
                              key="targets")
         targets = {name: self.target(name, table) for name, table in tables.items()}
         try:
@@ -195,13 +207,13 @@ class _Builder:
             raise self.error(f"{name!r} is not a valid target name: use letters, digits, "
                              f"'-', '_' and '.'", key="targets")
         if not isinstance(table, Mapping):
-            raise self.error(f"expected a table of settings, got {_kind(table)}", name)
+            raise self.error(f"expected a table of settings, got {kind_of(table)}", name)
         provider = table.get("provider")
         if provider is None:
             raise self.error(f"missing; expected one of the installed providers: "
                              f"{_listing(self.providers)}", name, "provider")
         if not isinstance(provider, str):
-            raise self.error(f"expected a provider name, got {_kind(provider)}; installed "
+            raise self.error(f"expected a provider name, got {kind_of(provider)}; installed "
                              f"providers: {_listing(self.providers)}", name, "provider")
         if provider not in self.providers:
             raise self.error(f"unknown provider {provider!r}; "
@@ -280,7 +292,7 @@ class _Builder:
             if key not in raw:
                 if field.default is attrs.NOTHING:
                     raise self.error(f"missing; the {info.name!r} provider needs it "
-                                     f"(expected {_describe(expected)})", target, key)
+                                     f"(expected {describe_type(expected)})", target, key)
                 continue
             origin = Origin(self.source, target, key)
             values[key] = self.value(raw[key], expected, origin)
@@ -306,11 +318,11 @@ class _Builder:
             pass
 
     def value(self, value: Any, expected: Any, origin: Origin) -> Any:
-        if _is_secret_type(expected):
-            return self.secret(value, origin, optional=_allows_none(expected))
+        if is_secret_type(expected):
+            return self.secret(value, origin, optional=allows_none(expected))
         try:
-            return _coerce(value, expected)
-        except _Mismatch as exc:
+            return coerce(value, expected)
+        except Mismatch as exc:
             raise self.error(str(exc), origin.target, origin.key) from None
 
     def secret(self, value: Any, origin: Origin, *, optional: bool) -> Any:
@@ -327,7 +339,7 @@ class _Builder:
                   '{ command = "..." }'
         if not isinstance(value, Mapping):
             raise self.error(f"expected a secret reference such as {example}, "
-                             f"got {_kind(value)}", origin.target, origin.key)
+                             f"got {kind_of(value)}", origin.target, origin.key)
         kinds = [k for k in value if k != "username"]
         if len(kinds) != 1 or not isinstance(kinds[0], str):
             raise self.error(f"expected exactly one source in the secret reference, such "
@@ -345,7 +357,7 @@ class _Builder:
 
     def table(self, cls: type[Any], raw: Any, name: str) -> Any:
         if not isinstance(raw, Mapping):
-            raise self.error(f"expected a table, got {_kind(raw)}", key=name)
+            raise self.error(f"expected a table, got {kind_of(raw)}", key=name)
         hints = typing.get_type_hints(cls)
         known = {f.alias for f in attrs.fields(cls)}
         values = {}
@@ -354,14 +366,14 @@ class _Builder:
                 raise self.error(f"unknown key; {_did_you_mean(key, known)}expected one of: "
                                  f"{', '.join(sorted(known))}", key=f"{name}.{key}")
             try:
-                values[key] = _coerce(value, hints.get(key, Any))
-            except _Mismatch as exc:
+                values[key] = coerce(value, hints.get(key, Any))
+            except Mismatch as exc:
                 raise self.error(str(exc), key=f"{name}.{key}") from None
         return cls(**values)
 
     def cache(self, raw: Any) -> CacheSettings:
         if not isinstance(raw, Mapping):
-            raise self.error(f"expected a table, got {_kind(raw)}", key="cache")
+            raise self.error(f"expected a table, got {kind_of(raw)}", key="cache")
         password = raw.get("password")
         rest = {k: v for k, v in raw.items() if k != "password"}
         settings: CacheSettings = self.table(CacheSettings, rest, "cache")
@@ -400,110 +412,6 @@ class _Builder:
         if not (math.isfinite(settings.min_interval) and settings.min_interval >= 0):
             raise self.error("expected a number of seconds >= 0", key="refresh.min_interval")
         return settings
-
-
-class _Mismatch(Exception):
-    pass
-
-
-def _coerce(value: Any, expected: Any) -> Any:
-    """Check ``value`` against a type hint, converting where TOML and Python differ."""
-    if expected is Any or expected is object:
-        return value
-    origin = typing.get_origin(expected)
-    args = typing.get_args(expected)
-    if origin in (typing.Union, types.UnionType):
-        if value is None and type(None) in args:
-            return None
-        for option in args:
-            if option is type(None):
-                continue
-            try:
-                return _coerce(value, option)
-            except _Mismatch:
-                continue
-        raise _Mismatch(f"expected {_describe(expected)}, got {_kind(value)}")
-    if origin is Literal:
-        if value in args:
-            return value
-        raise _Mismatch(f"expected one of {', '.join(repr(a) for a in args)}, got {value!r}"
-                        if isinstance(value, str | int | bool) else
-                        f"expected one of {', '.join(repr(a) for a in args)}, got {_kind(value)}")
-    if origin in (tuple, list, Sequence):
-        if not isinstance(value, list | tuple):
-            raise _Mismatch(f"expected {_describe(expected)}, got {_kind(value)}")
-        item = args[0] if args else Any
-        items = [_coerce(v, item) for v in value]
-        return list(items) if origin is list else tuple(items)
-    if origin in (dict, Mapping):
-        if not isinstance(value, Mapping):
-            raise _Mismatch(f"expected {_describe(expected)}, got {_kind(value)}")
-        key_type, value_type = args if len(args) == 2 else (Any, Any)
-        return {_coerce(k, key_type): _coerce(v, value_type) for k, v in value.items()}
-    if expected is dt.date:
-        if isinstance(value, dt.datetime):
-            return value.date()
-        if isinstance(value, dt.date):
-            return value
-        if isinstance(value, str):
-            try:
-                return dt.date.fromisoformat(value)
-            except ValueError:
-                pass
-        raise _Mismatch(f"expected a date (2027-05-31), got {_kind(value)}")
-    if expected is float:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return float(value)
-        raise _Mismatch(f"expected a number, got {_kind(value)}")
-    if expected is int and isinstance(value, bool):
-        raise _Mismatch(f"expected an integer, got {_kind(value)}")
-    if isinstance(expected, type):
-        if isinstance(value, expected):
-            return value
-        raise _Mismatch(f"expected {_describe(expected)}, got {_kind(value)}")
-    return value
-
-
-def _is_secret_type(expected: Any) -> bool:
-    if expected is Secret:
-        return True
-    return typing.get_origin(expected) in (typing.Union, types.UnionType) and any(
-        arg is Secret for arg in typing.get_args(expected))
-
-
-def _allows_none(expected: Any) -> bool:
-    return type(None) in typing.get_args(expected)
-
-
-_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false",
-          dt.date: "a date", type(None): "nothing", Secret: "a secret reference"}
-
-
-def _describe(expected: Any) -> str:
-    if expected in _NAMES:
-        return _NAMES[expected]
-    origin = typing.get_origin(expected)
-    args = typing.get_args(expected)
-    if origin in (typing.Union, types.UnionType):
-        return " or ".join(_describe(a) for a in args if a is not type(None))
-    if origin is Literal:
-        return "one of " + ", ".join(repr(a) for a in args)
-    if origin in (tuple, list):
-        return f"a list of {_describe(args[0]).removeprefix('a ').removeprefix('an ')}s" \
-            if args else "a list"
-    if origin in (dict, Mapping):
-        return "a table"
-    return getattr(expected, "__name__", str(expected))
-
-
-def _kind(value: Any) -> str:
-    """The TOML-ish kind of ``value``; never the value itself, which could be a secret."""
-    for kind, name in ((bool, "a boolean"), (int, "an integer"), (float, "a number"),
-                       (str, "a string"), (dt.datetime, "a date-time"), (dt.date, "a date"),
-                       (list, "a list"), (tuple, "a list"), (Mapping, "a table")):
-        if isinstance(value, kind):
-            return name
-    return "nothing" if value is None else f"a {type(value).__name__}"
 
 
 def _did_you_mean(key: object, known: typing.Iterable[str]) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import types
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
     from unified_auth.httpx_auth import TargetHttpxAuth
 
-__all__ = ["UnifiedAuth", "load", "session"]
+__all__ = ["UnifiedAuth", "load", "load_hub", "session"]
 
 log = logging.getLogger("unified_auth")
 
@@ -54,7 +54,6 @@ class UnifiedAuth:
         clock: Clock,
         cache: CredentialCache,
         retry: RetryPolicy,
-        sleep: Callable[[float], None] | None = None,
     ) -> None:
         self.config = config
         self.clock = clock
@@ -63,9 +62,8 @@ class UnifiedAuth:
         self._hooks = hooks
         self._cache = cache
         self._http = TokenSession(retry)
-        extra = {"sleep": sleep} if sleep is not None else {}
         self.broker = Broker(config.targets.values(), hooks, cache, self._http, clock=clock,
-                             refresh=config.refresh, retry=retry, **extra)
+                             refresh=config.refresh, retry=retry)
         self._authoriser = Authoriser(self.broker, hooks, clock)
 
     @property
@@ -193,8 +191,6 @@ def load(
     clock: Clock | None = None,
     cache: CredentialCache | None = None,
     retry: RetryPolicy | None = None,
-    entry_points: bool = True,
-    sleep: Callable[[float], None] | None = None,
     default_cache: CacheSettings | None = None,
 ) -> UnifiedAuth:
     """Load a config (a TOML path, a dict of the same schema, or the default) into a hub.
@@ -203,13 +199,31 @@ def load(
     :param clock: seconds since the epoch, like :func:`time.time` (tests pass a
         :class:`unified_auth.testing.ManualClock`).
     :param cache: a credential cache instead of the one the config's ``[cache]`` names.
-    :param retry: timeouts and retry bounds for token requests.
-    :param entry_points: whether to load the installed plugins (tests may turn it off).
-    :param sleep: how to pause between retries (tests pass a no-op).
+    :param retry: timeouts and retry bounds for token requests, and how to pause between
+        retries (tests pass ``RetryPolicy(sleep=lambda seconds: None)``).
     :param default_cache: the cache to use when the config has no ``[cache]`` table
         (the CLI keeps tokens in a file between runs); default: memory.
     """
-    pm, broken = make_plugin_manager(plugins, entry_points=entry_points)
+    return load_hub(config, plugins=plugins, installed_plugins=True, clock=clock, cache=cache,
+                    retry=retry, default_cache=default_cache)
+
+
+def load_hub(
+    config: ConfigSource,
+    *,
+    plugins: Iterable[object],
+    installed_plugins: bool,
+    clock: Clock | None = None,
+    cache: CredentialCache | None = None,
+    retry: RetryPolicy | None = None,
+    default_cache: CacheSettings | None = None,
+) -> UnifiedAuth:
+    """:func:`load`, with a choice whether the installed plugins (entry points) take part.
+
+    Tests choose through :func:`unified_auth.testing.load_isolated`; ``load`` always loads
+    them.
+    """
+    pm, broken = make_plugin_manager(plugins, entry_points=installed_plugins)
     hooks = Hooks(pm)
     providers = hooks.providers()
     parsed = load_config(config, providers)
@@ -222,7 +236,7 @@ def load(
         log_notice(log, notice)
     hub = UnifiedAuth(parsed, hooks, providers, broken, clock=clock,
                       cache=cache or _cache_for(parsed, clock, hooks, default_cache),
-                      retry=retry or RetryPolicy(), sleep=sleep)
+                      retry=retry or RetryPolicy())
     hub.notices = (*(plugin.notice() for plugin in broken), *clear_text)
     return hub
 

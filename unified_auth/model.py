@@ -177,5 +177,25 @@ class Credentials:
             raise ValueError("Credentials.expires_at must be timezone-aware (UTC)")
 
 
+def header_problem(text: str) -> str | None:
+    """What keeps ``text`` out of an HTTP header value, said without quoting it; else ``None``.
+
+    A header value here is one run of visible ASCII: a line break would end the header (and
+    start another the sender never wrote), and http.client quotes the whole value, secret
+    included, in the error it raises for a control character.
+    """
+    for index, char in enumerate(text, start=1):
+        code = ord(char)
+        if char in "\r\n":
+            return f"a line break (character {index} of {len(text)})"
+        if code < 0x20 or code == 0x7F:
+            return f"a control character (character {index} of {len(text)})"
+        if code > 0x7E:
+            return f"a non-ASCII character (character {index} of {len(text)})"
+        if char == " ":
+            return f"a space (character {index} of {len(text)})"
+    return None if text else "nothing: it is empty"
+
+
 def _digest(value: str) -> str:
     return hashlib.sha256(b"unified-auth\0" + value.encode()).hexdigest()[:32]

@@ -29,6 +29,10 @@ bounded cache on the router maps each origin seen to the path prefixes that can 
 filled by the same parsing and normalisation, so only the path is compared per request.
 URLs the cache cannot key safely (control characters, escapes, dot or empty segments, an
 unusual scheme spelling) take the full parse every time.
+
+It runs past 300 lines because parsing a host pattern, normalising a URL and matching one
+against the other are one decision that must agree with itself (a pattern parsed one way
+and a URL another is how credentials reach a foreign host); split, they would drift.
 """
 
 from __future__ import annotations

@@ -58,6 +58,7 @@ class RetryPolicy:
     what a 429/503 answer's ``Retry-After`` asks for. ``attempt_deadline`` bounds one try
     from connecting to the last byte of the answer; ``fetch_deadline`` bounds every try and
     pause of one fetch together. A token answer longer than ``max_answer_bytes`` is refused.
+    ``sleep`` is how the pauses are taken (a test passes ``lambda seconds: None``).
     """
 
     attempts: int = attrs.field(default=3, validator=attrs.validators.ge(1))
@@ -68,6 +69,8 @@ class RetryPolicy:
     attempt_deadline: float = attrs.field(default=30.0, validator=_positive)
     fetch_deadline: float = attrs.field(default=60.0, validator=_positive)
     max_answer_bytes: int = attrs.field(default=1024 * 1024, validator=attrs.validators.ge(1))
+    # How to wait, not a bound: two policies with the same numbers are the same policy.
+    sleep: Callable[[float], None] = attrs.field(default=time.sleep, eq=False, repr=False)
 
     def pause(self, retry: int) -> float:
         """Seconds to wait before retry number ``retry`` (0-based)."""

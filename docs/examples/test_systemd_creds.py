@@ -15,7 +15,7 @@ import unified_auth_acme
 
 import unified_auth
 from unified_auth.errors import SecretError
-from unified_auth.testing import LianaEmulator, ManualClock
+from unified_auth.testing import LianaEmulator, ManualClock, load_isolated
 
 
 def acme_config(liana: LianaEmulator, secret_file: Path, **options: Any) -> dict[str, Any]:
@@ -28,8 +28,7 @@ def acme_config(liana: LianaEmulator, secret_file: Path, **options: Any) -> dict
 
 
 def load(config: dict[str, Any], clock: ManualClock, *plugins: object) -> unified_auth.UnifiedAuth:
-    return unified_auth.load(config, plugins=[unified_auth_acme, *plugins], entry_points=False,
-                             clock=clock)
+    return load_isolated(config, plugins=[unified_auth_acme, *plugins], clock=clock)
 
 
 def test_a_systemd_credential_is_a_secret_source(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 import threading
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,8 +23,6 @@ __all__ = ["credentials_from_answer"]
 
 log = logging.getLogger("unified_auth.liana")
 
-# RFC 6750 b64token is stricter; this is what can go in a header without breaking it.
-_HEADER_SAFE = re.compile(r"[\x21-\x7e]+")
 
 
 def credentials_from_answer(
@@ -42,9 +39,6 @@ def credentials_from_answer(
     if not isinstance(token, str) or not token:
         raise _malformed(where, response, "has no access_token" if token is None else
                          f"has an access_token that is {_kind(token)}, not a token")
-    if not _HEADER_SAFE.fullmatch(token):
-        raise _malformed(where, response, "has an access_token with spaces or control "
-                                          "characters, which cannot go in a header")
     token_type = document.get("token_type", "Bearer")
     if not isinstance(token_type, str) or token_type.lower() != "bearer":
         shown = _describe_token_type(token_type)

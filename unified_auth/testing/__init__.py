@@ -14,6 +14,7 @@ from unified_auth.testing.clock import ManualClock
 if TYPE_CHECKING:
     from unified_auth.testing.classic import ClassicCounters, ClassicEmulator
     from unified_auth.testing.environment import EmulatedEnvironment, write_secret
+    from unified_auth.testing.isolated import load_isolated
     from unified_auth.testing.leaks import assert_no_leaks
     from unified_auth.testing.liana import CredentialInfo, LianaCounters, LianaEmulator
     from unified_auth.testing.liquidplanner import (
@@ -38,6 +39,7 @@ __all__ = [
     "ManualClock",
     "TokenInfo",
     "assert_no_leaks",
+    "load_isolated",
     "write_secret",
 ]
 
@@ -47,6 +49,7 @@ _LAZY = {
     "assert_no_leaks": "unified_auth.testing.leaks",
     "EmulatedEnvironment": "unified_auth.testing.environment",
     "write_secret": "unified_auth.testing.environment",  # nosec B105 # a module name
+    "load_isolated": "unified_auth.testing.isolated",
     "CredentialInfo": "unified_auth.testing.liana",
     "LianaCounters": "unified_auth.testing.liana",
     "LianaEmulator": "unified_auth.testing.liana",

@@ -3,6 +3,11 @@
 It plays both sides a test needs: the token endpoint and REST API a client talks to over
 HTTP, and an admin surface in Python (the "Liana web UI") to create, rotate and delete
 credentials, flip the API license, revoke tokens, inject faults and read counters.
+
+It runs past 300 lines because it is one server with one state (credentials, tokens, legacy
+users, faults, counters under one lock) that three surfaces share: the OAuth token
+endpoint, the legacy signed API and the admin methods; the pure parts (parsing a token
+request, checking a signature) are module functions at the end.
 """
 
 from __future__ import annotations

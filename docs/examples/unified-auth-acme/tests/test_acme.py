@@ -17,7 +17,7 @@ import unified_auth_acme
 
 import unified_auth
 from unified_auth.errors import ConfigError, CredentialsRejected, SecretError
-from unified_auth.testing import LianaEmulator, ManualClock, assert_no_leaks
+from unified_auth.testing import LianaEmulator, ManualClock, assert_no_leaks, load_isolated
 
 
 def acme_config(liana: LianaEmulator, secret_file: Path, **options: Any) -> dict[str, Any]:
@@ -36,8 +36,7 @@ def acme_config(liana: LianaEmulator, secret_file: Path, **options: Any) -> dict
 
 def load(config: dict[str, Any], clock: ManualClock, *plugins: object) -> unified_auth.UnifiedAuth:
     # Only the plugins under test (no installed ones), and the emulator's clock.
-    return unified_auth.load(config, plugins=[unified_auth_acme, *plugins], entry_points=False,
-                             clock=clock)
+    return load_isolated(config, plugins=[unified_auth_acme, *plugins], clock=clock)
 
 
 def test_a_token_is_fetched_once_and_renewed_before_it_expires(
