@@ -64,6 +64,7 @@ def hub_with(plugin: NaivePlugin):  # type: ignore[no-untyped-def]
     (f"{CANARY}\x7f", "a control character"),
     (f"{CANARY}é", "a non-ASCII character"),
     (f"{CANARY}\u00a0", "a non-ASCII character"),
+    ("", "nothing: it is empty"),  # found by hypothesis: a naive plugin's empty access_token
 ])
 def test_a_token_that_cannot_go_in_a_header_is_refused_without_quoting_it(
         token: str, said: str, caplog: pytest.LogCaptureFixture) -> None:
