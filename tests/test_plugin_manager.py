@@ -33,9 +33,7 @@ def install_distribution(root: Path, name: str, module_source: str) -> None:
     (info / "entry_points.txt").write_text(f"[unified_auth]\n{module} = {module}\n")
 
 
-def test_installed_entry_points_are_loaded(tmp_path: Path,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    install_distribution(tmp_path, "ua-acme", """
+ACME_PLUGIN = """
         import attrs
         from unified_auth import hookimpl
 
@@ -46,7 +44,13 @@ def test_installed_entry_points_are_loaded(tmp_path: Path,
         @hookimpl
         def register_providers(register):
             register("acme", AcmeOptions)
-    """)
+    """
+"""An installed third-party plugin that registers the provider ``acme``."""
+
+
+def test_installed_entry_points_are_loaded(tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    install_distribution(tmp_path, "ua-acme", ACME_PLUGIN)
     monkeypatch.syspath_prepend(str(tmp_path))
     hub = unified_auth.load({"targets": {}})
     assert hub.provider_info["acme"].plugin == "ua_acme"
@@ -55,18 +59,7 @@ def test_installed_entry_points_are_loaded(tmp_path: Path,
 
 def test_load_isolated_leaves_the_installed_plugins_out(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    install_distribution(tmp_path, "ua-acme", """
-        import attrs
-        from unified_auth import hookimpl
-
-        @attrs.frozen
-        class AcmeOptions:
-            region: str = "eu"
-
-        @hookimpl
-        def register_providers(register):
-            register("acme", AcmeOptions)
-    """)
+    install_distribution(tmp_path, "ua-acme", ACME_PLUGIN)
     monkeypatch.syspath_prepend(str(tmp_path))
     isolated = load_isolated({"targets": {}}, plugins=[ToyPlugin()])
     assert set(isolated.providers) == {"toy", "toy-key"}
