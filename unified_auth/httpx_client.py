@@ -15,6 +15,8 @@ a worker thread and never blocks the event loop.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
@@ -154,16 +156,8 @@ class AsyncAuthTransport(httpx.AsyncBaseTransport):
 def client(router: Router[Target], authoriser: Authoriser, **kwargs: Any) -> httpx.Client:
     """An :class:`httpx.Client` built from ``kwargs``, every transport of it wrapped."""
     built = httpx.Client(**kwargs)
-    # httpx picks a transport per URL among the default one and its mounts (the given ones,
-    # and the proxies it sets up from proxy= and the environment): every one is wrapped, so
-    # no route skips the routing. httpx has no public way to reach them.
-    direct = AuthTransport(built._transport, router, authoriser)
-    given = _given_patterns(kwargs)
-    built._transport = direct
-    built._mounts = {
-        pattern: None if inner is None else AuthTransport(
-            inner, router, authoriser, direct=None if pattern.pattern in given else direct)
-        for pattern, inner in built._mounts.items()}
+    _wrap_transports(built, kwargs, functools.partial(
+        AuthTransport, router=router, authoriser=authoriser))
     return built
 
 
@@ -171,16 +165,25 @@ def async_client(router: Router[Target], authoriser: Authoriser,
                  **kwargs: Any) -> httpx.AsyncClient:
     """An :class:`httpx.AsyncClient` built from ``kwargs``, every transport of it wrapped."""
     built = httpx.AsyncClient(**kwargs)
-    direct = AsyncAuthTransport(built._transport, router, authoriser)
-    given = _given_patterns(kwargs)
-    built._transport = direct
-    built._mounts = {
-        pattern: None if inner is None else AsyncAuthTransport(
-            inner, router, authoriser, direct=None if pattern.pattern in given else direct)
-        for pattern, inner in built._mounts.items()}
+    _wrap_transports(built, kwargs, functools.partial(
+        AsyncAuthTransport, router=router, authoriser=authoriser))
     return built
 
 
-def _given_patterns(kwargs: dict[str, Any]) -> set[str]:
-    """The mount patterns the caller chose; httpx made the others, for proxies."""
-    return set(kwargs.get("mounts") or ())
+def _wrap_transports(built: httpx.Client | httpx.AsyncClient, kwargs: dict[str, Any],
+                     wrap: Callable[..., Any]) -> None:
+    """Wrap ``built``'s default transport and every mount with ``wrap(inner, direct=...)``.
+
+    httpx picks a transport per URL among the default one and its mounts (the given ones,
+    and the proxies it sets up from proxy= and the environment): every one is wrapped, so
+    no route skips the routing. httpx has no public way to reach them. A mount httpx made
+    for a proxy gets the wrapped default transport as ``direct``, for what may not take
+    the proxy; a mount the caller chose is the caller's route and keeps none.
+    """
+    direct = wrap(built._transport)
+    given = set(kwargs.get("mounts") or ())  # the mount patterns the caller chose
+    built._transport = direct
+    built._mounts = {
+        pattern: None if inner is None else wrap(
+            inner, direct=None if pattern.pattern in given else direct)
+        for pattern, inner in built._mounts.items()}
