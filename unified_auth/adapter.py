@@ -39,6 +39,7 @@ from unified_auth.authorise import (
 from unified_auth.broker import Lease
 from unified_auth.model import Target
 from unified_auth.proxies import proxies_for, refuse_fixed_proxy
+from unified_auth.redaction import redact
 from unified_auth.routing import Router
 
 __all__ = ["AuthAdapter", "TargetAuth"]
@@ -83,7 +84,7 @@ class AuthAdapter(HTTPAdapter):
             return HTTPAdapter.send(self, prepared, stream, timeout, verify, cert, proxies)
 
         lease = self._authoriser.lease(target)
-        response = send(self._authoriser.authorised_copy(lease, request))
+        response = _send_authorised(send, self._authoriser, lease, request)
         return _judge(self._authoriser, target, lease, request, response, send)
 
     def __getstate__(self) -> NoReturn:
@@ -164,21 +165,40 @@ class TargetAuth(AuthBase):
 class _Sent:
     """The caller's request object as it was before ``TargetAuth`` applied a lease to it."""
 
-    __slots__ = ("body", "headers", "lease", "request", "restored")
+    __slots__ = ("body", "headers", "lease", "request", "restored", "url")
 
     def __init__(self, request: requests.PreparedRequest, lease: Lease) -> None:
         self.request = request
         self.lease = lease
+        self.url = request.url  # a plugin may put its key in the query string
         self.headers: CaseInsensitiveDict[str] = copy_headers(request.headers)
         self.body = request.body
         self.restored = False
 
     def restore(self) -> Lease:
         """Put the request back as the caller made it; returns the lease it carried."""
+        self.request.url = self.url
         self.request.headers = self.headers
         self.request.body = self.body
         self.restored = True
         return self.lease
+
+
+def _send_authorised(send: _Send, authoriser: Authoriser, lease: Lease,
+                     request: requests.PreparedRequest) -> requests.Response:
+    """Send ``lease`` on a copy of ``request``; a failure is raised without the credentials.
+
+    requests' errors quote the URL they were sending (a plugin may put its key in the query
+    string) and carry the request object on ``.request``: the error is raised about the
+    caller's ``request`` instead, its text redacted, and without the chained urllib3 error,
+    which quotes the URL too.
+    """
+    try:
+        return send(authoriser.authorised_copy(lease, request))
+    except requests.RequestException as exc:
+        exc.args = (redact(str(exc), [lease.credentials.value]),)
+        exc.request = request
+        raise exc from None
 
 
 def _judge(authoriser: Authoriser, target: Target, sent: Lease | None,
@@ -197,7 +217,7 @@ def _judge(authoriser: Authoriser, target: Target, sent: Lease | None,
         return response
     response.close()
     fresh = authoriser.lease(target)
-    retried = send(authoriser.authorised_copy(fresh, request))
+    retried = _send_authorised(send, authoriser, fresh, request)
     if authoriser.verdict(target, fresh, retried.status_code, retry=True,
                           can_replay=can_replay) is Verdict.FAILED:
         raise authoriser.failed(target, retried)
