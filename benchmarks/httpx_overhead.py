@@ -74,7 +74,7 @@ def run(options: object = None) -> list[Row]:
 
 
 def _path_alone(hub: unified_auth.UnifiedAuth, url: str, number: int) -> Row:
-    from unified_auth.httpx_authorise import authorised  # noqa: PLC0415 - a private path
+    from unified_auth.clients.httpx_edge import authorised  # noqa: PLC0415 - a private path
 
     router, broker = hub.config.router, hub.broker
     authoriser = hub._authoriser  # measuring the private path on purpose

@@ -408,7 +408,7 @@ def test_the_copy_that_goes_out_owns_its_headers_and_shares_the_rest(echo: str,
 def test_copy_headers_is_a_case_insensitive_copy_of_its_own() -> None:
     from requests.structures import CaseInsensitiveDict
 
-    from unified_auth.authorise import copy_headers
+    from unified_auth.core.authorise import copy_headers
 
     headers = CaseInsensitiveDict({"Accept": "*/*", "X-One": "1"})
     copied = copy_headers(headers)

@@ -345,7 +345,8 @@ class StuckPlugin:
 
 def test_callers_joining_a_stuck_fetch_wait_a_bounded_time(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from unified_auth import RetryPolicy, secret_sources
+    from unified_auth import RetryPolicy
+    from unified_auth.config import secret_sources
 
     monkeypatch.setattr(secret_sources, "COMMAND_TIMEOUT", 0.0)
     plugin = StuckPlugin()

@@ -17,7 +17,7 @@ from httpx_support import hop_server
 from recorder import Recorder
 
 import unified_auth
-from unified_auth.httpx_client import AsyncAuthTransport, AuthTransport
+from unified_auth.clients.httpx_transport import AsyncAuthTransport, AuthTransport
 
 KEY = "client-key-0123456789"
 

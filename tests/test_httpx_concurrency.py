@@ -13,8 +13,8 @@ import pytest
 
 import unified_auth
 from unified_auth import RetryPolicy
-from unified_auth.async_lease import lease_async
-from unified_auth.broker import Lease
+from unified_auth.core.async_lease import lease_async
+from unified_auth.core.broker import Lease
 from unified_auth.errors import TokenEndpointError
 from unified_auth.testing import LianaEmulator, ManualClock
 

@@ -15,7 +15,7 @@ from recorder import Recorder
 
 import unified_auth
 from unified_auth import Credentials, Secret, Target, hookimpl
-from unified_auth.httpx_translate import is_replayable, to_prepared, with_changes
+from unified_auth.clients.httpx_translate import is_replayable, to_prepared, with_changes
 from unified_auth.testing import assert_no_leaks, load_isolated
 
 KEY = "query-key-0123456789"

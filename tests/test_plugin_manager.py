@@ -17,9 +17,9 @@ from toy_provider import ToyKeyOptions, ToyPlugin, write_secret
 
 import unified_auth
 from unified_auth import Credentials, Secret, Target, hookimpl
+from unified_auth.core.plugin_manager import Hooks, make_plugin_manager
 from unified_auth.errors import ConfigError, PluginError
 from unified_auth.model import SecretRef
-from unified_auth.plugin_manager import Hooks, make_plugin_manager
 from unified_auth.testing import load_isolated
 
 

@@ -211,7 +211,7 @@ def test_no_module_imports_a_private_name_of_another() -> None:
 
 
 @pytest.mark.parametrize(("line", "hits"), [
-    ("from unified_auth.adapter import _explain, _failed", 2),
+    ("from unified_auth.clients.requests_adapter import _explain, _failed", 2),
     ("from . import _logging", 1),
     ("from .._common import load_hub", 1),
     ("from unified_auth.testing._server import Request", 1),

@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 import unified_auth
 from unified_auth import RetryPolicy, Secret, redact
+from unified_auth.core.redaction import MASK, secret_forms
 from unified_auth.errors import CredentialsRejected, TokenEndpointError
-from unified_auth.redaction import MASK, secret_forms
 from unified_auth.testing import ManualClock, assert_no_leaks
 
 SECRETS = ["canary-9f8e7d6c5b4a", "p@ss w/rd+&=?\"\\ü", "ab/cd+ef==gh", "x" * 40]

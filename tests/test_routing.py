@@ -8,7 +8,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from unified_auth.routing import HostPattern, RouteConflict, Router, is_loopback, normalise_host
+from unified_auth.core.routing import (
+    HostPattern,
+    RouteConflict,
+    Router,
+    is_loopback,
+    normalise_host,
+)
 
 
 def router(*claims: tuple[str, str]) -> Router[str]:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from toy_provider import load, write_secret
 from urllib3.util import parse_url
 
-from unified_auth.routing import HostPattern, Router, connectable_host, normalise_pattern_host
+from unified_auth.core.routing import HostPattern, Router, connectable_host, normalise_pattern_host
 
 INVALID_HOSTS = ["ä..example.com", "xn--ä.com", "a" * 70 + ".example.com", "。",
                  "ä" + "a" * 70 + ".example.com", "a..example.com", "example.com.."]

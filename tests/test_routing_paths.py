@@ -7,7 +7,7 @@ import posixpath
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from unified_auth.routing import HostPattern, Router
+from unified_auth.core.routing import HostPattern, Router
 
 BASE = "https://api.example.com"
 PREFIXES = {"root": "", "api": "/api", "admin": "/api/admin"}

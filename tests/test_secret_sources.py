@@ -14,9 +14,9 @@ import keyring.credentials
 import pytest
 from toy_provider import load
 
-from unified_auth import secret_sources
+from unified_auth.config import secret_sources
+from unified_auth.config.secret_sources import MAX_SECRET_BYTES
 from unified_auth.errors import SecretError
-from unified_auth.secret_sources import MAX_SECRET_BYTES
 
 CANARY = "canary-secret-5f4e3d2c1b"
 

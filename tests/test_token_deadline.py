@@ -19,9 +19,9 @@ from recorder import echo_server
 from toy_provider import load, write_secret
 
 from unified_auth import RetryPolicy
+from unified_auth.core.token_session import TokenSession
 from unified_auth.errors import TokenEndpointError
 from unified_auth.testing import ManualClock
-from unified_auth.token_session import TokenSession
 
 FAST = RetryPolicy(attempts=3, backoff=0.01, backoff_max=0.02, connect_timeout=1.0,
                    read_timeout=1.0, attempt_deadline=0.5, fetch_deadline=1.5)

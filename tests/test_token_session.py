@@ -15,9 +15,9 @@ from toy_provider import load, toy_target, write_secret
 
 import unified_auth
 from unified_auth import Credentials, RetryPolicy, Secret, Target
+from unified_auth.core.token_session import TokenSession
 from unified_auth.errors import InsecureTransportError, TokenEndpointError
 from unified_auth.testing import LianaEmulator, ManualClock, load_isolated
-from unified_auth.token_session import TokenSession
 
 
 def hub_for(liana: LianaEmulator, clock: ManualClock, tmp_path: Path, **kwargs: object):  # type: ignore[no-untyped-def]

@@ -20,8 +20,8 @@ import requests
 
 import unified_auth
 from unified_auth import Credentials, RetryPolicy, Secret, Target, hookimpl
+from unified_auth.core.plugin_manager import Hooks, make_plugin_manager
 from unified_auth.errors import CredentialsRejected, TokenEndpointError
-from unified_auth.plugin_manager import Hooks, make_plugin_manager
 from unified_auth.testing import load_isolated
 from unified_auth.testing import write_secret as write_secret  # the tests' one way to write one
 

@@ -17,15 +17,15 @@ from typing import TYPE_CHECKING
 from unified_auth.hookspecs import hookimpl
 
 if TYPE_CHECKING:
-    from unified_auth.adapter import AuthAdapter, TargetAuth
     from unified_auth.cache import CachedCredentials, CredentialCache, MemoryCache
+    from unified_auth.clients.requests_adapter import AuthAdapter, TargetAuth
+    from unified_auth.core.redaction import redact
+    from unified_auth.core.token_session import RetryPolicy
     from unified_auth.events import CredentialsEvent, TargetStats
     from unified_auth.hookspecs import RegisterProvider
     from unified_auth.hub import UnifiedAuth, load, session
     from unified_auth.model import Credentials, Origin, Secret, SecretRef, Target
     from unified_auth.notices import Notice
-    from unified_auth.redaction import redact
-    from unified_auth.token_session import RetryPolicy
 
 __all__ = [
     "AuthAdapter",
@@ -51,13 +51,13 @@ __all__ = [
 ]
 
 _LAZY = {
-    "AuthAdapter": "unified_auth.adapter",
-    "TargetAuth": "unified_auth.adapter",
+    "AuthAdapter": "unified_auth.clients.requests_adapter",
+    "TargetAuth": "unified_auth.clients.requests_adapter",
     "CachedCredentials": "unified_auth.cache",
     "CredentialCache": "unified_auth.cache",
     "MemoryCache": "unified_auth.cache",
     "RegisterProvider": "unified_auth.hookspecs",
-    "RetryPolicy": "unified_auth.token_session",
+    "RetryPolicy": "unified_auth.core.token_session",
     "CredentialsEvent": "unified_auth.events",
     "TargetStats": "unified_auth.events",
     "UnifiedAuth": "unified_auth.hub",
@@ -69,7 +69,7 @@ _LAZY = {
     "SecretRef": "unified_auth.model",
     "Target": "unified_auth.model",
     "Notice": "unified_auth.notices",
-    "redact": "unified_auth.redaction",
+    "redact": "unified_auth.core.redaction",
 }
 
 

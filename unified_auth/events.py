@@ -15,7 +15,7 @@ from typing import Literal
 
 import attrs
 
-from unified_auth.redaction import redact
+from unified_auth.core.redaction import redact
 
 __all__ = ["CredentialsEvent", "EventKind", "TargetStats", "describe_error"]
 

@@ -11,24 +11,24 @@ from urllib.parse import urlsplit
 
 import requests
 
-from unified_auth.adapter import AuthAdapter, TargetAuth
-from unified_auth.authorise import Authoriser
-from unified_auth.broker import Broker
 from unified_auth.cache import CredentialCache, cache_for_settings
-from unified_auth.clock import Clock, system_clock, to_datetime
-from unified_auth.config import CacheSettings, Config, load_config
+from unified_auth.clients.requests_adapter import AuthAdapter, TargetAuth
+from unified_auth.config.loading import CacheSettings, Config, load_config
+from unified_auth.core.authorise import Authoriser
+from unified_auth.core.broker import Broker
+from unified_auth.core.clock import Clock, system_clock, to_datetime
+from unified_auth.core.plugin_manager import BrokenPlugin, Hooks, ProviderInfo, make_plugin_manager
+from unified_auth.core.routing import is_loopback
+from unified_auth.core.token_session import RetryPolicy, TokenSession
 from unified_auth.errors import ConfigError, SecretError
 from unified_auth.events import TargetStats
 from unified_auth.model import Credentials, Secret, SecretRef, Target
 from unified_auth.notices import Notice, log_notice
-from unified_auth.plugin_manager import BrokenPlugin, Hooks, ProviderInfo, make_plugin_manager
-from unified_auth.routing import is_loopback
-from unified_auth.token_session import RetryPolicy, TokenSession
 
 if TYPE_CHECKING:
     import httpx
 
-    from unified_auth.httpx_auth import TargetHttpxAuth
+    from unified_auth.clients.httpx_auth import TargetHttpxAuth
 
 __all__ = ["UnifiedAuth", "load", "load_hub", "session"]
 
@@ -108,20 +108,20 @@ class UnifiedAuth:
     def httpx_client(self, **kwargs: Any) -> httpx.Client:
         """An :class:`httpx.Client` (``kwargs`` passed on) whose every request, redirect hops
         included, gets its host's credentials. Needs the extra ``unified-auth[httpx]``."""
-        from unified_auth import httpx_client  # noqa: PLC0415 - httpx is an optional extra
+        from unified_auth.clients import httpx_transport  # noqa: PLC0415 - httpx is an optional extra
 
-        return httpx_client.client(self.config.router, self._authoriser, **kwargs)
+        return httpx_transport.client(self.config.router, self._authoriser, **kwargs)
 
     def httpx_async_client(self, **kwargs: Any) -> httpx.AsyncClient:
         """An :class:`httpx.AsyncClient`, as :meth:`httpx_client`; token fetches run in a
         worker thread, never on the event loop (asyncio and trio)."""
-        from unified_auth import httpx_client  # noqa: PLC0415 - httpx is an optional extra
+        from unified_auth.clients import httpx_transport  # noqa: PLC0415 - httpx is an optional extra
 
-        return httpx_client.async_client(self.config.router, self._authoriser, **kwargs)
+        return httpx_transport.async_client(self.config.router, self._authoriser, **kwargs)
 
     def httpx_auth(self, name: str) -> TargetHttpxAuth:
         """An :class:`httpx.Auth` for one target (sync and async), for clients you don't build."""
-        from unified_auth.httpx_auth import TargetHttpxAuth  # noqa: PLC0415 - optional extra
+        from unified_auth.clients.httpx_auth import TargetHttpxAuth  # noqa: PLC0415 - optional extra
 
         return TargetHttpxAuth(self.target(name), self.config.router, self._authoriser)
 

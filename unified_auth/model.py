@@ -9,7 +9,7 @@ from typing import Any
 
 import attrs
 
-from unified_auth.routing import DEFAULT_PORTS, HostPattern, Router
+from unified_auth.core.routing import DEFAULT_PORTS, HostPattern, Router
 
 __all__ = ["Credentials", "Origin", "Secret", "SecretRef", "Target"]
 

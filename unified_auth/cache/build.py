@@ -11,8 +11,8 @@ from unified_auth.cache.file import FileStore
 from unified_auth.cache.layered import LayeredCache
 from unified_auth.cache.memory import MemoryCache
 from unified_auth.cache.protocol import CredentialCache
-from unified_auth.clock import Clock
-from unified_auth.config import CacheSettings
+from unified_auth.config.loading import CacheSettings
+from unified_auth.core.clock import Clock
 from unified_auth.errors import ConfigError
 from unified_auth.model import Secret, SecretRef
 

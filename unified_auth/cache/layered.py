@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 from unified_auth.cache.memory import MemoryCache
 from unified_auth.cache.protocol import CachedCredentials, SharedStore, StoreUnavailable
-from unified_auth.clock import Clock
+from unified_auth.core.clock import Clock
 from unified_auth.model import Secret
 
 __all__ = ["LayeredCache"]

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import cachetools
 
 from unified_auth.cache.protocol import CachedCredentials
-from unified_auth.clock import Clock
+from unified_auth.core.clock import Clock
 from unified_auth.model import Secret
 
 __all__ = ["MemoryCache"]

@@ -16,14 +16,14 @@ import click
 
 import unified_auth
 from unified_auth.cli import logs
-from unified_auth.config import CacheSettings
+from unified_auth.config.loading import CacheSettings
 
 __all__ = ["CLI_DEFAULT_CACHE", "CONFIG", "DEBUG", "complete_targets", "config_option",
            "debug_option", "debug_option_param", "load_hub"]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
-CONFIG = "unified_auth.config"
+CONFIG = "unified_auth.config.loading"
 DEBUG = "unified_auth.debug"
 _CONFIG_HELP = ("The config file. Default: $UNIFIED_AUTH_CONFIG, else ./unified-auth.toml, "
                 "else unified-auth/config.toml in the user config directory.")

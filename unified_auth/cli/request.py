@@ -21,9 +21,9 @@ import requests
 from unified_auth import Secret, Target, UnifiedAuth
 from unified_auth.cli import logs, output
 from unified_auth.cli.options import config_option, load_hub
+from unified_auth.core.redaction import secret_forms
+from unified_auth.core.routing import connectable_host
 from unified_auth.errors import UnifiedAuthError
-from unified_auth.redaction import secret_forms
-from unified_auth.routing import connectable_host
 
 __all__ = ["EXIT_HTTP_ERROR", "is_sensitive_header", "request"]
 
@@ -221,7 +221,7 @@ class _Redactor:
 
     It knows every target the request touched (a redirect may lead to another target's
     host, which gets that target's credentials) and looks for each secret and token in
-    every disguise ``assert_no_leaks`` knows (:func:`unified_auth.redaction.secret_forms`).
+    every disguise ``assert_no_leaks`` knows (:func:`unified_auth.core.redaction.secret_forms`).
     """
 
     def __init__(self, hub: UnifiedAuth, response: requests.Response) -> None:

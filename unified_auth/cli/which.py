@@ -12,7 +12,7 @@ import click
 from unified_auth import Target, UnifiedAuth
 from unified_auth.cli import output
 from unified_auth.cli.options import config_option, load_hub
-from unified_auth.routing import DEFAULT_PORTS, HostPattern, Router, normalise_host
+from unified_auth.core.routing import DEFAULT_PORTS, HostPattern, Router, normalise_host
 
 __all__ = ["Route", "route", "which"]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from unified_auth.cache import CredentialCache
-from unified_auth.clock import Clock
+from unified_auth.core.clock import Clock
+from unified_auth.core.token_session import RetryPolicy
 from unified_auth.hub import ConfigSource, UnifiedAuth, load_hub
-from unified_auth.token_session import RetryPolicy
 
 __all__ = ["load_isolated"]
 

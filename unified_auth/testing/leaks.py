@@ -1,6 +1,6 @@
 """``assert_no_leaks``: prove a secret shows up nowhere in some output, in any usual disguise.
 
-It looks for every form :func:`unified_auth.redaction.secret_forms` lists (plain,
+It looks for every form :func:`unified_auth.core.redaction.secret_forms` lists (plain,
 URL-encoded, JSON-escaped, base64 at any alignment, so inside an HTTP Basic ``user:secret``
 header too): the very list :func:`unified_auth.redact` masks. The failure message says which
 secret (by index) and where, with the secret masked out of the context it quotes.
@@ -12,8 +12,8 @@ from collections.abc import Iterable
 
 import attrs
 
+from unified_auth.core.redaction import MIN_SECRET_LENGTH, secret_forms
 from unified_auth.model import Secret
-from unified_auth.redaction import MIN_SECRET_LENGTH, secret_forms
 
 __all__ = ["MIN_SECRET_LENGTH", "assert_no_leaks"]
 

@@ -16,11 +16,11 @@ from typing import Any
 
 import attrs
 
-from unified_auth.clock import Clock, to_datetime
+from unified_auth.core.clock import Clock, to_datetime
+from unified_auth.core.plugin_manager import Hooks
+from unified_auth.core.token_session import RetryPolicy, TokenSession, retry_after
 from unified_auth.errors import PluginError, TokenEndpointError
 from unified_auth.model import Credentials, Target, header_problem
-from unified_auth.plugin_manager import Hooks
-from unified_auth.token_session import RetryPolicy, TokenSession, retry_after
 
 __all__ = ["FAILURE_BACKOFF_MAX", "Fetcher", "GaveUp"]
 

@@ -24,8 +24,8 @@ from urllib.parse import urlsplit
 import requests
 from requests.utils import resolve_proxies, select_proxy
 
+from unified_auth.core.routing import is_loopback
 from unified_auth.errors import InsecureTransportError
-from unified_auth.routing import is_loopback
 
 __all__ = ["proxies_for", "refuse_fixed_proxy", "session_proxies"]
 

@@ -9,7 +9,7 @@ its own credentials or none.
 
 A 401 drops the lease it came back for, fetches once and retries once if the body is in
 memory; a second 401 raises :class:`~unified_auth.errors.AuthFailed`. Async transports get
-their lease through :func:`~unified_auth.async_lease.lease_async`, so a token fetch runs in
+their lease through :func:`~unified_auth.core.async_lease.lease_async`, so a token fetch runs in
 a worker thread and never blocks the event loop.
 """
 
@@ -22,9 +22,7 @@ from typing import Any
 
 import httpx
 
-from unified_auth.async_lease import lease_async
-from unified_auth.authorise import Authoriser, Verdict
-from unified_auth.httpx_authorise import (
+from unified_auth.clients.httpx_edge import (
     authorised,
     explain,
     failed,
@@ -35,8 +33,10 @@ from unified_auth.httpx_authorise import (
     verdict_async,
     without_copied,
 )
+from unified_auth.core.async_lease import lease_async
+from unified_auth.core.authorise import Authoriser, Verdict
+from unified_auth.core.routing import Router
 from unified_auth.model import Target
-from unified_auth.routing import Router
 
 __all__ = ["AsyncAuthTransport", "AuthTransport", "async_client", "client"]
 
@@ -45,7 +45,7 @@ class AuthTransport(httpx.BaseTransport):
     """Wraps an httpx transport: each request goes out with its host's credentials.
 
     ``direct`` is given when ``inner`` goes through a proxy: what may not take the proxy
-    (see :func:`~unified_auth.httpx_authorise.through_proxy`) is sent through ``direct``.
+    (see :func:`~unified_auth.clients.httpx_edge.through_proxy`) is sent through ``direct``.
     """
 
     def __init__(self, inner: httpx.BaseTransport, router: Router[Target],

@@ -6,7 +6,7 @@ options, validated by constructing the provider's attrs options class. Keys type
 ``{ keyring = ... }``, ``{ command = ... }``), kept unresolved here: the broker resolves them
 at first use.
 
-Type hints are checked and converted in :mod:`unified_auth.config_types`. What stays here is
+Type hints are checked and converted in :mod:`unified_auth.config.types`. What stays here is
 one job, checking every table of the file (targets, hosts, ``[cache]``, ``[refresh]``) with
 a message naming file, target and key for each way it can be wrong; that is why it runs
 past 300 lines.
@@ -29,7 +29,7 @@ from urllib.parse import parse_qs, urlsplit
 import attrs
 import platformdirs
 
-from unified_auth.config_types import (
+from unified_auth.config.types import (
     Mismatch,
     allows_none,
     coerce,
@@ -37,10 +37,10 @@ from unified_auth.config_types import (
     is_secret_type,
     kind_of,
 )
+from unified_auth.core.plugin_manager import ProviderInfo
+from unified_auth.core.routing import HostPattern, RouteConflict, Router
 from unified_auth.errors import DOCS_URL, ConfigError, PluginError
 from unified_auth.model import Origin, Secret, SecretRef, Target
-from unified_auth.plugin_manager import ProviderInfo
-from unified_auth.routing import HostPattern, RouteConflict, Router
 
 __all__ = [
     "CacheSettings",

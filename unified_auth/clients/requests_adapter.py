@@ -1,6 +1,6 @@
 """Putting credentials on requests: the session's transport adapter and a per-target AuthBase.
 
-Both are thin requests wrappers around one decision, :mod:`unified_auth.authorise`: which
+Both are thin requests wrappers around one decision, :mod:`unified_auth.core.authorise`: which
 target owns a URL, what is sent (the lease on a *copy*), and what a 401 means.
 
 :class:`AuthAdapter` is mounted for ``http://`` and ``https://`` on the hub's session and
@@ -30,17 +30,17 @@ from requests.auth import AuthBase
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_environ_proxies
 
-from unified_auth.authorise import (
+from unified_auth.core.authorise import (
     Authoriser,
     Verdict,
     copy_headers,
     replayable,
 )
-from unified_auth.broker import Lease
+from unified_auth.core.broker import Lease
+from unified_auth.core.proxies import proxies_for, refuse_fixed_proxy
+from unified_auth.core.redaction import redact
+from unified_auth.core.routing import Router
 from unified_auth.model import Target
-from unified_auth.proxies import proxies_for, refuse_fixed_proxy
-from unified_auth.redaction import redact
-from unified_auth.routing import Router
 
 __all__ = ["AuthAdapter", "TargetAuth"]
 

@@ -32,9 +32,9 @@ import urllib3.connectionpool
 import urllib3.exceptions
 import urllib3.response
 
+from unified_auth.core.proxies import session_proxies
+from unified_auth.core.routing import is_loopback
 from unified_auth.errors import InsecureTransportError, TokenEndpointError
-from unified_auth.proxies import session_proxies
-from unified_auth.routing import is_loopback
 
 __all__ = ["RetryPolicy", "TokenSession", "retry_after"]
 
@@ -115,7 +115,7 @@ class TokenSession(requests.Session):
     - answers longer than ``RetryPolicy.max_answer_bytes`` are refused;
     - redirects are not followed: a 307 would re-send the client secret to another host;
     - plain http is refused unless the host is loopback, and loopback never goes through
-      a proxy (:mod:`unified_auth.proxies`);
+      a proxy (:mod:`unified_auth.core.proxies`);
     - 5xx and 429 answers, and every failure of ``requests`` itself (connection, timeout,
       truncated or undecodable body), raise ``TokenEndpointError``.
     """

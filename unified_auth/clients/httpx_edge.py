@@ -1,10 +1,10 @@
-"""The httpx side of the one authorisation decision (:mod:`unified_auth.authorise`).
+"""The httpx side of the one authorisation decision (:mod:`unified_auth.core.authorise`).
 
 The sync and async transports and the httpx Auth ask what the requests entry points ask
 (whose request is this, what is sent, what does this answer mean) and get the answers from
-the same :class:`~unified_auth.authorise.Authoriser`: the plugin's ``apply_auth`` on a copy,
-:meth:`~unified_auth.authorise.Authoriser.verdict` on a 401, the adapter's explanation and
-:class:`AuthFailed`, :func:`~unified_auth.proxies.proxies_for` for proxies. What is here is
+the same :class:`~unified_auth.core.authorise.Authoriser`: the plugin's ``apply_auth`` on a copy,
+:meth:`~unified_auth.core.authorise.Authoriser.verdict` on a 401, the adapter's explanation and
+:class:`AuthFailed`, :func:`~unified_auth.core.proxies.proxies_for` for proxies. What is here is
 only what httpx needs around them: translating its request, reading a refusal's body within
 a bound, running a 401's verdict (which drops a lease, I/O for a shared cache) off the
 event loop, and noting the headers an httpx Auth added.
@@ -22,18 +22,18 @@ import attrs
 import httpx
 from requests.utils import get_environ_proxies
 
-from unified_auth.authorise import EXPLAINED_STATUSES, Authoriser, Verdict
-from unified_auth.broker import Lease
-from unified_auth.errors import AccessDenied, AuthFailed
-from unified_auth.httpx_translate import (
+from unified_auth.clients.httpx_translate import (
     MAX_EXPLAINED_BODY,
     is_replayable,
     to_prepared,
     to_requests_response,
     with_changes,
 )
+from unified_auth.core.authorise import EXPLAINED_STATUSES, Authoriser, Verdict
+from unified_auth.core.broker import Lease
+from unified_auth.core.proxies import proxies_for, refuse_fixed_proxy
+from unified_auth.errors import AccessDenied, AuthFailed
 from unified_auth.model import Target
-from unified_auth.proxies import proxies_for, refuse_fixed_proxy
 
 __all__ = [
     "authorised",

@@ -36,7 +36,8 @@ import attrs
 import pluggy
 import requests
 
-from unified_auth import hookspecs, secret_sources
+from unified_auth import hookspecs
+from unified_auth.config import secret_sources
 from unified_auth.errors import ConfigError, PluginError, TokenEndpointError, UnifiedAuthError
 from unified_auth.events import CredentialsEvent
 from unified_auth.model import Credentials, Secret, SecretRef, Target
@@ -46,7 +47,7 @@ __all__ = ["BrokenPlugin", "Hooks", "ProviderInfo", "make_plugin_manager"]
 
 log = logging.getLogger("unified_auth")
 
-CORE_PLUGIN = "unified_auth.secret_sources"
+CORE_PLUGIN = "unified_auth.config.secret_sources"
 _T = TypeVar("_T")
 _OWNED_HOOKS = frozenset(
     {"get_credentials", "apply_auth", "explain_response", "target_warnings", "probe"})

@@ -18,7 +18,7 @@ rotated.
 Being the one place that sees every fetch and every 401, the broker also counts them per
 target (``ua.stats``) and reports them to the ``credentials_event`` observers; that, not a
 second job, is why it runs past 300 lines. One fetch itself (the plugin's call, with
-retries, deadlines and the check of what it returned) is :mod:`unified_auth.fetch`.
+retries, deadlines and the check of what it returned) is :mod:`unified_auth.core.fetch`.
 """
 
 from __future__ import annotations
@@ -35,17 +35,17 @@ from typing import Any
 
 import attrs
 
-from unified_auth import secret_sources
 from unified_auth.cache import CachedCredentials, CredentialCache
-from unified_auth.clock import Clock, to_datetime
-from unified_auth.config import RefreshSettings
+from unified_auth.config import secret_sources
+from unified_auth.config.loading import RefreshSettings
+from unified_auth.core.clock import Clock, to_datetime
+from unified_auth.core.fetch import FAILURE_BACKOFF_MAX, Fetcher, GaveUp
+from unified_auth.core.plugin_manager import Hooks
+from unified_auth.core.token_session import RetryPolicy, TokenSession
 from unified_auth.errors import CredentialsRejected, PluginError, SecretError, TokenEndpointError
 from unified_auth.events import CredentialsEvent, EventKind, TargetStats, describe_error
-from unified_auth.fetch import FAILURE_BACKOFF_MAX, Fetcher, GaveUp
 from unified_auth.model import Credentials, Secret, SecretRef, Target
 from unified_auth.notices import Notice, log_notice
-from unified_auth.plugin_manager import Hooks
-from unified_auth.token_session import RetryPolicy, TokenSession
 
 __all__ = ["Broker", "Lease"]
 

@@ -5,7 +5,7 @@ a copy of the answer written per entry point drifts: a drifted copy once sent cr
 a foreign host. So the answers live here, once:
 
 1. **Whose request is this?** ``router.match(url)`` on the URL as it goes on the wire (see
-   :mod:`unified_auth.routing`). A request no target owns is sent exactly as the caller
+   :mod:`unified_auth.core.routing`). A request no target owns is sent exactly as the caller
    made it.
 2. **What is sent?** :meth:`Authoriser.authorised_copy`: the owning plugin applies the
    target's lease to a *copy* of the request; the caller's request object, which an HTTP
@@ -32,11 +32,11 @@ from urllib.parse import urlsplit
 import requests
 from requests.structures import CaseInsensitiveDict
 
-from unified_auth.broker import Broker, Lease
-from unified_auth.clock import Clock, to_datetime
+from unified_auth.core.broker import Broker, Lease
+from unified_auth.core.clock import Clock, to_datetime
+from unified_auth.core.plugin_manager import Hooks
 from unified_auth.errors import AuthFailed, PluginError
 from unified_auth.model import Target
-from unified_auth.plugin_manager import Hooks
 
 __all__ = ["EXPLAINED_STATUSES", "Authoriser", "Verdict", "copy_for_auth", "copy_headers",
            "replayable"]

@@ -19,10 +19,7 @@ from collections.abc import AsyncGenerator, Generator
 
 import httpx
 
-from unified_auth.async_lease import lease_async
-from unified_auth.authorise import Authoriser, Verdict
-from unified_auth.broker import Lease
-from unified_auth.httpx_authorise import (
+from unified_auth.clients.httpx_edge import (
     authorised,
     copied_headers,
     explain,
@@ -35,8 +32,11 @@ from unified_auth.httpx_authorise import (
     verdict_async,
     without_copied,
 )
+from unified_auth.core.async_lease import lease_async
+from unified_auth.core.authorise import Authoriser, Verdict
+from unified_auth.core.broker import Lease
+from unified_auth.core.routing import Router
 from unified_auth.model import Target
-from unified_auth.routing import Router
 
 __all__ = ["TargetHttpxAuth"]
 

@@ -15,7 +15,7 @@ import anyio
 import anyio.to_thread
 from anyio.lowlevel import RunVar
 
-from unified_auth.broker import Broker, Lease
+from unified_auth.core.broker import Broker, Lease
 from unified_auth.model import Target
 
 __all__ = ["lease_async"]

@@ -2,7 +2,7 @@
 
 Registered as a plugin (``trylast``), so another plugin can add kinds or take over one.
 Errors name the file, target and key of the reference and never echo a secret. Files and
-commands are bounded (see :mod:`unified_auth.bounded_io`): a secret is short, and reading
+commands are bounded (see :mod:`unified_auth.core.bounded_io`): a secret is short, and reading
 one must end.
 """
 
@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from unified_auth.bounded_io import SourceProblem, read_regular_file, run_bounded
+from unified_auth.core.bounded_io import SourceProblem, read_regular_file, run_bounded
 from unified_auth.errors import SecretError
 from unified_auth.hookspecs import hookimpl
 from unified_auth.model import Secret, SecretRef

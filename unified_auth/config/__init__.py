@@ -1,0 +1,1 @@
+"""The config file: loading, the value types it is made of, and where secrets come from."""
