@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
 from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rich.console import Console
 
 from unified_auth.cli import cli
-from unified_auth.cli.output import ELLIPSIS, wrap
+from unified_auth.cli.output import ELLIPSIS, add_row, table, wrap
 
 
 def test_a_path_wraps_after_its_separators() -> None:
@@ -62,3 +64,24 @@ def test_a_table_too_narrow_for_a_name_cuts_it_with_an_ellipsis_never_splits_it(
     for word in re.findall(r"\w[\w.-]*", result.stdout):
         assert word in known or (word.endswith(ELLIPSIS) and any(
             k.startswith(word[:-len(ELLIPSIS)]) for k in known)), word
+
+
+@pytest.mark.parametrize("ratios", [False, True])
+def test_a_squeezed_table_gives_each_column_its_longest_name_before_sharing_the_rest(
+        ratios: bool) -> None:
+    out = io.StringIO()
+    console = Console(file=out, width=60, highlight=False)
+    if ratios:  # the shape `check` uses under 100 columns
+        grid = table(console)
+        grid.expand = True
+        grid.add_column("module", ratio=2)
+        grid.add_column("details", ratio=5)
+        add_row(grid, "unified_auth_liquidplanner", "a long line of words " * 4)
+    else:  # rich would shrink all three evenly once the two wide ones reach the module's width
+        grid = table(console, "module", "hosts", "details")
+        add_row(grid, "unified_auth_liquidplanner", "one two three four five six",
+                "seven eight nine ten eleven")
+    console.print(grid)
+    lines = out.getvalue().splitlines()
+    assert all(len(line) <= 60 for line in lines)
+    assert "unified_auth_liquidplanner" in out.getvalue()

@@ -8,15 +8,16 @@ ASCII: no colours, ``+--+`` tables.
 from __future__ import annotations
 
 import json
+import math
 import re
 import sys
+import weakref
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import click
 from rich import box
-from rich._ratio import ratio_distribute
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions
 from rich.measure import Measurement
@@ -40,6 +41,9 @@ ELLIPSIS = "..."
 _BREAK_AFTER = re.compile(r"(?<=[\s/\\])")
 """Where a line may break: after a space or a path separator, never inside a name."""
 
+_LAYOUTS: weakref.WeakKeyDictionary[Table, _Layout] = weakref.WeakKeyDictionary()
+"""Each house table's layout: :func:`add_row` keeps its columns fitted to the console."""
+
 
 def stdout_console() -> Console:
     """A console on the current ``sys.stdout``."""
@@ -56,19 +60,25 @@ def table(console: Console, *columns: str, title: str | None = None,
     """A table in the house style: rounded on a terminal, ASCII elsewhere.
 
     Long cells wrap at spaces and path separators (see :func:`wrap`); the last ``numeric``
-    columns are right-aligned.
+    columns are right-aligned. A table too wide for ``console`` gives each column its
+    minimum (its longest name) first and shares the rest out: rich alone would shrink the
+    widest columns below their minimum, cutting names while a neighbour has room to spare.
+    Rows go in through :func:`add_row`, which keeps that fit.
     """
-    grid = _Table(title=title, box=box.ROUNDED if console.is_terminal else box.ASCII2,
-                  title_justify="left", header_style="bold")
+    grid = Table(title=title, box=box.ROUNDED if console.is_terminal else box.ASCII2,
+                 title_justify="left", header_style="bold")
     for index, header in enumerate(columns):
         right = index >= len(columns) - numeric
         grid.add_column(header, overflow="fold", justify="right" if right else "left")
+    _LAYOUTS[grid] = _Layout(console)
+    _fit(grid)
     return grid
 
 
 def add_row(grid: Table, *cells: str, style: str | None = None) -> None:
     """Add a row of plain text: brackets in a message or a path are not rich markup."""
     grid.add_row(*(_Cell(cell) for cell in cells), style=style)
+    _fit(grid)
 
 
 def wrap(text: str, width: int) -> list[str]:
@@ -105,23 +115,81 @@ def _truncate(text: str, width: int) -> str:
     return text + ELLIPSIS
 
 
-class _Table(Table):
-    """rich's Table, but a table too wide for the console gives each column its minimum (its
-    longest name) first and shares the rest out; rich would shrink the widest columns below
-    their minimum, cutting names while a neighbour has room to spare.
-    """
+class _Layout:
+    """The console a table is made for, and what its last fit changed on its columns."""
 
-    def _calculate_column_widths(self, console: Console, options: ConsoleOptions) -> list[int]:
-        widths = super()._calculate_column_widths(console, options)
-        ranges = [self._measure_column(console, options, column) for column in self.columns]
-        minimums = [r.minimum for r in ranges]
-        room = options.max_width
-        if sum(r.maximum for r in ranges) <= room or sum(minimums) > room:
-            return widths
-        wanted = [r.maximum - r.minimum for r in ranges]
-        extra = ratio_distribute(room - sum(minimums), wanted)
-        return [low + min(add, want) for low, add, want in zip(minimums, extra, wanted,
-                                                               strict=True)]
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.ratios: dict[int, int | None] = {}
+        """Column index -> the caller's ``ratio``, for each column the fit gave a width."""
+
+
+def _fit(grid: Table) -> None:
+    """Size ``grid``'s columns for its console, through rich's public ``Column`` fields.
+
+    Only a squeezed table (the widest cells don't fit, the longest names do) is sized here,
+    as fixed widths; any other table is left to rich. Recomputed on every row, so a row that
+    ends the squeeze gives the columns back to rich.
+    """
+    layout = _LAYOUTS.get(grid)
+    if layout is None:
+        return
+    for index, ratio in layout.ratios.items():  # undo the last fit, measure the caller's
+        grid.columns[index].width, grid.columns[index].ratio = None, ratio
+    layout.ratios.clear()
+    room = (grid.width or layout.console.width) - _border_width(grid)
+    ranges = [_measure(layout.console, grid, index, room) for index in range(len(grid.columns))]
+    minimums = [low for low, _ in ranges]
+    if sum(high for _, high in ranges) <= room or sum(minimums) > room:
+        return
+    wanted = [high - low for low, high in ranges]
+    extra = _share(room - sum(minimums), wanted)
+    for index, (low, add, want) in enumerate(zip(minimums, extra, wanted, strict=True)):
+        column = grid.columns[index]
+        layout.ratios[index] = column.ratio
+        # A fixed width is what rich gives a column as is; no ratio, or expand would reshare.
+        column.width = low + min(add, want) - _padding_width(grid, index)
+        column.ratio = None
+
+
+def _measure(console: Console, grid: Table, index: int, room: int) -> tuple[int, int]:
+    """The narrowest and widest ``grid.columns[index]`` can be, padding included."""
+    column = grid.columns[index]
+    padding = _padding_width(grid, index)
+    options = console.options.update_width(max(room - padding, 1))
+    cells = [column.header, *column.cells] if grid.show_header else list(column.cells)
+    sizes = [Measurement.get(console, options, cell) for cell in cells]
+    if not sizes:
+        return 1, room
+    low = max(size.minimum for size in sizes) + padding
+    high = max(size.maximum for size in sizes) + padding
+    return min(low, room), min(high, room)
+
+
+def _padding_width(grid: Table, index: int) -> int:
+    _, right, _, left = grid.padding
+    if not grid.pad_edge:
+        left = 0 if index == 0 else left
+        right = 0 if index == len(grid.columns) - 1 else right
+    return left + right
+
+
+def _border_width(grid: Table) -> int:
+    """Characters of a row that are borders: both edges, one between each two columns."""
+    if not grid.box:
+        return 0
+    return len(grid.columns) - 1 + (2 if grid.show_edge else 0)
+
+
+def _share(total: int, weights: list[int]) -> list[int]:
+    """``total`` in integer parts proportional to ``weights``, summing to ``total``."""
+    left, parts = sum(weights), []
+    for weight in weights:
+        part = math.ceil(weight * total / left) if left > 0 else total
+        parts.append(part)
+        left -= weight
+        total -= part
+    return parts
 
 
 class _Cell:
