@@ -85,3 +85,30 @@ def test_a_password_in_the_url_is_not_shown(config: Path) -> None:
     assert result.exit_code == 0
     assert "hunter2-password" not in result.output
     assert result.stdout.startswith("https://rest.example.com/v1: target mailer")
+
+
+@pytest.mark.parametrize(("url", "why"), [
+    ("http://[::1", "brackets hold an IPv6 address and nothing else"),
+    ("http://me:hunter2-password@[::1/", "brackets hold an IPv6 address and nothing else"),
+    ("http://[zz]/", "brackets hold an IPv6 address and nothing else"),
+    ("http://[::1]junk/", "brackets hold an IPv6 address and nothing else"),
+    ("http://rest.example.com:99999/", "has a bad port"),
+    ("http://rest.example.com:0/", "has a bad port"),
+    ("http://rest.example.com:http/", "has a bad port"),
+    ("http://rest\x1b[31m.example.com/", r"holds the control character '\x1b'"),
+    ("http://rest.example.com/\n", r"holds the control character '\n'"),
+    ("http://\uff03x/", "characters that change under Unicode normalisation"),
+    ("http://a..b/", "is not a valid host name"),
+    ("https://" + "a" * 9000 + ".example.com/", "the limit is 8192"),
+])
+def test_a_malformed_url_is_one_line_without_a_traceback(config: Path, url: str,
+                                                         why: str) -> None:
+    result = _which(config, url)
+    assert result.exit_code == 2
+    assert isinstance(result.exception, SystemExit), result.exception
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and why in errors[0], result.stderr
+    assert len(errors[0]) < 400
+    assert "Traceback" not in result.output
+    assert "hunter2-password" not in result.output
+    assert "\x1b" not in result.output

@@ -20,9 +20,14 @@ import requests
 
 from unified_auth import Secret, Target, UnifiedAuth
 from unified_auth.cli import logs, output
-from unified_auth.cli.options import config_option, load_hub
+from unified_auth.cli.options import (
+    config_option,
+    http_url,
+    load_hub,
+    network_reason,
+    shown_text,
+)
 from unified_auth.core.redaction import secret_forms
-from unified_auth.core.routing import connectable_host
 from unified_auth.errors import UnifiedAuthError
 
 __all__ = ["EXIT_HTTP_ERROR", "is_sensitive_header", "request"]
@@ -33,7 +38,8 @@ DEFAULT_TIMEOUT = 30.0
 _SENSITIVE_NAMES = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
 _SENSITIVE_WORDS = re.compile(r"api[-_]?key|token|secret|passw(or)?d|signature|session|"
                               r"credential|(^|-)auth($|-)", re.IGNORECASE)
-_METHOD = re.compile(r"^[A-Za-z]+$")
+_METHOD = re.compile(r"[A-Za-z]{1,32}")
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}")
 _CHUNK = 64 * 1024
 _NOT_CREDENTIALS = frozenset({"date", "content-type", "content-md5", "content-length",
                               "accept", "user-agent", "host"})
@@ -74,16 +80,11 @@ def request(config_path: Path | None, header_lines: tuple[str, ...], data: str |
     answer, 1 for a 4xx/5xx answer (the body is still written) or a failure (no answer,
     timeout, credentials refused), 2 for a config or usage error.
     """
-    if not _METHOD.match(method):
-        raise click.BadParameter(f"{method!r} is not an HTTP method", param_hint="METHOD")
+    if not _METHOD.fullmatch(method):
+        raise click.BadParameter(f"{shown_text(method)} is not an HTTP method",
+                                 param_hint="METHOD")
+    http_url(url)
     shown_url = _without_userinfo(url)
-    host = _http_host(url)
-    if not host:
-        raise click.BadParameter(f"expected an http:// or https:// URL, got {shown_url!r}",
-                                 param_hint="URL")
-    if connectable_host(host) is None:
-        raise click.BadParameter(f"{host!r} in {shown_url!r} is not a valid host name",
-                                 param_hint="URL")
     headers = _parse_headers(header_lines)
     body = _body(data, json_data, headers)
     with load_hub(config_path) as hub:
@@ -108,11 +109,21 @@ def _parse_headers(lines: tuple[str, ...]) -> dict[str, str]:
     headers: dict[str, str] = {}
     for line in lines:
         name, colon, value = line.partition(":")
-        if not colon or not name.strip() or any(c.isspace() for c in name.strip()):
-            raise click.BadParameter(f"expected 'Name: value', got {line!r}",
+        name, value = name.strip(), value.strip()
+        if not colon or not _HEADER_NAME.fullmatch(name):
+            raise click.BadParameter(f"expected 'Name: value', got {shown_text(line)}",
                                      param_hint="'-H'")
-        headers[name.strip()] = value.strip()
+        if not _header_value_ok(value):
+            raise click.BadParameter(
+                f"the value of {name} holds a control character or a character outside "
+                f"Latin-1, which cannot go in an HTTP header", param_hint="'-H'")
+        headers[name] = value
     return headers
+
+
+def _header_value_ok(value: str) -> bool:
+    return all(char == "\t" or (" " <= char <= "\xff" and char != "\x7f")
+               for char in value)
 
 
 def _body(data: str | None, json_data: str | None, headers: dict[str, str]) -> bytes | None:
@@ -171,38 +182,10 @@ def _send(hub: UnifiedAuth, method: str, url: str, headers: dict[str, str],
     except requests.Timeout:
         output.error(f"no answer from {shown_url} within {timeout:g} s (see --timeout)")
     except requests.ConnectionError as exc:
-        output.error(f"cannot connect to {shown_url}: {_root_cause(exc)}")
+        output.error(f"cannot connect to {shown_url}: {network_reason(exc)}")
     except requests.RequestException as exc:
         output.error(f"the request to {shown_url} failed: {type(exc).__name__}")
     raise click.exceptions.Exit(1)
-
-
-def _root_cause(exc: BaseException) -> str:
-    """The innermost OS-level reason (\"Connection refused\"), else the exception's type."""
-    seen: list[BaseException] = []
-    pending: list[BaseException | None] = [exc]
-    while pending:
-        current = pending.pop()
-        if current is None or current in seen:
-            continue
-        seen.append(current)
-        if isinstance(current, OSError) and current.strerror:
-            return current.strerror
-        pending += [current.__cause__, current.__context__,
-                    *(a for a in current.args if isinstance(a, BaseException))]
-        reason = getattr(current, "reason", None)
-        if isinstance(reason, BaseException):
-            pending.append(reason)
-    return type(exc).__name__
-
-
-def _http_host(url: str) -> str | None:
-    """The host of an http(s) URL, or ``None`` if ``url`` is not one."""
-    try:
-        parts = urlsplit(url)
-        return parts.hostname if parts.scheme in ("http", "https") else None
-    except ValueError:
-        return None
 
 
 def _without_userinfo(url: str) -> str:

@@ -11,7 +11,7 @@ import click
 
 from unified_auth import Target, UnifiedAuth
 from unified_auth.cli import output
-from unified_auth.cli.options import config_option, load_hub
+from unified_auth.cli.options import config_option, http_url, load_hub
 from unified_auth.core.routing import DEFAULT_PORTS, HostPattern, Router, normalise_host
 
 __all__ = ["Route", "route", "which"]
@@ -50,7 +50,7 @@ def _winning_pattern(target: Target, url: str) -> str | None:
 
 
 def _near_misses(targets: Any, url: str) -> list[tuple[str, str, str]]:
-    parts = urlsplit(url)
+    parts = http_url(url)
     host = normalise_host(parts.hostname or "")
     scheme = parts.scheme.lower()
     port = parts.port or DEFAULT_PORTS.get(scheme)
@@ -93,10 +93,7 @@ def which(config_path: Path | None, as_json: bool, url: str) -> None:
     credentials are fetched and nothing is sent. Exit status: 0 when a target owns URL,
     1 when none does, 2 for a config or usage error.
     """
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in DEFAULT_PORTS or not parts.hostname:
-        raise click.BadParameter(f"expected an http:// or https:// URL, got "
-                                 f"{_without_userinfo(url)!r}", param_hint="URL")
+    http_url(url)  # a bad URL is a one-line usage error before the config is read
     with load_hub(config_path) as hub:
         found = attrs.evolve(route(hub, url), url=_without_userinfo(url))
         source = hub.config.source
