@@ -42,6 +42,10 @@ class CredentialsEvent:
     :param expires_at: when the credentials concerned expire (``None``: they don't, or the
         event is about a failure).
     :param error: for ``fetch_failed``, the error as one redacted line; otherwise ``None``.
+    :param throttled_until: for ``fetch_failed``, when the next token request may go out:
+        until then a caller without valid credentials gets this failure again at once (the
+        broker's backoff, 1 s doubling to 60 s, or the endpoint's ``Retry-After``);
+        otherwise ``None``.
     """
 
     kind: EventKind
@@ -49,6 +53,7 @@ class CredentialsEvent:
     at: datetime
     expires_at: datetime | None = None
     error: str | None = None
+    throttled_until: datetime | None = None
 
 
 @attrs.frozen
@@ -62,6 +67,9 @@ class TargetStats:
     :param rejections: 401 answers from the API to requests carrying the credentials.
     :param expires_at: when the current credentials expire; ``None`` if they don't or if
         there are none yet.
+    :param throttled: calls answered at once with the last fetch's failure, without a token
+        request, while the broker backed off from it (here or, with a shared cache, in
+        another process of the fleet).
     """
 
     fetches: int = 0
@@ -69,6 +77,7 @@ class TargetStats:
     failed_fetches: int = 0
     rejections: int = 0
     expires_at: datetime | None = None
+    throttled: int = 0
 
 
 def describe_error(error: BaseException, secrets: Iterable[str] = ()) -> str:

@@ -15,6 +15,15 @@ A 401 drops exactly the lease it came back with (not a newer one another thread 
 fetched) and makes the next fetch re-resolve the target's secrets, which may have been
 rotated.
 
+A failed fetch is not repeated for every caller. While a target has no valid credentials
+and its last fetch failed, callers get that failure again at once (a fresh exception of the
+same type, its message redacted) until a backoff passes: 1 s after the first failure,
+doubling to 60 s (or longer if the token endpoint's ``Retry-After`` asked). A success ends
+it, and so does a changed secret: the next try reads the secrets again, and while backing
+off one caller a second re-reads them, so a rotated secret file is tried at once. With a
+shared cache the failure is written there too (under the cache key and ``!failed``), so
+the processes of a fleet back off together instead of each asking in turn.
+
 Being the one place that sees every fetch and every 401, the broker also counts them per
 target (``ua.stats``) and reports them to the ``credentials_event`` observers; that, not a
 second job, is why it runs past 300 lines. One fetch itself (the plugin's call, with
@@ -39,7 +48,7 @@ from unified_auth.cache import CachedCredentials, CredentialCache
 from unified_auth.config import secret_sources
 from unified_auth.config.loading import RefreshSettings
 from unified_auth.core.clock import Clock, to_datetime
-from unified_auth.core.fetch import FAILURE_BACKOFF_MAX, Fetcher, GaveUp
+from unified_auth.core.fetch import FAILURE_BACKOFF_MAX, Failure, Fetcher, failure_backoff
 from unified_auth.core.plugin_manager import Hooks
 from unified_auth.core.token_session import RetryPolicy, TokenSession
 from unified_auth.errors import CredentialsRejected, PluginError, SecretError, TokenEndpointError
@@ -56,6 +65,18 @@ log = logging.getLogger("unified_auth")
 _HELD_OVER = (TokenEndpointError, PluginError, CredentialsRejected, SecretError)
 # A background refresh that found another process fetching tries again this much later.
 _SKIPPED_PAUSE = 1.0
+# A lease whose refresh keeps failing is used until this much of its lifetime is left (at
+# most the seconds below), not until its last instant: between the lease and the API's
+# check of the token a request is prepared, waits for the GIL among many threads, crosses
+# the network, and a token that was valid at the lease arrived expired.
+_ARRIVAL_MARGIN = 0.05
+_ARRIVAL_MARGIN_MAX = 5.0
+# While backing off, a throttled caller re-reads the secrets at most this often: a rotated
+# secret ends the backoff without a token request per caller or a secret read per call.
+_SECRET_RECHECK = 1.0
+# A shared cache's record of a failure: the cache key and this. A target name holds no "!"
+# and every cache key ends in hex digits, so no credentials ever live under such a key.
+_FAILED = "!failed"
 # scrypt cost of a shared-cache key: ~30 ms once per secret, so a reader of the cache who
 # wants to test guesses of a secret pays that per guess.
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "maxmem": 64 * 1024 * 1024, "dklen": 16}
@@ -63,6 +84,19 @@ _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "maxmem": 64 * 1024 * 1024, "dklen": 16}
 
 class _Skipped(Exception):
     """A background refresh found another process fetching: it leaves the lease alone."""
+
+
+@attrs.frozen
+class _LastFailure:
+    """The last failed fetch of a target, and until when callers get it again."""
+
+    failure: Failure
+    fingerprint: str | None  # of the secrets it was tried with; None: they could not be read
+    at: float
+    until: float
+    strikes: int  # failed fetches in a row with these secrets (across the fleet)
+    fetch: int  # the slot's fetch that ended so
+    remote: bool = False  # recorded by another process, read from the shared cache
 
 
 @attrs.frozen
@@ -77,13 +111,22 @@ class Lease:
     mandatory_at: float
     expires_at: float
 
+    @property
+    def usable_until(self) -> float:
+        """The last moment the lease is handed out: a margin before it expires (5 % of its
+        lifetime, at most 5 s), so that a request leased then still arrives before it."""
+        lifetime = self.expires_at - self.obtained_at
+        return self.expires_at - min(_ARRIVAL_MARGIN_MAX, lifetime * _ARRIVAL_MARGIN)
+
 
 class _Slot:
-    """A target's state. ``lease`` is read without a lock: replacing it is atomic."""
+    """A target's state. ``lease`` and ``last_failure`` are read without a lock: replacing
+    them is atomic."""
 
-    __slots__ = ("background_refreshes", "failed_fetches", "failures", "fetches", "forced_at",
-                 "forced_strikes", "held_warned", "inflight", "lease", "lock", "rejections",
-                 "resolved", "retry_after", "target", "throttled_until", "warned")
+    __slots__ = ("background_refreshes", "failed_fetches", "fetch_number", "fetches",
+                 "forced_at", "forced_strikes", "held_warned", "inflight", "last_failure",
+                 "lease", "lock", "rejections", "resolved", "retry_after", "secret_checked_at",
+                 "target", "throttled", "warned")
 
     def __init__(self, target: Target) -> None:
         self.target = target
@@ -91,7 +134,10 @@ class _Slot:
         self.lease: Lease | None = None
         self.lock = threading.Lock()
         self.inflight: Future[Lease] | None = None
-        self.failures = 0
+        self.fetch_number = 0
+        self.last_failure: _LastFailure | None = None
+        self.secret_checked_at = -math.inf
+        # No refresh of a still-valid lease before this (after a failure, or a skip).
         self.retry_after = 0.0
         self.warned = False
         # What ua.stats() reports. Fetches are single-flight per slot and rejections are
@@ -103,7 +149,7 @@ class _Slot:
         self.held_warned = False
         self.forced_at = -math.inf
         self.forced_strikes = 0
-        self.throttled_until = 0.0
+        self.throttled = 0  # callers given the last failure again; counted under the lock
 
 
 class Broker:
@@ -149,7 +195,7 @@ class Broker:
         lease = slot.lease
         if lease is not None and self._clock() < lease.advisory_at:
             return lease
-        return self._lease_without_waiting(slot)
+        return self._lease_without_waiting(slot, may_block=False)
 
     def credentials_for(self, target: Target) -> Credentials:
         """Current credentials for ``target`` (see :meth:`lease`)."""
@@ -199,7 +245,8 @@ class Broker:
         return TargetStats(
             fetches=slot.fetches, background_refreshes=slot.background_refreshes,
             failed_fetches=slot.failed_fetches, rejections=slot.rejections,
-            expires_at=lease.credentials.expires_at if lease is not None else None)
+            expires_at=lease.credentials.expires_at if lease is not None else None,
+            throttled=slot.throttled)
 
     def resolve(self, target: Target) -> Target:
         """``target`` with every secret reference in its options resolved."""
@@ -225,24 +272,66 @@ class Broker:
                 key=origin.key if origin else None)
         return secret
 
-    def _lease_without_waiting(self, slot: _Slot) -> Lease | None:
+    def _lease_without_waiting(self, slot: _Slot, *, may_block: bool = True) -> Lease | None:
         """The held lease while it may still be used (refreshing it in the background when
-        due), or ``None`` when the caller must wait for a fetch."""
+        due), or ``None`` when the caller must wait for a fetch.
+
+        :raises: the last fetch's failure again while backing off from it (see the module
+            docstring); ``may_block=False`` (an event loop's thread) leaves the re-read of
+            the secrets that may end the backoff to a worker thread, by returning ``None``.
+        """
         now = self._clock()
         lease = slot.lease
-        if lease is not None and now < lease.expires_at and (
+        if lease is not None and now < lease.usable_until and (
                 now < lease.mandatory_at or now < slot.retry_after):
             if now >= slot.retry_after:
                 self._refresh_in_background(slot)
             return lease
-        if now < slot.throttled_until and (lease is None or now >= lease.expires_at):
-            # The endpoint asked us to wait (Retry-After): asking again now, once per
-            # caller, is what it asked us not to do.
-            raise TokenEndpointError(
-                f"target {slot.target.name}: the token endpoint asked to wait (Retry-After); "
-                f"no new request for {slot.throttled_until - now:.0f} s",
-                target=slot.target.name)
+        last = slot.last_failure
+        if last is not None and now < last.until:
+            if now >= slot.secret_checked_at + _SECRET_RECHECK:
+                if not may_block:
+                    return None
+                if self._secret_changed(slot, last, now):
+                    return None
+            with slot.lock:
+                slot.throttled += 1
+            raise self._again(last, now)
         return None
+
+    def _again(self, last: _LastFailure, now: float) -> Exception:
+        """``last``'s failure as a fresh exception, saying why no token request was sent."""
+        wait = max(last.until - now, 0.0)
+        asked = last.failure.asked
+        if asked is not None and asked >= last.until - last.at - 1e-9:
+            why = "the token endpoint asked to wait (Retry-After)"
+        else:
+            who = "another process's" if last.remote else "the last"
+            why = (f"{who} token request for it failed {max(now - last.at, 0.0):.1f} s ago "
+                   f"({last.strikes} in a row), backing off")
+        return last.failure.again(f" [{why}; no new request for {wait:.1f} s]")
+
+    def _secret_changed(self, slot: _Slot, last: _LastFailure, now: float) -> bool:
+        """Whether the target's secrets differ from those ``last`` failed with; if they do,
+        the backoff ends and the next fetch uses them. One caller a second reads them."""
+        with slot.lock:
+            if now < slot.secret_checked_at + _SECRET_RECHECK or slot.last_failure is not last:
+                return False
+            slot.secret_checked_at = now
+        try:
+            fresh = self.resolve(slot.target)
+        except Exception:  # noqa: BLE001 - still unreadable: the failure stands
+            return False
+        if _fingerprint(fresh) == last.fingerprint:
+            return False
+        with slot.lock:
+            if slot.last_failure is not last:
+                return False
+            slot.last_failure = None
+            slot.resolved = fresh
+        log.info("target %s: its secret changed at its source; trying it now instead of "
+                 "waiting out the backoff", slot.target.name)
+        return True
 
     def _renew(self, slot: _Slot) -> Lease:
         usable = self._lease_without_waiting(slot)
@@ -255,7 +344,7 @@ class Broker:
             return self._await(slot, future)
         except _HELD_OVER:
             lease = slot.lease
-            if lease is not None and self._clock() < lease.expires_at:
+            if lease is not None and self._clock() < lease.usable_until:
                 return lease  # _run_fetch logged the failure; the old token still works
             raise
 
@@ -278,11 +367,19 @@ class Broker:
             if slot.inflight is not None:
                 return slot.inflight, False
             lease = slot.lease
-            if lease is not None and self._clock() < lease.advisory_at:
+            now = self._clock()
+            if lease is not None and now < lease.advisory_at:
                 done: Future[Lease] = Future()  # another caller refreshed meanwhile
                 done.set_result(lease)
                 return done, False
+            last = slot.last_failure
+            if last is not None and now < last.until and (
+                    lease is None or now >= lease.usable_until):
+                # A fetch failed since this caller looked: one token request per backoff.
+                slot.throttled += 1
+                raise self._again(last, now)
             slot.inflight = Future()
+            slot.fetch_number += 1
             return slot.inflight, True
 
     def _refresh_in_background(self, slot: _Slot) -> None:
@@ -299,7 +396,7 @@ class Broker:
                 lease = self._fetch(slot, background=background)
             except _Skipped:
                 held = slot.lease
-                if held is None or self._clock() >= held.expires_at:
+                if held is None or self._clock() >= held.usable_until:
                     lease = self._fetch(slot, background=False)
                 else:
                     slot.retry_after = min(self._clock() + _SKIPPED_PAUSE, held.mandatory_at)
@@ -308,15 +405,14 @@ class Broker:
                     future.set_result(held)
                     return
         except BaseException as exc:
-            slot.failures += 1
-            pause = min(FAILURE_BACKOFF_MAX, self._retry.backoff * 2**slot.failures)
-            asked = exc.retry_after if isinstance(exc, GaveUp) else None
-            if asked is not None:
-                pause = max(pause, min(asked, FAILURE_BACKOFF_MAX))
-                slot.throttled_until = self._clock() + min(asked, FAILURE_BACKOFF_MAX)
-            slot.retry_after = self._clock() + pause
+            last = slot.last_failure
+            if isinstance(exc, Exception) and (last is None or last.fetch != slot.fetch_number):
+                last = self._record_failure(slot, exc, slot.resolved)  # failed before sending
+            now = self._clock()
+            slot.retry_after = last.until if last is not None else now + failure_backoff(1)
+            pause = slot.retry_after - now
             held = slot.lease
-            still_valid = held is not None and self._clock() < held.expires_at
+            still_valid = held is not None and self._clock() < held.usable_until
             if still_valid and isinstance(exc, TokenEndpointError | PluginError):
                 log.warning("target %s: refreshing credentials failed, the current ones stay "
                             "in use (next try in %.0f s): %s", slot.target.name, pause, exc)
@@ -324,20 +420,21 @@ class Broker:
                 # Said once: until the source has the new secret, every try fails alike.
                 slot.held_warned = True
                 self._warn_held_over(slot, exc)
-            if isinstance(exc, Exception):
-                self._fetch_failed(slot, exc)  # still the only fetch of the slot: counts hold
+            if isinstance(exc, Exception) and last is not None and not last.remote:
+                # still the only fetch of the slot: counts hold
+                self._fetch_failed(slot, exc, throttled_until=last.until)
+            slot.resolved = None  # the next try reads the secrets again: they may be new
             with slot.lock:
                 slot.inflight = None
             future.set_exception(exc)
             if not background and not isinstance(exc, Exception):
                 raise
         else:
-            slot.failures = 0
             slot.retry_after = 0.0
             slot.held_warned = False
-            slot.throttled_until = 0.0
             with slot.lock:
                 slot.lease = lease
+                slot.last_failure = None
                 slot.inflight = None
             future.set_result(lease)
             if not slot.warned:
@@ -354,7 +451,9 @@ class Broker:
             fresh = self.resolve(slot.target)
             if _fingerprint(fresh) == _fingerprint(target):
                 raise
-            self._fetch_failed(slot, exc, target)
+            last = slot.last_failure
+            if last is None or not last.remote:  # another process's failure: none sent here
+                self._fetch_failed(slot, exc, target)
             log.info("target %s: credentials were rejected and the secret has changed "
                      "at its source; trying the new one", slot.target.name)
             slot.resolved = fresh
@@ -373,11 +472,23 @@ class Broker:
                 # is still used, and the refresh is left to one of the processes.
                 if self._clock() < lease.mandatory_at:
                     return lease
+            if self._cache.shared:
+                self._follow_fleet(slot, target, key)
             obtained_at = self._clock()
-            credentials = self._fetcher.fetch(target, obtained_at)
+            try:
+                credentials = self._fetcher.fetch(target, obtained_at)
+            except Exception as exc:
+                last = self._record_failure(slot, exc, target)
+                if self._cache.shared:  # written before the lock goes: waiters read it
+                    self._cache.put(key + _FAILED, CachedCredentials(Credentials(
+                        last.failure.encode(last.strikes), to_datetime(last.until),
+                        token_type=""), last.at))
+                raise
             entry = CachedCredentials(credentials, obtained_at)
             if credentials.expires_at is not None or not self._cache.shared:
                 self._cache.put(key, entry)
+            if self._cache.shared and slot.last_failure is not None:
+                self._forget_fleet_failure(key)
         log.debug("target %s: fetched credentials (%s)", target.name, _lifetime(credentials,
                                                                                 obtained_at))
         slot.fetches += 1
@@ -385,6 +496,53 @@ class Broker:
         self._emit("refreshed_in_background" if background else "fetched", slot,
                    expires_at=credentials.expires_at)
         return self._lease(target, key, entry, previous=slot.lease)
+
+    def _record_failure(self, slot: _Slot, error: Exception,
+                        tried: Target | None) -> _LastFailure:
+        """Note the fetch's failure: callers get it again until the backoff passes."""
+        now = self._clock()
+        fingerprint = None if tried is None else _fingerprint(tried)
+        previous = slot.last_failure
+        strikes = previous.strikes + 1 if previous is not None and (
+            previous.fingerprint == fingerprint) else 1
+        failure = Failure.of(error, _secrets_of(tried))
+        pause = failure_backoff(strikes)
+        if failure.asked is not None:
+            pause = max(pause, min(failure.asked, FAILURE_BACKOFF_MAX))
+        last = _LastFailure(failure, fingerprint, now, now + pause, strikes, slot.fetch_number)
+        slot.secret_checked_at = now  # the fetch has just read them
+        slot.last_failure = last
+        return last
+
+    def _follow_fleet(self, slot: _Slot, target: Target, key: str) -> None:
+        """Raise the failure another process recorded for ``key`` while it backs off from it.
+
+        Called holding the fetch lock, so a process that waited for another's failed fetch
+        reads its failure instead of asking the token endpoint in turn.
+        """
+        entry = self._cache.get(key + _FAILED)
+        decoded = None if entry is None else Failure.decode(entry.credentials.value)
+        if entry is None or decoded is None:
+            return
+        failure, strikes = decoded
+        now = self._clock()
+        until = min(entry.expires_ts, now + FAILURE_BACKOFF_MAX)  # untrusted: bounded
+        if until <= now:
+            return
+        previous = slot.last_failure
+        if previous is not None and previous.fingerprint == _fingerprint(target):
+            strikes = max(strikes, previous.strikes)
+        last = _LastFailure(failure, _fingerprint(target), min(entry.obtained_at, now), until,
+                            strikes, slot.fetch_number, remote=True)
+        with slot.lock:
+            slot.last_failure = last
+            slot.throttled += 1
+        raise self._again(last, now)
+
+    def _forget_fleet_failure(self, key: str) -> None:
+        entry = self._cache.get(key + _FAILED)
+        if entry is not None:
+            self._cache.discard(key + _FAILED, entry.credentials.value)
 
     def _cache_key(self, target: Target) -> str:
         """``name:digest``; for a shared cache a slow digest, computed once per secret."""
@@ -421,20 +579,20 @@ class Broker:
         return Lease(target, entry.credentials, key, start,
                      min(advisory, expires), min(mandatory, expires), expires)
 
-    def _fetch_failed(self, slot: _Slot, error: Exception, target: Target | None = None) -> None:
+    def _fetch_failed(self, slot: _Slot, error: Exception, target: Target | None = None, *,
+                      throttled_until: float | None = None) -> None:
         slot.failed_fetches += 1
-        resolved = target or slot.resolved
-        secrets = [] if resolved is None else [
-            value.reveal() for value in attrs.asdict(resolved.options, recurse=False).values()
-            if isinstance(value, Secret)]
-        self._emit("fetch_failed", slot, error=describe_error(error, secrets))
+        secrets = _secrets_of(target or slot.resolved)
+        self._emit("fetch_failed", slot, error=describe_error(error, secrets),
+                   throttled_until=throttled_until)
 
     def _emit(self, kind: EventKind, slot: _Slot, *, expires_at: datetime | None = None,
-              error: str | None = None) -> None:
+              error: str | None = None, throttled_until: float | None = None) -> None:
         """Tell the ``credentials_event`` observers; they can't break the caller."""
         self._hooks.credentials_event(CredentialsEvent(
             kind=kind, target=slot.target.name, at=to_datetime(self._clock()),
-            expires_at=expires_at, error=error))
+            expires_at=expires_at, error=error,
+            throttled_until=None if throttled_until is None else to_datetime(throttled_until)))
 
     def _warn_held_over(self, slot: _Slot, exc: BaseException) -> None:
         why = ("the provider refused the secret (rotated at the provider but not yet at its "
@@ -465,6 +623,14 @@ def _fingerprint(target: Target) -> str:
         shown = value.fingerprint if isinstance(value, Secret) else repr(value)
         digest.update(f"\0{field.name}={shown}".encode())
     return digest.hexdigest()[:32]
+
+
+def _secrets_of(target: Target | None) -> list[str]:
+    """The plain values of ``target``'s resolved secrets, to mask in what is shown."""
+    if target is None:
+        return []
+    return [value.reveal() for value in attrs.asdict(target.options, recurse=False).values()
+            if isinstance(value, Secret)]
 
 
 def _slow_fingerprint(target: Target) -> str:

@@ -6,28 +6,58 @@ it calls the owning plugin's ``get_credentials`` through the token session, retr
 429/503 answer's ``Retry-After`` asks) within the :class:`~unified_auth.RetryPolicy`'s
 attempts and deadlines, and checks what the plugin returned: a ``Credentials``, not yet
 expired, fit for an HTTP header. That check is here once, for every provider.
+
+What a failed fetch leaves for the callers after it is here too: a :class:`Failure`, the
+error's type and redacted message, which the broker raises again (as a fresh exception)
+while it backs off, and which a shared cache carries to the other processes of a fleet.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import logging
+import math
 import time
+from collections.abc import Iterable
 from typing import Any
 
 import attrs
+import requests
 
 from unified_auth.core.clock import Clock, to_datetime
 from unified_auth.core.plugin_manager import Hooks
+from unified_auth.core.redaction import MASK, redact
 from unified_auth.core.token_session import RetryPolicy, TokenSession, retry_after
-from unified_auth.errors import PluginError, TokenEndpointError
-from unified_auth.model import Credentials, Target, header_problem
+from unified_auth.errors import (
+    CredentialsRejected,
+    InsecureTransportError,
+    PluginError,
+    SecretError,
+    TokenEndpointError,
+    UnifiedAuthError,
+)
+from unified_auth.model import Credentials, Secret, Target, header_problem
 
-__all__ = ["FAILURE_BACKOFF_MAX", "Fetcher", "GaveUp"]
+__all__ = ["FAILURE_BACKOFF_MAX", "FAILURE_BACKOFF_MIN", "Failure", "Fetcher", "GaveUp",
+           "failure_backoff"]
 
 log = logging.getLogger("unified_auth")
 
+FAILURE_BACKOFF_MIN = 1.0
+"""The pause (seconds) after a first failed fetch before the token endpoint is asked again."""
 FAILURE_BACKOFF_MAX = 60.0
 """The longest pause (seconds) a failure or a server's ``Retry-After`` makes the core wait."""
+
+_MAX_MESSAGE = 1000
+# The attributes of the core's errors that name a place (never a value): kept on a copy.
+_NAMES = ("target", "source", "key", "plugin")
+
+
+def failure_backoff(strikes: int) -> float:
+    """The pause after ``strikes`` failed fetches in a row: 1, 2, 4, ... up to 60 seconds."""
+    return min(FAILURE_BACKOFF_MAX, FAILURE_BACKOFF_MIN * 2.0 ** min(max(strikes, 1) - 1, 16))
 
 
 class GaveUp(TokenEndpointError):
@@ -36,6 +66,87 @@ class GaveUp(TokenEndpointError):
     def __init__(self, message: str, *, retry_after: float | None, **context: Any) -> None:
         self.retry_after = retry_after
         super().__init__(message, **context)
+
+
+@attrs.frozen
+class Failure:
+    """A failed fetch as the callers after it get it again: its type and redacted message.
+
+    Only the error's type, its message with the target's secrets masked, the names it
+    carries (target, source, key, plugin) and the ``Retry-After`` the server asked are
+    kept: never the answer or the request, which hold what was sent (a client secret).
+    """
+
+    kind: type[Exception]
+    message: str
+    names: tuple[tuple[str, str], ...] = ()
+    asked: float | None = None
+    """Seconds the token endpoint asked to wait (``Retry-After``), if it did."""
+
+    @classmethod
+    def of(cls, error: Exception, secrets: Iterable[str | Secret | None]) -> Failure:
+        try:
+            text = str(error) or "no details"
+        except Exception:  # noqa: BLE001 - describing a failure must not fail in turn
+            text = "no details (its message could not be read)"
+        names = tuple((name, value) for name in _NAMES
+                      if isinstance(value := getattr(error, name, None), str))
+        asked = error.retry_after if isinstance(error, GaveUp) else None
+        return cls(type(error), _bounded(redact(text, secrets, MASK)), names, asked)
+
+    def again(self, note: str) -> Exception:
+        """A fresh exception of the same type, its message followed by ``note``.
+
+        Fresh, not the original raised again: one object raised in many threads at once
+        gathers their tracebacks, and the original carries the token request's answer.
+        """
+        error = self.kind.__new__(self.kind)
+        Exception.__init__(error, f"{self.message}{note}")
+        for name, value in self.names:
+            setattr(error, name, value)
+        if isinstance(error, requests.RequestException):
+            error.response = error.request = None
+        if isinstance(error, GaveUp):
+            error.retry_after = self.asked
+        return error
+
+    def encode(self, strikes: int) -> Secret:
+        """This failure and the fleet's count of failures in a row, for a shared cache entry.
+
+        Base64 of JSON, so the value is one run of visible ASCII like any token.
+        """
+        # A plugin's own subclass travels as the core type it extends.
+        kind = next((c.__name__ for c in self.kind.__mro__ if _REPLAYED.get(c.__name__) is c),
+                    TokenEndpointError.__name__)
+        document = {"format": 1, "kind": kind, "message": self.message,
+                    "names": dict(self.names), "asked": self.asked, "strikes": strikes}
+        return Secret(base64.urlsafe_b64encode(json.dumps(document).encode()).decode())
+
+    @classmethod
+    def decode(cls, value: Secret) -> tuple[Failure, int] | None:
+        """What :meth:`encode` wrote, or ``None`` for anything else (a shared cache is
+        untrusted input: only the core's own error types, names and bounded text)."""
+        try:
+            document: Any = json.loads(base64.urlsafe_b64decode(value.reveal().encode()))
+        except (binascii.Error, UnicodeError, ValueError):
+            return None
+        if not isinstance(document, dict) or document.get("format") != 1:
+            return None
+        kind = _REPLAYED.get(document.get("kind"))  # type: ignore[arg-type]
+        message, names, asked, strikes = (
+            document.get(k) for k in ("message", "names", "asked", "strikes"))
+        if not (kind is not None and isinstance(message, str) and isinstance(names, dict)
+                and all(k in _NAMES and isinstance(v, str) for k, v in names.items())
+                and (asked is None or (isinstance(asked, int | float) and math.isfinite(asked)))
+                and isinstance(strikes, int) and not isinstance(strikes, bool)):
+            return None
+        text = " ".join(message.split()) or "no details"
+        names_kept = tuple((k, _bounded(v)) for k, v in names.items())
+        return cls(kind, _bounded(text), names_kept, asked), min(max(strikes, 1), 64)
+
+
+def _bounded(text: str) -> str:
+    return text if len(text) <= _MAX_MESSAGE else text[:_MAX_MESSAGE - 3] + "..."
 
 
 class Fetcher:
@@ -133,3 +244,9 @@ def _fix_for(target: Target, credentials: Credentials) -> str:
             return (f"they are the secret of {target.source}: targets.{target.name}."
                     f"{field.alias}: copy it again, without line breaks or spaces")
     return "the provider handed out a value no API can be sent (retried, as it may pass)"
+
+
+# Error types a failure read from a shared cache may come back as: the core's own, by name.
+_REPLAYED: dict[str, type[Exception]] = {cls.__name__: cls for cls in (
+    CredentialsRejected, GaveUp, InsecureTransportError, PluginError, SecretError,
+    TokenEndpointError, UnifiedAuthError)}
