@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.server
+import importlib
 import io
 import json
 import re
+import socket
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 import tomli_w
@@ -105,7 +110,7 @@ def test_the_table_for_people(deep_box: EmulatedEnvironment) -> None:
         PLANNER, "liquidplanner", f"{box.planner.url}/",
         "ok, acts as Eddie Editor, 1 workspace", "never", "-"]
     _assert_path_shown(planner[3].removeprefix("token: file "), box.secret_file(PLANNER))
-    assert "5 target(s): 5 ok, 0 failed, 0 with warnings." in wide.stdout
+    assert "5 target(s): 5 ok, 0 failed, 0 not verified, 0 with warnings." in wide.stdout
     narrow = _check(box.config_path)
     assert narrow.exit_code == 0
     assert all(len(line) <= 80 for line in narrow.stdout.splitlines())
@@ -239,3 +244,200 @@ def test_an_empty_config_has_nothing_to_check_and_exits_1(box: EmulatedEnvironme
     assert as_json.exit_code == 1
     assert _json(as_json) == {"config": str(box.directory / "custom.toml"), "ok": False,
                               "targets": []}
+
+
+# -- verdicts: accepted, refused, or "not verified" when the API cannot say ------------
+
+class _Api(http.server.BaseHTTPRequestHandler):
+    """An API that answers every request with the server's ``status`` after ``delay`` s."""
+
+    server: _ApiServer
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        self.rfile.read(min(length, 1 << 16))
+        time.sleep(self.server.delay)
+        body = b'{"message": "canned"}'
+        try:
+            self.send_response(self.server.status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except OSError:
+            pass  # the client gave up (the timeout case)
+
+    do_GET = do_POST = _answer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+class _ApiServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, status: int, delay: float = 0.0) -> None:
+        super().__init__(("127.0.0.1", 0), _Api)
+        self.status, self.delay = status, delay
+        self.url = f"http://127.0.0.1:{self.server_address[1]}"
+
+
+@contextlib.contextmanager
+def _api(status: int, delay: float = 0.0) -> Iterator[_ApiServer]:
+    server = _ApiServer(status, delay)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def _closed_port_url() -> str:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+def _mailer_at(box: EmulatedEnvironment, api_url: str) -> Path:
+    """The sandbox's liana target (its real token endpoint) with its API at ``api_url``."""
+    target = dict(box.config["targets"][MAILER], hosts=[f"{api_url}/v1/"])
+    return _write(box, {"targets": {MAILER: target}})
+
+
+def _verdict(result: Result) -> dict[str, Any]:
+    (report,) = _json(result)["targets"]
+    return report
+
+
+def _assert_clean(result: Result, box: EmulatedEnvironment) -> None:
+    """No raw exception text, no traceback, no secret."""
+    for raw in ("Traceback", "HTTPError", "Client Error:", "0 Server Error:", "for url:",
+                "ConnectionError", "ReadTimeout", "HTTPConnectionPool", "Max retries"):
+        assert raw not in result.output, result.output
+    assert_no_leaks(result.output, box.secret_values())
+
+
+@pytest.mark.parametrize(("status", "why"), [
+    (404, "answered 404 Not Found: the API is not there, so the credentials were not tried "
+          "(check the target's hosts)"),
+    (500, "answered 500 Internal Server Error: the API may be having trouble"),
+    (502, "answered 502 Bad Gateway: the API may be having trouble"),
+])
+def test_a_probe_the_api_cannot_answer_is_not_verified_and_exits_0(
+        box: EmulatedEnvironment, status: int, why: str) -> None:
+    with _api(status) as api:
+        config = _mailer_at(box, api.url)
+        result = _check(config, "--json")
+        table = _check(config)
+    assert result.exit_code == 0, result.output
+    report = _verdict(result)
+    assert report["verdict"] == "not_verified"
+    assert report["ok"] is True and report["credentials"] is True  # the token was issued
+    assert report["verified"] is False and report["acts_as"] is None
+    assert report["error"] is None
+    assert report["not_verified"] == f"POST {api.url}/v1/echoMessage {why}"
+    assert report["expires_at"] is not None
+    assert table.exit_code == 0
+    assert "not verified: POST" in table.stdout
+    assert "FAILED" not in table.stdout
+    assert "1 target(s): 0 ok, 0 failed, 1 not verified, 0 with warnings." in table.stdout
+    _assert_clean(result, box)
+    _assert_clean(table, box)
+
+
+def test_a_probe_that_times_out_is_not_verified(box: EmulatedEnvironment,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    # The package exports its hook as `probe`, which hides the module of that name.
+    probe_module = importlib.import_module("unified_auth_liana.probe")
+    monkeypatch.setattr(probe_module, "PROBE_TIMEOUT", (2.0, 0.3))
+    with _api(200, delay=1.5) as api:
+        result = _check(_mailer_at(box, api.url), "--json")
+    assert result.exit_code == 0, result.output
+    report = _verdict(result)
+    assert (report["verdict"], report["credentials"]) == ("not_verified", True)
+    assert report["not_verified"] == f"POST {api.url}/v1/echoMessage did not answer in time"
+    _assert_clean(result, box)
+
+
+def test_a_probe_that_cannot_connect_is_not_verified(box: EmulatedEnvironment) -> None:
+    url = _closed_port_url()
+    result = _check(_mailer_at(box, url), "--json")
+    assert result.exit_code == 0, result.output
+    report = _verdict(result)
+    assert report["verdict"] == "not_verified"
+    assert report["not_verified"] == (f"cannot connect to POST {url}/v1/echoMessage: "
+                                      f"Connection refused")
+    _assert_clean(result, box)
+
+
+@pytest.mark.parametrize(("status", "said"), [
+    (401, "answered 401"),
+    (403, "answered 403 Forbidden: the token was accepted but may not use this API"),
+])
+def test_an_api_that_refuses_the_credentials_fails_the_target(
+        box: EmulatedEnvironment, status: int, said: str) -> None:
+    with _api(status) as api:
+        config = _mailer_at(box, api.url)
+        result = _check(config, "--json")
+        table = _check(config)
+    assert result.exit_code == 1, result.output
+    report = _verdict(result)
+    assert report["verdict"] == "refused"
+    assert report["ok"] is False and report["credentials"] is True
+    assert said in report["error"]
+    assert report["not_verified"] is None
+    assert table.exit_code == 1
+    assert "FAILED" in table.stdout
+    assert "1 target(s): 0 ok, 1 failed, 0 not verified" in table.stdout
+    _assert_clean(result, box)
+
+
+def test_a_rejected_secret_is_refused(box: EmulatedEnvironment) -> None:
+    box.write_secret(MAILER, "not-the-real-secret")
+    result = _check(box.config_path, "--json", MAILER)
+    assert result.exit_code == 1
+    report = _verdict(result)
+    assert (report["verdict"], report["credentials"]) == ("refused", False)
+    _assert_clean(result, box)
+
+
+def test_a_token_endpoint_that_is_down_is_not_verified(box: EmulatedEnvironment) -> None:
+    box.liana.inject_fault("status", status=503, times=50)
+    result = _check(box.config_path, "--json", MAILER)
+    assert result.exit_code == 0, result.output
+    report = _verdict(result)
+    assert (report["verdict"], report["credentials"]) == ("not_verified", False)
+    assert "answered 503" in report["not_verified"]
+    assert report["expires_at"] is None
+    table = _check(box.config_path, MAILER)
+    assert table.exit_code == 0
+    assert "not obtained" in table.stdout and "not verified: " in table.stdout
+    _assert_clean(result, box)
+    _assert_clean(table, box)
+
+
+def test_a_missing_secret_fails_without_being_called_refused(box: EmulatedEnvironment) -> None:
+    box.secret_file(PLANNER).unlink()
+    report = _verdict(_check(box.config_path, "--json", PLANNER))
+    assert (report["verdict"], report["ok"]) == ("failed", False)
+
+
+def test_every_verdict_has_a_meaning() -> None:
+    assert set(check.VERDICTS) == set(get_args(check.Verdict))
+
+
+def test_a_liquidplanner_api_without_its_workspace_list_is_not_verified(
+        box: EmulatedEnvironment) -> None:
+    with _api(404) as api:
+        target = dict(box.config["targets"][PLANNER], hosts=[f"{api.url}/"])
+        result = _check(_write(box, {"targets": {PLANNER: target}}), "--json")
+    assert result.exit_code == 0, result.output
+    report = _verdict(result)
+    assert report["verdict"] == "not_verified"
+    assert report["not_verified"].startswith(f"GET {api.url}/api/workspaces/v1 answered 404")
+    _assert_clean(result, box)

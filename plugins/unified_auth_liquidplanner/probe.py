@@ -56,7 +56,9 @@ def _owner(target: Target, http: requests.Session) -> str | None:
 
 
 def _refuse_unless_ok(target: Target, response: requests.Response) -> None:
-    if response.status_code in (403, 404):
+    # A 404 of the workspace list says the API is not at the target's host, nothing of the
+    # token: raise_for_status lets `check` call it "not verified", not a refusal.
+    if response.status_code == 403:
         raise AccessDenied(
             f"target {target.name}: {WORKSPACES} answered {response.status_code}: "
             f"{explain(response)}", target=target.name, response=response)
