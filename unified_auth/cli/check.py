@@ -26,7 +26,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from unified_auth import Secret, SecretRef, Target, UnifiedAuth
 from unified_auth.cli import logs, output
-from unified_auth.cli.options import complete_targets, config_option, load_hub, network_reason
+from unified_auth.cli.options import (
+    complete_targets,
+    config_option,
+    load_hub,
+    named_targets,
+    network_reason,
+)
 from unified_auth.errors import (
     DOCS_URL,
     AccessDenied,
@@ -261,7 +267,7 @@ def check(config_path: Path | None, as_json: bool, no_probe: bool,
     with logs.mute(already_shown):
         hub = load_hub(config_path)
         with hub:
-            names = list(dict.fromkeys(targets)) or sorted(hub.targets)
+            names = named_targets(hub, targets) or sorted(hub.targets)
             reports = [inspect(hub, name) for name in names]
             shown.update(report.name for report in reports)
             reports = _obtain_all(hub, reports, probe=not no_probe)

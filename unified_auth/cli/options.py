@@ -9,7 +9,7 @@ which click shares between a group's context and its command's.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import SplitResult, urlsplit
@@ -22,6 +22,7 @@ from unified_auth.config.loading import CacheSettings
 
 __all__ = ["CLI_DEFAULT_CACHE", "CONFIG", "DEBUG", "MAX_URL_LENGTH", "complete_targets",
            "config_option", "debug_option", "debug_option_param", "http_url", "load_hub",
+           "named_targets",
            "network_reason", "shown_text", "shown_url"]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -104,6 +105,7 @@ def load_hub(config_path: Path | None) -> unified_auth.UnifiedAuth:
 MAX_URL_LENGTH = 8192
 """The longest URL a command takes: the request line most servers accept."""
 _SHOWN = 200
+_LISTED = 10
 """Characters of a URL quoted in a message: an error is one line, whatever the input."""
 _USERINFO = re.compile(r"//[^/?#]*@")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -208,3 +210,25 @@ def network_reason(exc: BaseException) -> str:
         if isinstance(reason, BaseException):
             pending.append(reason)
     return type(exc).__name__
+
+
+def named_targets(hub: unified_auth.UnifiedAuth, names: Iterable[str]) -> list[str]:
+    """``names``, once each, if the config has them all; else a one-line config error.
+
+    The hub would say the same, but quoting a name whole: a TARGET argument may be any text
+    (a pasted screenful, an escape sequence), and the error quotes it escaped and cut short.
+
+    :raises unified_auth.errors.ConfigError: naming the first unknown name and the known ones.
+    """
+    from unified_auth.errors import ConfigError  # noqa: PLC0415 - as connectable_host
+
+    wanted = list(dict.fromkeys(names))
+    for name in wanted:
+        if name not in hub.targets:
+            known = sorted(hub.targets)
+            listed = ", ".join(known[:_LISTED]) or "none"
+            if len(known) > _LISTED:
+                listed += f" and {len(known) - _LISTED} more"
+            raise ConfigError(f"no target named {shown_text(name)}; the config has: {listed}",
+                              source=hub.config.source)
+    return wanted

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from unified_auth.cli import logs
-from unified_auth.cli.options import complete_targets, config_option, load_hub
+from unified_auth.cli.options import complete_targets, config_option, load_hub, named_targets
 
 __all__ = ["token"]
 
@@ -34,6 +34,7 @@ def token(config_path: Path | None, as_header: bool, target: str) -> None:
     of the target's first host: they are not valid for another request.
     """
     with load_hub(config_path) as hub:
+        named_targets(hub, [target])
         if not as_header:
             click.echo(hub.credentials(target).value.reveal())
             return
