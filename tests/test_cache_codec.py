@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -10,9 +11,14 @@ from hypothesis import strategies as st
 
 from unified_auth import Credentials, Secret
 from unified_auth.cache import CachedCredentials
-from unified_auth.cache.codec import MAX_ENTRY_BYTES, CorruptEntry, decode, encode
+from unified_auth.cache.codec import MAX_ENTRY_BYTES, CorruptEntry, decode, decode_keyed, encode
+from unified_auth.model import header_problem
 
-_TOKENS = st.text(min_size=1, max_size=200).filter(lambda t: "\x00" not in t)
+# What an HTTP header may carry: one run of visible ASCII.
+_TOKENS = st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1,
+                  max_size=200)
+_UNSENDABLE = st.text(min_size=1, max_size=60).filter(
+    lambda t: header_problem("QUOTED" + t) is not None)
 
 
 @settings(max_examples=60, deadline=None)
@@ -38,3 +44,21 @@ def test_anything_else_is_a_corrupt_entry_whose_message_quotes_nothing(data: byt
     with pytest.raises(CorruptEntry) as error:
         decode(data)
     assert '"t"' not in str(error.value) and "value" not in str(error.value)
+
+
+def test_the_key_an_entry_was_written_under_travels_with_it() -> None:
+    entry = CachedCredentials(Credentials(Secret("t0ken"), None), 1.0)
+    assert decode_keyed(encode(entry, "mailer:abc")) == ("mailer:abc", entry)
+    assert decode_keyed(encode(entry)) == (None, entry)
+
+
+@settings(max_examples=60, deadline=None)
+@given(token=_UNSENDABLE, part=st.sampled_from(["value", "token_type"]))
+def test_an_entry_fresh_credentials_could_not_be_is_corrupt_and_never_quoted(
+        token: str, part: str) -> None:
+    # What another process, or someone with write access to the store, may have put there.
+    document = {"format": 1, "value": "t0ken", "expires_at": 2e9, "obtained_at": 1.0,
+                "token_type": "Bearer", part: "QUOTED" + token}
+    with pytest.raises(CorruptEntry, match="cannot go in an HTTP header") as error:
+        decode(json.dumps(document).encode())
+    assert "QUOTED" not in str(error.value) and "t0ken" not in str(error.value)

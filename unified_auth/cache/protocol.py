@@ -8,9 +8,17 @@ from typing import Protocol
 
 import attrs
 
+from unified_auth.config.secret_sources import COMMAND_TIMEOUT
+from unified_auth.core.token_session import RetryPolicy
 from unified_auth.model import Credentials, Secret
 
-__all__ = ["CachedCredentials", "CredentialCache", "SharedStore", "StoreUnavailable"]
+__all__ = ["HOLD_LIMIT", "CachedCredentials", "CredentialCache", "SharedStore", "StoreUnavailable",
+           "StoredEntry"]
+
+HOLD_LIMIT = 2 * RetryPolicy().fetch_deadline + COMMAND_TIMEOUT
+"""Seconds a live process may hold a fetch lock (and the others wait for it): as long as the
+broker waits for a fetch in its own process (its secrets read, its tries and pauses). A
+holder still at it after that is stuck; the others then fetch themselves."""
 
 
 @attrs.frozen
@@ -24,6 +32,32 @@ class CachedCredentials:
     def expires_ts(self) -> float:
         expires_at = self.credentials.expires_at
         return math.inf if expires_at is None else expires_at.timestamp()
+
+
+@attrs.frozen
+class StoredEntry:
+    """What ``cache list`` shows of one entry in a shared store: never the token."""
+
+    key: str | None
+    """The cache key (``target:fingerprint``, maybe ``!record``), ``None`` if unknown."""
+    expires_ts: float | None = None
+    """When the entry stops being served (``inf``: never), ``None`` if it is not valid."""
+    obtained_at: float | None = None
+    problem: str | None = None
+    """Why the entry is not valid (corrupt, not a regular file), without its content."""
+
+    @property
+    def target(self) -> str | None:
+        """The target the entry is for, as its key names it."""
+        if self.key is None:
+            return None
+        name, colon, _ = self.key.partition("!")[0].rpartition(":")
+        return name if colon else None
+
+    @property
+    def record(self) -> str:
+        """``credentials``, or the kind of record the broker keeps beside them (``failed``)."""
+        return (self.key or "").partition("!")[2] or "credentials"
 
 
 class CredentialCache(Protocol):
@@ -82,7 +116,23 @@ class SharedStore(Protocol):
         """Delete the entry under ``key`` if it still holds ``value`` (compare-and-delete)."""
 
     def lock(self, key: str, *, wait: bool) -> contextlib.AbstractContextManager[bool]:
-        """The cross-process fetch lock for ``key``; yields whether the caller may fetch."""
+        """The cross-process fetch lock for ``key``; yields whether the caller may fetch.
+
+        Held for as long as its holder fetches (up to :data:`HOLD_LIMIT`); a waiter waits
+        that long at most, then re-reads the store.
+        """
+
+    def entries(self, now: float) -> list[StoredEntry]:
+        """Every entry of this application in the store, valid or not (a bounded number)."""
+
+    def clear(self, target: str | None, now: float) -> int:
+        """Delete the entries of ``target`` (every entry if ``None``) and prune stale ones.
+
+        :returns: how many entries were deleted.
+        """
+
+    def prune(self, now: float) -> int:
+        """Delete expired and invalid entries and unused lock files; how many went."""
 
     def close(self) -> None:
         """Release connections."""

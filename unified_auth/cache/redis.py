@@ -3,8 +3,14 @@
 - An entry lives as long as its token (``PX`` = the remaining lifetime).
 - Single flight across machines: a short-lived lock key (``SET NX PX``, redis-py's
   :class:`redis.lock.Lock`), released only by its owner through a compare-and-delete
-  script, so a crashed holder blocks the others for at most ``lock_timeout`` seconds.
-  Waiters poll with jittered backoff, then re-read (the broker does, once it holds the lock).
+  script. While its holder fetches, a watchdog thread renews it every third of
+  ``lock_timeout`` (``Lock.reacquire``), so a token endpoint slower than ``lock_timeout``
+  still causes one fetch for the fleet, and a crashed holder blocks the others for at most
+  ``lock_timeout`` seconds. Renewal stops after ``hold_limit`` (a stuck holder). Waiters
+  poll with jittered backoff for as long as a live holder may hold it, then re-read (the
+  broker does, once it holds the lock).
+- Entries are untrusted input: decoded with the checks fresh credentials get (a value that
+  is not a string, or a key of another type, is a corrupt entry too).
 - A 401 deletes the entry only if it still holds the rejected token (a Lua script).
 - Every call has a socket timeout and no automatic retry: a failure becomes
   :class:`StoreUnavailable` at once, and the layered cache carries on in memory.
@@ -14,6 +20,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import random
 import threading
@@ -22,8 +29,13 @@ from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
-from unified_auth.cache.codec import CorruptEntry, decode, encode
-from unified_auth.cache.protocol import CachedCredentials, StoreUnavailable
+from unified_auth.cache.codec import CorruptEntry, decode_keyed, encode
+from unified_auth.cache.protocol import (
+    HOLD_LIMIT,
+    CachedCredentials,
+    StoredEntry,
+    StoreUnavailable,
+)
 from unified_auth.errors import UnifiedAuthError
 from unified_auth.model import Secret
 
@@ -41,6 +53,9 @@ end
 return 0
 """
 _POLL_FIRST, _POLL_MAX = 0.01, 0.2
+_MAX_KEYS = 10_000  # a listing or a clear looks at no more keys than this
+_LOCKS = "lock:"
+_WRONG_TYPE = object()  # what _get gives for a key that holds a list, a hash...
 
 
 class RedisStore:
@@ -55,12 +70,14 @@ class RedisStore:
         timeout: float = 2.0,
         lock_timeout: float = 10.0,
         sleep: Callable[[float], None] = time.sleep,
+        hold_limit: float = HOLD_LIMIT,
     ) -> None:
         parts = urlsplit(url)
         self.description = f"Redis at {parts.hostname}:{parts.port or 6379}{parts.path or ''}"
         self.key_prefix = key_prefix
         self.timeout = timeout
         self.lock_timeout = lock_timeout
+        self.hold_limit = hold_limit
         self._url = url
         self._password = password
         self._sleep = sleep
@@ -70,11 +87,11 @@ class RedisStore:
         self._warned: set[str] = set()
 
     def load(self, key: str, now: float) -> CachedCredentials | None:
-        data = self._call(lambda client: client.get(self.key_prefix + key))
+        data = self._call(lambda client: _get(client, self.key_prefix + key))
         if data is None:
             return None
         try:
-            entry = decode(data)
+            _, entry = decode_keyed(data)
         except CorruptEntry as exc:
             if key not in self._warned:
                 self._warned.add(key)
@@ -87,7 +104,7 @@ class RedisStore:
         remaining = int((entry.expires_ts - now) * 1000)
         if remaining <= 0:
             return
-        data = encode(entry)
+        data = encode(entry, key)
         self._call(lambda client: client.set(self.key_prefix + key, data, px=remaining))
         self._warned.discard(key)
 
@@ -100,7 +117,7 @@ class RedisStore:
         import redis.lock  # noqa: PLC0415 - the optional dependency, loaded with the store
 
         client = self._connected()
-        lock = redis.lock.Lock(client, self.key_prefix + "lock:" + key,
+        lock = redis.lock.Lock(client, self.key_prefix + _LOCKS + key,
                                timeout=self.lock_timeout, thread_local=False,
                                raise_on_release_error=False)
         acquired = self._acquire(lock, self.key_prefix + key, wait=wait)
@@ -112,13 +129,64 @@ class RedisStore:
             return
         if not acquired:
             log.warning("%s: waited %.0f s for another process's token fetch; fetching "
-                        "here too", self.description, self.lock_timeout)
+                        "here too", self.description, self.hold_limit + self.lock_timeout)
+            yield True
+            return
+        watchdog = _Renewal(lock, self)
+        watchdog.start()
         try:
             yield True
         finally:
-            if acquired:
-                # Lock.release runs the owner-only compare-and-delete script.
-                self._call(lambda _client: lock.release())
+            watchdog.stop()
+            # Lock.release runs the owner-only compare-and-delete script.
+            self._call(lambda _client: lock.release())
+
+    def entries(self, now: float) -> list[StoredEntry]:
+        found = []
+        for name in self._keys():
+            data = self._call(functools.partial(_get, name=name))
+            if data is None:
+                continue  # expired since the scan
+            try:
+                key, entry = decode_keyed(data)
+            except CorruptEntry as exc:
+                found.append(StoredEntry(name[len(self.key_prefix):],
+                                         problem=f"not a valid cache entry ({exc})"))
+                continue
+            found.append(StoredEntry(key or name[len(self.key_prefix):], entry.expires_ts,
+                                     entry.obtained_at))
+        return found
+
+    def clear(self, target: str | None, now: float) -> int:
+        doomed = [name for name in self._keys()
+                  if target is None or StoredEntry(name[len(self.key_prefix):]).target == target]
+        removed = 0
+        for start in range(0, len(doomed), 500):
+            batch = doomed[start:start + 500]
+            removed += int(self._call(functools.partial(_delete, names=batch)))
+        return removed
+
+    def prune(self, now: float) -> int:
+        return 0  # every entry and lock key has a TTL: Redis prunes them itself
+
+    def _keys(self) -> list[str]:
+        """The entry keys under this store's prefix (never the lock keys), at most a bound."""
+        pattern = _glob_escape(self.key_prefix) + "*"
+        locks = self.key_prefix + _LOCKS
+
+        def scan(client: Any) -> list[str]:
+            names = []
+            for raw in client.scan_iter(match=pattern, count=500):
+                name = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+                # "lock:" + "target:digest": a target named "lock" has one colon less.
+                if name.startswith(locks) and name[len(locks):].count(":") >= 1:
+                    continue
+                names.append(name)
+                if len(names) >= _MAX_KEYS:
+                    break
+            return names
+
+        return list(self._call(scan))
 
     def close(self) -> None:
         with self._connect_lock:
@@ -129,8 +197,9 @@ class RedisStore:
 
     def _acquire(self, lock: Any, entry_key: str, *, wait: bool) -> bool | None:
         """Whether the lock was taken; ``None`` if the entry changed while waiting for it."""
-        # Bounded by the lock's own lifetime: a dead holder's key is gone by then.
-        deadline = time.monotonic() + self.lock_timeout + _POLL_MAX
+        # A live holder renews the lock for up to hold_limit; a dead one's key is gone
+        # lock_timeout after its last renewal.
+        deadline = time.monotonic() + self.hold_limit + self.lock_timeout + _POLL_MAX
         pause = _POLL_FIRST
         before: Any = None
         while True:
@@ -181,6 +250,68 @@ class RedisStore:
             raise StoreUnavailable(_reason(exc)) from None
         self._discard_script = client.register_script(_DISCARD_IF_HOLDS)
         return client
+
+
+class _Renewal:
+    """Renews a held lock every third of its lifetime until stopped (or ``hold_limit``)."""
+
+    def __init__(self, lock: Any, store: RedisStore) -> None:
+        self._lock = lock
+        self._store = store
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="unified-auth-lock-renewal",
+                                        daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        # Bounded: a renewal in flight ends within the socket timeout.
+        self._thread.join(timeout=self._store.timeout + 1)
+
+    def _run(self) -> None:
+        import redis  # noqa: PLC0415
+
+        store = self._store
+        interval = max(store.lock_timeout / 3, 0.02)
+        until = time.monotonic() + store.hold_limit
+        while not self._stopped.wait(interval):
+            if time.monotonic() >= until:
+                log.warning("%s: a token fetch has held its lock for %.0f s; no longer "
+                            "renewing it, so other processes may fetch too",
+                            store.description, store.hold_limit)
+                return
+            try:
+                self._lock.reacquire()
+            except redis.exceptions.LockNotOwnedError:
+                log.warning("%s: the lock of a token fetch expired before it was renewed "
+                            "(lock_timeout %g s is too short for this server?); another "
+                            "process may fetch too", store.description, store.lock_timeout)
+                return
+            except (redis.RedisError, OSError) as exc:
+                log.debug("%s: renewing a fetch lock failed: %s", store.description,
+                          _reason(exc))
+
+
+def _get(client: Any, name: str) -> Any:
+    """The value under ``name``; a key of another type is a corrupt entry, not a failure."""
+    import redis  # noqa: PLC0415
+
+    try:
+        return client.get(name)
+    except redis.ResponseError as exc:
+        if str(exc).startswith("WRONGTYPE"):
+            return _WRONG_TYPE
+        raise
+
+
+def _delete(client: Any, names: list[str]) -> Any:
+    return client.delete(*names)
+
+
+def _glob_escape(text: str) -> str:
+    return "".join(f"\\{char}" if char in "*?[]\\" else char for char in text)
 
 
 def _reason(exc: BaseException) -> str:
