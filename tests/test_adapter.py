@@ -405,13 +405,11 @@ def test_the_copy_that_goes_out_owns_its_headers_and_shares_the_rest(echo: str,
     assert "X-Later" not in prepared.headers
 
 
-def test_copy_headers_is_a_case_insensitive_copy_of_its_own() -> None:
-    from requests.structures import CaseInsensitiveDict
+def test_auth_request_headers_copy_is_case_insensitive_and_of_its_own() -> None:
+    from unified_auth.core.messages import Headers
 
-    from unified_auth.core.authorise import copy_headers
-
-    headers = CaseInsensitiveDict({"Accept": "*/*", "X-One": "1"})
-    copied = copy_headers(headers)
+    headers = Headers({"Accept": "*/*", "X-One": "1"})
+    copied = headers.copy()
     assert copied == headers and copied["x-one"] == "1" and list(copied) == ["Accept", "X-One"]
     copied["X-Two"] = "2"
     del copied["accept"]

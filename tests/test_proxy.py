@@ -51,16 +51,18 @@ def test_token_requests_and_api_requests_to_loopback_bypass_an_environment_proxy
     assert_no_leaks(proxy.text(), [*secrets, hub.credentials("api").value])
 
 
-def test_api_requests_to_loopback_bypass_the_sessions_own_proxies(
+def test_api_requests_to_loopback_bypass_the_sessions_own_proxies_and_others_keep_them(
         liana_emulator: LianaEmulator, unified_auth_clock: ManualClock, tmp_path: Path,
         proxy: Recorder) -> None:
-    target, _ = _secrets(liana_emulator, tmp_path)
-    session = load({"targets": {"api": target}}, clock=unified_auth_clock).session()
+    target, secrets = _secrets(liana_emulator, tmp_path)
+    hub = load({"targets": {"api": target}}, clock=unified_auth_clock)
+    session = hub.session()
     session.proxies = {"http": proxy.url, "https": proxy.url}
     assert session.get(f"{liana_emulator.url}/v1/lists", timeout=5).status_code == 200
-    assert session.get(f"{liana_emulator.url}/elsewhere",
-                       timeout=5).status_code == 401  # direct too
-    assert proxy.seen == []
+    # Nobody's request is sent as the caller made it: through the caller's proxy.
+    assert session.get(f"{liana_emulator.url}/elsewhere", timeout=5).status_code == 502
+    assert [seen.target for seen in proxy.seen] == [f"{liana_emulator.url}/elsewhere"]
+    assert_no_leaks(proxy.text(), [*secrets, hub.credentials("api").value])
 
 
 def _key_hub(tmp_path: Path, host: str):  # type: ignore[no-untyped-def]

@@ -2,9 +2,10 @@
 
 Statuses 301/302/303/307/308 x destination {same origin outside the target, another port,
 another host, another target's host} x {the first answer redirects, the answer to the 401
-retry redirects} x every bundled auth form x both entry points (``ua.session()`` and
-``requests.post(..., auth=ua.auth(name))``). Every foreign server answers 401, the answer
-that tempted ``ua.auth()`` into re-sending credentials (issue 8, finding 1).
+retry redirects} x every bundled auth form x every client driver (tests/drivers.py: the
+session, ``auth=``, the httpx clients sync and async, a caller's client around our
+transport, a caller's mount, the httpx Auth sync and async). Every foreign server answers
+401, the answer that tempted ``ua.auth()`` into re-sending credentials (issue 8, finding 1).
 
 One set of servers and one hub serve the whole module; each case has its own id in every
 path, so what a server received is told apart per case.
@@ -19,7 +20,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import attrs
 import pytest
-import requests
+from drivers import DRIVERS, Drivers
 from recorder import Answer, Recorder, Seen, always, recording_server
 
 import unified_auth
@@ -31,14 +32,17 @@ FORMS = ("liana", "liquidplanner", "basic", "api-key", "liana-legacy")
 STATUSES = (301, 302, 303, 307, 308)
 DESTINATIONS = ("same-origin", "other-port", "other-host", "other-target")
 PHASES = ("first", "after-401")
-ENTRIES = ("session", "auth")
+ENTRIES = DRIVERS
+# Drivers that send every hop through the hub's routing: another target's host gets that
+# target's credentials (the others send only their own target's).
+ROUTING = ("session", "httpx", "httpx-async", "httpx-transport", "httpx-mounted")
 CREDENTIAL_HEADERS = ("authorization", "x-api-key")
 
 
 @attrs.frozen
 class World:
     hub: unified_auth.UnifiedAuth
-    session: requests.Session
+    drivers: Drivers
     origin: Recorder
     foreign: dict[str, Recorder]
     secrets: tuple[str, ...]
@@ -100,12 +104,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                       "header": "X-Other-Key", "key": ref("other")},
         }}
         hub = unified_auth.load(config, clock=clock, retry=RetryPolicy(sleep=lambda seconds: None))
-        session = hub.session()
-        yield World(hub, session, origin,
+        drivers = Drivers(hub)
+        yield World(hub, drivers, origin,
                     {"other-port": other_port, "other-host": other_host,
                      "other-target": other_target},
                     tuple(value for name, value in values.items() if name != "other"))
-        session.close()
+        drivers.close()
         hub.close()
 
 
@@ -139,19 +143,17 @@ def test_the_foreign_side_never_sees_credentials(world: World, entry: str, form:
     url = f"{world.origin.url}/{form}/{case}/{status}/{phase}?to={quote(location, safe='')}"
     body = f'{{"case": "{case}"}}'
 
-    def send() -> requests.Response:
-        if entry == "session":
-            return world.session.post(url, data=body, timeout=5)
-        return requests.post(url, data=body, auth=world.hub.auth(form), timeout=5)
+    def send() -> int:
+        return world.drivers.send(entry, form, "POST", url, data=body).status
 
-    if entry == "session" and destination == "other-target":
+    if entry in ROUTING and destination == "other-target":
         # The session authenticates the other target's host for the other target, which
         # answers 401 to its credentials too: that target's failure, after its own retry.
         with pytest.raises(AuthFailed) as failure:
             send()
         assert failure.value.target == "other"
     else:
-        assert send().status_code == 401  # the foreign side's answer, handed back as is
+        assert send() == 401  # the foreign side's answer, handed back as is
 
     at_origin = world.origin.matching(f"/{form}/{case}/")
     assert len(at_origin) == (2 if phase == "after-401" else 1)

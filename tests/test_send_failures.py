@@ -17,7 +17,7 @@ import pytest
 import requests
 from raw_server import raw_server
 
-from unified_auth import Credentials, Secret, Target, UnifiedAuth, hookimpl
+from unified_auth import AuthRequest, Credentials, Secret, Target, UnifiedAuth, hookimpl
 from unified_auth.testing import assert_no_leaks, load_isolated
 
 KEY = "query-key-canary-7a6b5c4d"
@@ -41,8 +41,9 @@ class QueryKeyPlugin:
 
     @hookimpl
     def apply_auth(self, target: Target, credentials: Credentials,
-                   request: requests.PreparedRequest) -> bool:
-        request.prepare_url(request.url, {"api_key": credentials.value.reveal()})
+                   request: AuthRequest) -> bool:
+        separator = "&" if "?" in request.url else "?"
+        request.url += f"{separator}api_key={credentials.value.reveal()}"
         return True
 
 

@@ -18,17 +18,28 @@ from unified_auth.hookspecs import hookimpl
 
 if TYPE_CHECKING:
     from unified_auth.cache import CachedCredentials, CredentialCache, MemoryCache
-    from unified_auth.clients.requests_adapter import AuthAdapter, TargetAuth
+    from unified_auth.clients.requests_adapter import AuthAdapter
+    from unified_auth.clients.requests_auth import TargetAuth
+    from unified_auth.core.messages import AuthAnswer, AuthRequest
     from unified_auth.core.redaction import redact
     from unified_auth.core.token_session import RetryPolicy
     from unified_auth.events import CredentialsEvent, TargetStats
     from unified_auth.hookspecs import RegisterProvider
     from unified_auth.hub import UnifiedAuth, load, session
-    from unified_auth.model import Credentials, Origin, Secret, SecretRef, Target
+    from unified_auth.model import (
+        Credentials,
+        Origin,
+        Secret,
+        SecretRef,
+        Target,
+        bearer_headers,
+    )
     from unified_auth.notices import Notice
 
 __all__ = [
     "AuthAdapter",
+    "AuthAnswer",
+    "AuthRequest",
     "CachedCredentials",
     "CredentialCache",
     "Credentials",
@@ -44,6 +55,7 @@ __all__ = [
     "TargetAuth",
     "TargetStats",
     "UnifiedAuth",
+    "bearer_headers",
     "hookimpl",
     "load",
     "redact",
@@ -52,7 +64,10 @@ __all__ = [
 
 _LAZY = {
     "AuthAdapter": "unified_auth.clients.requests_adapter",
-    "TargetAuth": "unified_auth.clients.requests_adapter",
+    "TargetAuth": "unified_auth.clients.requests_auth",
+    "AuthAnswer": "unified_auth.core.messages",
+    "AuthRequest": "unified_auth.core.messages",
+    "bearer_headers": "unified_auth.model",
     "CachedCredentials": "unified_auth.cache",
     "CredentialCache": "unified_auth.cache",
     "MemoryCache": "unified_auth.cache",

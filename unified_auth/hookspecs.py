@@ -30,8 +30,11 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     import requests
 
+    from unified_auth.core.messages import AuthAnswer, AuthRequest
     from unified_auth.events import CredentialsEvent
     from unified_auth.model import Credentials, Secret, SecretRef, Target
 
@@ -91,19 +94,41 @@ def get_credentials(
 
 @hookspec(firstresult=True)
 def apply_auth(
-    target: Target, credentials: Credentials, request: requests.PreparedRequest, now: datetime
+    target: Target, credentials: Credentials, request: AuthRequest, now: datetime
 ) -> bool | None:
-    """Put ``credentials`` on ``request``: headers, a signature, whatever the API wants.
+    """Put ``credentials`` on ``request``: a signature, whatever depends on the request.
 
-    Called on the per-request path for every request to one of the target's hosts, on a
-    copy of the caller's request, so whatever you set never follows a redirect elsewhere.
-    Keep it cheap: no I/O, no locks.
+    Called on the per-request path for every request to one of the target's hosts whose
+    plugin has no :func:`auth_headers` for it, on a copy of the caller's request, so
+    whatever you set never follows a redirect elsewhere. Keep it cheap: no I/O, no locks.
 
     :param target: the target the request goes to, with secrets resolved.
     :param credentials: the current credentials, as returned by ``get_credentials``.
-    :param request: the prepared request about to be sent; mutate it in place.
+    :param request: an :class:`~unified_auth.AuthRequest`, whichever HTTP client sends
+        it: ``method``, ``url``, ``headers`` (a mutable case-insensitive mapping) and
+        ``body`` (bytes, ``None``, or a stream a signer must refuse). Mutate it in place;
+        code written against :class:`requests.PreparedRequest`'s attributes of those names
+        works unchanged.
     :param now: the aware UTC time, from the hub's clock (for a signature's timestamp).
     :returns: ``True`` when you applied the credentials, ``None`` if the target isn't yours.
+
+    Stops at first non-None result.
+    """
+
+
+@hookspec(firstresult=True)
+def auth_headers(target: Target, credentials: Credentials) -> Mapping[str, str] | None:
+    """The headers that carry ``credentials`` when they are the same on every request.
+
+    Optional, and the cheap path: the core calls it once per lease (not per request) and
+    puts the headers on each request itself, without calling :func:`apply_auth`. Bearer
+    tokens, HTTP Basic and API keys fit; a signer, whose headers depend on the request,
+    returns ``None`` (or doesn't implement it) and implements ``apply_auth``.
+    ``unified_auth.bearer_headers(credentials)`` is the Bearer case.
+
+    :param target: the target, with secrets resolved.
+    :param credentials: the current credentials, as returned by ``get_credentials``.
+    :returns: header name -> value (each a single line of text), or ``None``.
 
     Stops at first non-None result.
     """
@@ -142,7 +167,7 @@ def target_warnings(target: Target, now: datetime) -> list[str] | None:
 
 
 @hookspec(firstresult=True)
-def explain_response(target: Target, response: requests.Response) -> str | None:
+def explain_response(target: Target, response: AuthAnswer) -> str | None:
     """Explain a 4xx answer from one of the target's hosts in the provider's terms.
 
     Called when a request to the target's hosts comes back 401, 403 or 404. The core
@@ -152,7 +177,9 @@ def explain_response(target: Target, response: requests.Response) -> str | None:
     must act on (an API that is not licensed).
 
     :param target: the target the request went to.
-    :param response: the answer; read it, don't consume a streamed body.
+    :param response: an :class:`~unified_auth.AuthAnswer`, whichever client received it:
+        ``status_code``, ``reason``, ``headers``, ``url`` and ``text`` (the body, read only
+        when it is short; empty otherwise).
     :returns: one or two sentences for the user, or ``None`` if you have nothing to add.
 
     Stops at first non-None result.

@@ -12,11 +12,14 @@ from urllib.parse import urlsplit
 import requests
 
 from unified_auth.cache import CredentialCache, cache_for_settings
-from unified_auth.clients.requests_adapter import AuthAdapter, TargetAuth
+from unified_auth.clients.requests_adapter import AuthAdapter
+from unified_auth.clients.requests_auth import TargetAuth
 from unified_auth.config.loading import CacheSettings, Config, load_config
 from unified_auth.core.authorise import Authoriser
 from unified_auth.core.broker import Broker
 from unified_auth.core.clock import Clock, system_clock, to_datetime
+from unified_auth.core.flow import RequestFlow
+from unified_auth.core.messages import AuthRequest, Headers
 from unified_auth.core.plugin_manager import BrokenPlugin, Hooks, ProviderInfo, make_plugin_manager
 from unified_auth.core.routing import is_loopback
 from unified_auth.core.token_session import RetryPolicy, TokenSession
@@ -29,6 +32,7 @@ if TYPE_CHECKING:
     import httpx
 
     from unified_auth.clients.httpx_auth import TargetHttpxAuth
+    from unified_auth.clients.httpx_transport import AsyncAuthTransport, AuthTransport
 
 __all__ = ["UnifiedAuth", "load", "load_hub", "session"]
 
@@ -65,6 +69,7 @@ class UnifiedAuth:
         self.broker = Broker(config.targets.values(), hooks, cache, self._http, clock=clock,
                              refresh=config.refresh, retry=retry)
         self._authoriser = Authoriser(self.broker, hooks, clock)
+        self._flow = RequestFlow(config.router, self._authoriser)
 
     @property
     def targets(self) -> Mapping[str, Target]:
@@ -99,31 +104,52 @@ class UnifiedAuth:
 
     def adapter(self, **kwargs: Any) -> AuthAdapter:
         """The transport adapter, for mounting on a session of your own."""
-        return AuthAdapter(self.config.router, self._authoriser, **kwargs)
+        return AuthAdapter(self._flow, **kwargs)
 
     def auth(self, name: str) -> TargetAuth:
         """A :class:`requests.auth.AuthBase` for one target (``requests.get(url, auth=...)``)."""
-        return TargetAuth(self.target(name), self.config.router, self._authoriser)
+        return TargetAuth(self.target(name), self._flow)
 
     def httpx_client(self, **kwargs: Any) -> httpx.Client:
         """An :class:`httpx.Client` (``kwargs`` passed on) whose every request, redirect hops
         included, gets its host's credentials. Needs the extra ``unified-auth[httpx]``."""
-        from unified_auth.clients import httpx_transport  # noqa: PLC0415 - httpx is an optional extra
+        from unified_auth.clients import httpx_client  # noqa: PLC0415 - an optional extra
 
-        return httpx_transport.client(self.config.router, self._authoriser, **kwargs)
+        return httpx_client.client(self._flow, **kwargs)
 
     def httpx_async_client(self, **kwargs: Any) -> httpx.AsyncClient:
         """An :class:`httpx.AsyncClient`, as :meth:`httpx_client`; token fetches run in a
         worker thread, never on the event loop (asyncio and trio)."""
-        from unified_auth.clients import httpx_transport  # noqa: PLC0415 - httpx is an optional extra
+        from unified_auth.clients import httpx_client  # noqa: PLC0415 - an optional extra
 
-        return httpx_transport.async_client(self.config.router, self._authoriser, **kwargs)
+        return httpx_client.async_client(self._flow, **kwargs)
+
+    def httpx_transport(self, inner: httpx.BaseTransport | None = None,
+                        **options: Any) -> AuthTransport:
+        """An httpx transport that puts each request's credentials on, for a client you
+        build (``httpx.Client(transport=ua.httpx_transport())``).
+
+        Without ``inner`` it builds an :class:`httpx.HTTPTransport` from ``options``
+        (``proxy=``, ``verify=``, ``retries=``, ...), whose proxy it then knows; a given
+        ``inner`` (other than ``httpx.MockTransport`` and the in-process ones) may go
+        through a proxy nobody can see, so it carries credentials over https only.
+        """
+        from unified_auth.clients import httpx_client  # noqa: PLC0415 - an optional extra
+
+        return httpx_client.transport(self._flow, inner, **options)
+
+    def httpx_async_transport(self, inner: httpx.AsyncBaseTransport | None = None,
+                              **options: Any) -> AsyncAuthTransport:
+        """:meth:`httpx_transport` for an :class:`httpx.AsyncClient`."""
+        from unified_auth.clients import httpx_client  # noqa: PLC0415 - an optional extra
+
+        return httpx_client.async_transport(self._flow, inner, **options)
 
     def httpx_auth(self, name: str) -> TargetHttpxAuth:
         """An :class:`httpx.Auth` for one target (sync and async), for clients you don't build."""
         from unified_auth.clients.httpx_auth import TargetHttpxAuth  # noqa: PLC0415 - optional extra
 
-        return TargetHttpxAuth(self.target(name), self.config.router, self._authoriser)
+        return TargetHttpxAuth(self.target(name), self._flow)
 
     def credentials(self, name: str) -> Credentials:
         """The target's current credentials, fetched or cached."""
@@ -141,10 +167,9 @@ class UnifiedAuth:
         """
         target = self.target(name)
         url = url or _url_of(target.hosts[0])
-        request = requests.Request("GET", url).prepare()
-        before = dict(request.headers)
+        request = AuthRequest("GET", url, Headers())
         self._authoriser.apply(self.broker.lease(target), request)
-        return {k: v for k, v in request.headers.items() if before.get(k) != v}
+        return dict(request.headers)
 
     def probe(self, name: str) -> str | None:
         """Who the target's credentials act as, asked of the API by the target's plugin.

@@ -199,3 +199,9 @@ def header_problem(text: str) -> str | None:
 
 def _digest(value: str) -> str:
     return hashlib.sha256(b"unified-auth\0" + value.encode()).hexdigest()[:32]
+
+
+def bearer_headers(credentials: Credentials) -> dict[str, str]:
+    """``{"Authorization": "Bearer <token>"}``: what a Bearer-token provider's
+    ``auth_headers`` hook returns (RFC 6750), so no plugin spells the header itself."""
+    return {"Authorization": f"Bearer {credentials.value.reveal()}"}

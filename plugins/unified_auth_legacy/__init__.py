@@ -7,23 +7,23 @@ LiquidPlanner Classic) or a key in a named header (``api-key``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
 import attrs
 import requests
 
-from unified_auth import Credentials, RegisterProvider, Target, hookimpl
+from unified_auth import AuthAnswer, AuthRequest, Credentials, RegisterProvider, Target, hookimpl
 from unified_auth_legacy.explain import explain
 from unified_auth_legacy.legacy_provider import apply_signature, signing_credentials
 from unified_auth_legacy.options import ApiKeyOptions, BasicOptions, LianaLegacyOptions
 from unified_auth_legacy.probe import probe_echo, probe_url
 from unified_auth_legacy.static import (
     api_key_credentials,
-    apply_api_key,
-    apply_basic,
+    api_key_headers,
     basic_credentials,
+    basic_headers,
 )
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "BasicOptions",
     "LianaLegacyOptions",
     "apply_auth",
+    "auth_headers",
     "explain_response",
     "get_credentials",
     "probe",
@@ -42,8 +43,9 @@ __all__ = [
 class _Provider:
     options_class: type[Any]
     credentials: Callable[[Target], Credentials]
-    apply: Callable[[Target, Credentials, requests.PreparedRequest, datetime], None]
     probe: Callable[[Target, requests.Session], str | None]
+    headers: Callable[[Target, Credentials], Mapping[str, str]] | None = None
+    """The same headers on every request; ``None``: the provider signs each request."""
 
 
 def _probe_basic(target: Target, http: requests.Session) -> str | None:
@@ -55,10 +57,10 @@ def _probe_api_key(target: Target, http: requests.Session) -> str | None:
 
 
 _PROVIDERS = {
-    "liana-legacy": _Provider(LianaLegacyOptions, signing_credentials, apply_signature,
-                              probe_echo),
-    "basic": _Provider(BasicOptions, basic_credentials, apply_basic, _probe_basic),
-    "api-key": _Provider(ApiKeyOptions, api_key_credentials, apply_api_key, _probe_api_key),
+    "liana-legacy": _Provider(LianaLegacyOptions, signing_credentials, probe_echo),
+    "basic": _Provider(BasicOptions, basic_credentials, _probe_basic, basic_headers),
+    "api-key": _Provider(ApiKeyOptions, api_key_credentials, _probe_api_key,
+                         api_key_headers),
 }
 
 
@@ -74,14 +76,21 @@ def get_credentials(target: Target) -> Credentials | None:
 
 
 @hookimpl
-def apply_auth(target: Target, credentials: Credentials, request: requests.PreparedRequest,
+def auth_headers(target: Target, credentials: Credentials) -> Mapping[str, str] | None:
+    headers = _PROVIDERS[target.provider].headers
+    return None if headers is None else headers(target, credentials)
+
+
+@hookimpl
+def apply_auth(target: Target, credentials: Credentials, request: AuthRequest,
                now: datetime) -> bool | None:
-    _PROVIDERS[target.provider].apply(target, credentials, request, now)
+    # Only the signer gets here: the core puts the other providers' auth_headers on.
+    apply_signature(target, credentials, request, now)
     return True
 
 
 @hookimpl
-def explain_response(target: Target, response: requests.Response) -> str | None:
+def explain_response(target: Target, response: AuthAnswer) -> str | None:
     return explain(target.provider, response)
 
 

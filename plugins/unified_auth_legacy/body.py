@@ -1,4 +1,4 @@
-"""The exact bytes a prepared request will send, so a signature covers what goes on the wire.
+"""The exact bytes a request will send, so a signature covers what goes on the wire.
 
 urllib3 2 sends a ``str`` body as UTF-8 and streams a file-like body from its current
 position. To sign precisely those bytes, the body is read here and put back on the request
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import requests
+from unified_auth import AuthRequest
 
 __all__ = ["UnsignableBody", "wire_body"]
 
@@ -19,7 +19,7 @@ class UnsignableBody(Exception):
     """The body can be read only once, so it cannot be signed; the message says why."""
 
 
-def wire_body(request: requests.PreparedRequest) -> bytes:
+def wire_body(request: AuthRequest) -> bytes:
     """The bytes ``request`` sends (``b""`` for none), left on it as its body."""
     body: Any = request.body
     if body is None:
@@ -38,7 +38,8 @@ def wire_body(request: requests.PreparedRequest) -> bytes:
         request.body = data
         request.headers.pop("Transfer-Encoding", None)
     # Also for an unchanged body: a retry may have restored a length computed before.
-    request.prepare_content_length(data)
+    if data or request.method not in ("GET", "HEAD"):
+        request.headers["Content-Length"] = str(len(data))
     return data
 
 

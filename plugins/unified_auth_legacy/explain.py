@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import requests
+from unified_auth import AuthAnswer
 
 __all__ = ["explain"]
 
@@ -22,7 +22,7 @@ _UNAUTHORIZED = {
 }
 
 
-def explain(provider: str, response: requests.Response) -> str | None:
+def explain(provider: str, response: AuthAnswer) -> str | None:
     """The explanation of a 401 for ``provider``, else ``None``."""
     if response.status_code != 401:
         return None

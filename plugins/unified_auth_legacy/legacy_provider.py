@@ -5,9 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from urllib.parse import urlsplit
 
-import requests
-
-from unified_auth import Credentials, Target
+from unified_auth import AuthRequest, Credentials, Target
 from unified_auth.errors import PluginError
 from unified_auth_legacy.body import UnsignableBody, wire_body
 from unified_auth_legacy.options import LianaLegacyOptions
@@ -26,7 +24,7 @@ def signing_credentials(target: Target) -> Credentials:
 
 
 def apply_signature(target: Target, credentials: Credentials,
-                    request: requests.PreparedRequest, now: datetime) -> None:
+                    request: AuthRequest, now: datetime) -> None:
     """Sign ``request`` as sent: its body bytes, path and query, and a Date of ``now``."""
     options: LianaLegacyOptions = target.options
     method = (request.method or "GET").upper()

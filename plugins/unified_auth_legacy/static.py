@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import base64
-from datetime import datetime
-
-import requests
 
 from unified_auth import Credentials, Secret, Target
 from unified_auth_legacy.options import ApiKeyOptions, BasicOptions
 
-__all__ = ["api_key_credentials", "apply_api_key", "apply_basic", "basic_credentials"]
+__all__ = ["api_key_credentials", "api_key_headers", "basic_credentials", "basic_headers"]
 
 
 
@@ -24,9 +21,8 @@ def basic_credentials(target: Target) -> Credentials:
     return Credentials(value=Secret(encoded), expires_at=None, token_type=scheme)
 
 
-def apply_basic(target: Target, credentials: Credentials, request: requests.PreparedRequest,
-                now: datetime) -> None:
-    request.headers["Authorization"] = f"Basic {credentials.value.reveal()}"
+def basic_headers(target: Target, credentials: Credentials) -> dict[str, str]:
+    return {"Authorization": f"Basic {credentials.value.reveal()}"}
 
 
 def api_key_credentials(target: Target) -> Credentials:
@@ -35,8 +31,7 @@ def api_key_credentials(target: Target) -> Credentials:
     return Credentials(value=options.key, expires_at=None, token_type=options.prefix or "")
 
 
-def apply_api_key(target: Target, credentials: Credentials,
-                  request: requests.PreparedRequest, now: datetime) -> None:
+def api_key_headers(target: Target, credentials: Credentials) -> dict[str, str]:
     options: ApiKeyOptions = target.options
     key = credentials.value.reveal()
-    request.headers[options.header] = f"{options.prefix} {key}" if options.prefix else key
+    return {options.header: f"{options.prefix} {key}" if options.prefix else key}

@@ -11,7 +11,7 @@ from datetime import datetime
 
 import requests
 
-from unified_auth import Credentials, RegisterProvider, Target, hookimpl
+from unified_auth import AuthAnswer, Credentials, RegisterProvider, Target, bearer_headers, hookimpl
 from unified_auth_liana.expiry import expiry_warnings, refuse_if_expired
 from unified_auth_liana.explain import explain
 from unified_auth_liana.options import LianaOptions
@@ -21,7 +21,7 @@ from unified_auth_liana.token import request_token
 __all__ = [
     "PROVIDER",
     "LianaOptions",
-    "apply_auth",
+    "auth_headers",
     "explain_response",
     "get_credentials",
     "probe",
@@ -44,10 +44,8 @@ def get_credentials(target: Target, http: requests.Session, now: datetime) -> Cr
 
 
 @hookimpl
-def apply_auth(target: Target, credentials: Credentials,
-               request: requests.PreparedRequest) -> bool | None:
-    request.headers["Authorization"] = f"Bearer {credentials.value.reveal()}"
-    return True
+def auth_headers(credentials: Credentials) -> dict[str, str] | None:
+    return bearer_headers(credentials)
 
 
 @hookimpl
@@ -56,7 +54,7 @@ def target_warnings(target: Target, now: datetime) -> list[str] | None:
 
 
 @hookimpl
-def explain_response(target: Target, response: requests.Response) -> str | None:
+def explain_response(target: Target, response: AuthAnswer) -> str | None:
     return explain(target, response)
 
 

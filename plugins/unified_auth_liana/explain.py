@@ -5,9 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-import requests
-
-from unified_auth import Target
+from unified_auth import AuthAnswer, Target
 from unified_auth.errors import AccessDenied
 
 __all__ = ["explain"]
@@ -25,7 +23,7 @@ _FORBIDDEN = (
     "credential may use this API and scope.")
 
 
-def explain(target: Target, response: requests.Response) -> str | None:
+def explain(target: Target, response: AuthAnswer) -> str | None:
     """An explanation of a 401/403, or :class:`AccessDenied` for an unlicensed API."""
     if response.status_code == 401:
         return _UNAUTHORIZED
@@ -42,11 +40,6 @@ def explain(target: Target, response: requests.Response) -> str | None:
     return _FORBIDDEN
 
 
-def _body(response: requests.Response) -> str:
-    length = response.headers.get("Content-Length", "")
-    if length.isdigit() and int(length) > _READ_LIMIT:
-        return ""
-    try:
-        return response.text[:_READ_LIMIT]
-    except (RuntimeError, requests.RequestException):
-        return ""  # a streamed body the caller already consumed: nothing to explain
+def _body(response: AuthAnswer) -> str:
+    # The core reads only a short body; a longer one arrives empty.
+    return response.text[:_READ_LIMIT]

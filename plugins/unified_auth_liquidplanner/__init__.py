@@ -11,7 +11,7 @@ from datetime import datetime
 
 import requests
 
-from unified_auth import Credentials, RegisterProvider, Target, hookimpl
+from unified_auth import AuthAnswer, Credentials, RegisterProvider, Target, bearer_headers, hookimpl
 from unified_auth_liquidplanner.explain import cycling_warnings, explain
 from unified_auth_liquidplanner.options import LiquidPlannerOptions
 from unified_auth_liquidplanner.probe import probe_workspaces
@@ -20,7 +20,7 @@ from unified_auth_liquidplanner.token import token_credentials
 __all__ = [
     "PROVIDER",
     "LiquidPlannerOptions",
-    "apply_auth",
+    "auth_headers",
     "explain_response",
     "get_credentials",
     "probe",
@@ -42,10 +42,8 @@ def get_credentials(target: Target) -> Credentials | None:
 
 
 @hookimpl
-def apply_auth(target: Target, credentials: Credentials,
-               request: requests.PreparedRequest) -> bool | None:
-    request.headers["Authorization"] = f"Bearer {credentials.value.reveal()}"
-    return True
+def auth_headers(credentials: Credentials) -> dict[str, str] | None:
+    return bearer_headers(credentials)
 
 
 @hookimpl
@@ -54,7 +52,7 @@ def target_warnings(target: Target, now: datetime) -> list[str] | None:
 
 
 @hookimpl
-def explain_response(target: Target, response: requests.Response) -> str | None:
+def explain_response(target: Target, response: AuthAnswer) -> str | None:
     return explain(response)
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 
 import requests
 
+from unified_auth import AuthAnswer
 from unified_auth_liquidplanner.options import LiquidPlannerOptions
 
 __all__ = ["CYCLE_AFTER_DAYS", "cycling_warnings", "explain"]
@@ -25,7 +26,7 @@ _OWNER_ACCESS = (
     "member who has it.")
 
 
-def explain(response: requests.Response) -> str | None:
+def explain(response: AuthAnswer | requests.Response) -> str | None:
     """The explanation of a 401, 403 or 404 from LiquidPlanner."""
     if response.status_code == 401:
         return _UNAUTHORIZED

@@ -23,19 +23,16 @@ from unified_auth.clients.httpx_edge import (
     authorised,
     copied_headers,
     explain,
-    failed,
+    is_replayable,
     marked,
     needs_body,
-    refuse_unseen_proxy,
+    refused,
     small_body_length,
-    verdict,
-    verdict_async,
     without_copied,
 )
-from unified_auth.core.async_lease import lease_async
-from unified_auth.core.authorise import Authoriser, Verdict
-from unified_auth.core.broker import Lease
-from unified_auth.core.routing import Router
+from unified_auth.core.async_lease import advance_async
+from unified_auth.core.flow import Outcome, RequestFlow, Send, request_flow
+from unified_auth.core.proxies import bypasses_proxy, environment_proxy
 from unified_auth.model import Target
 
 __all__ = ["TargetHttpxAuth"]
@@ -44,15 +41,15 @@ log = logging.getLogger("unified_auth")
 
 
 class TargetHttpxAuth(httpx.Auth):
-    """An :class:`httpx.Auth` for one target, sync and async."""
+    """An :class:`httpx.Auth` for one target, sync and async: the flow's steps, each send
+    yielded to httpx."""
 
     # The legacy signer covers the body bytes: httpx reads the body before the flow runs.
     requires_request_body = True
 
-    def __init__(self, target: Target, router: Router[Target], authoriser: Authoriser) -> None:
+    def __init__(self, target: Target, flow: RequestFlow) -> None:
         self.target = target
-        self._router = router
-        self._authoriser = authoriser
+        self._flow = flow
         self._warned = False
 
     def __repr__(self) -> str:
@@ -64,20 +61,17 @@ class TargetHttpxAuth(httpx.Auth):
         if not self._owns(request):
             yield request
             return
-        lease = self._authoriser.lease(self.target)
-        response = yield self._send(lease, request)
-        self._check_hops(response)
-        if verdict(self._authoriser, self.target, lease, request, response,
-                   retry=False) is not Verdict.RETRY:
-            if needs_body(response):
-                explain(self._authoriser, self.target, request, response, response.read())
-            return
-        fresh = self._authoriser.lease(self.target)
-        retried = yield self._send(fresh, request)
-        if verdict(self._authoriser, self.target, fresh, request, retried,
-                   retry=True) is Verdict.FAILED:
-            body = retried.read() if small_body_length(retried) else b""
-            raise failed(self._authoriser, self.target, request, retried, body)
+        steps = request_flow(self.target, can_replay=is_replayable(request))
+        step = self._flow.advance(steps, None)
+        while isinstance(step, Send):
+            response = yield self._send(step, request)
+            self._check_hops(response)
+            step = self._flow.advance(steps, response.status_code)
+        if step is Outcome.REFUSED:
+            body = response.read() if small_body_length(response) else b""
+            raise refused(self._flow, self.target, request, response, body)
+        if needs_body(response):
+            explain(self._flow, self.target, request, response, response.read())
 
     async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request,
                                                                                httpx.Response]:
@@ -85,28 +79,23 @@ class TargetHttpxAuth(httpx.Auth):
         if not self._owns(request):
             yield request
             return
-        broker = self._authoriser.broker
-        lease = await lease_async(broker, self.target)
-        response = yield self._send(lease, request)
-        self._check_hops(response)
-        if await verdict_async(self._authoriser, self.target, lease, request, response,
-                               retry=False) is not Verdict.RETRY:
-            if needs_body(response):
-                explain(self._authoriser, self.target, request, response,
-                        await response.aread())
-            return
-        fresh = await lease_async(broker, self.target)
-        retried = yield self._send(fresh, request)
-        if await verdict_async(self._authoriser, self.target, fresh, request, retried,
-                               retry=True) is Verdict.FAILED:
-            body = await retried.aread() if small_body_length(retried) else b""
-            raise failed(self._authoriser, self.target, request, retried, body)
+        steps = request_flow(self.target, can_replay=is_replayable(request))
+        step = await advance_async(self._flow, steps, None)
+        while isinstance(step, Send):
+            response = yield self._send(step, request)
+            self._check_hops(response)
+            step = await advance_async(self._flow, steps, response.status_code)
+        if step is Outcome.REFUSED:
+            body = await response.aread() if small_body_length(response) else b""
+            raise refused(self._flow, self.target, request, response, body)
+        if needs_body(response):
+            explain(self._flow, self.target, request, response, await response.aread())
 
     def _check_hops(self, response: httpx.Response) -> None:
         """Say so, once, when httpx followed a redirect copying this Auth's headers along."""
         if self._warned or not response.history or not copied_headers(response.request):
             return
-        if self._router.match(str(response.request.url)) is self.target:
+        if self._flow.owner(str(response.request.url)) is self.target:
             return
         self._warned = True
         log.warning("target %s: the client followed a redirect to %s and copied this "
@@ -116,12 +105,16 @@ class TargetHttpxAuth(httpx.Auth):
                     self.target.name, response.request.url.host)
 
     def _owns(self, request: httpx.Request) -> bool:
-        if self._router.match(str(request.url)) is self.target:
-            refuse_unseen_proxy(request.url)
+        url = str(request.url)
+        if self._flow.owner(url) is self.target:
+            if request.url.scheme == "http":
+                # The client picks its proxy after the Auth ran: refuse a clear-text hop.
+                bypasses_proxy(url, environment_proxy(url), credentials=True,
+                               can_bypass=False)
             return True
         log.warning("target %s: not authenticating %s, which is not one of its hosts",
                     self.target.name, request.url.host)
         return False
 
-    def _send(self, lease: Lease, request: httpx.Request) -> httpx.Request:
-        return marked(request, authorised(self._authoriser, lease, request))
+    def _send(self, step: Send, request: httpx.Request) -> httpx.Request:
+        return marked(request, authorised(self._flow, step.lease, request))

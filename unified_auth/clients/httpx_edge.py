@@ -1,52 +1,41 @@
-"""The httpx side of the one authorisation decision (:mod:`unified_auth.core.authorise`).
+"""The httpx side of the flow: its requests and answers to the flow's types, and back.
 
-The sync and async transports and the httpx Auth ask what the requests entry points ask
-(whose request is this, what is sent, what does this answer mean) and get the answers from
-the same :class:`~unified_auth.core.authorise.Authoriser`: the plugin's ``apply_auth`` on a copy,
-:meth:`~unified_auth.core.authorise.Authoriser.verdict` on a 401, the adapter's explanation and
-:class:`AuthFailed`, :func:`~unified_auth.core.proxies.proxies_for` for proxies. What is here is
-only what httpx needs around them: translating its request, reading a refusal's body within
-a bound, running a 401's verdict (which drops a lease, I/O for a shared cache) off the
-event loop, and noting the headers an httpx Auth added.
+Shared by the transports (:mod:`unified_auth.clients.httpx_transport`) and the httpx Auth
+(:mod:`unified_auth.clients.httpx_auth`). What is sent for a lease is a *new* request: the
+caller's object (from which httpx builds a redirect, and which a test's handler may keep)
+never carries credentials. A provider with ``auth_headers`` costs a header copy; a signer
+sees an :class:`~unified_auth.AuthRequest` (header values cross as latin-1, which maps
+every byte to one character, so nothing is lost either way) and whatever it changed comes
+back onto the new request.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import hmac
 import secrets
 
-import anyio.to_thread
 import attrs
 import httpx
-from requests.utils import get_environ_proxies
 
-from unified_auth.clients.httpx_translate import (
-    MAX_EXPLAINED_BODY,
-    is_replayable,
-    to_prepared,
-    to_requests_response,
-    with_changes,
-)
-from unified_auth.core.authorise import EXPLAINED_STATUSES, Authoriser, Verdict
+from unified_auth.core.authorise import EXPLAINED_STATUSES, MAX_EXPLAINED_BODY
 from unified_auth.core.broker import Lease
-from unified_auth.core.proxies import proxies_for, refuse_fixed_proxy
+from unified_auth.core.flow import RequestFlow
+from unified_auth.core.messages import AuthAnswer, AuthRequest, Headers, StreamedBody
 from unified_auth.errors import AccessDenied, AuthFailed
 from unified_auth.model import Target
 
 __all__ = [
+    "answer_of",
     "authorised",
     "copied_headers",
     "explain",
-    "failed",
+    "is_replayable",
     "marked",
     "needs_body",
-    "refuse_unseen_proxy",
+    "refused",
     "small_body_length",
-    "through_proxy",
-    "verdict",
-    "verdict_async",
+    "to_auth_request",
     "without_copied",
 ]
 
@@ -64,11 +53,56 @@ class _Applied:
     headers: frozenset[tuple[bytes, str]]
 
 
-def authorised(authoriser: Authoriser, lease: Lease, request: httpx.Request) -> httpx.Request:
-    """What is sent: a new request with the lease applied by its plugin; ``request`` as it was."""
-    translated = to_prepared(request)
-    authoriser.apply(lease, translated.prepared)
-    return with_changes(translated)
+def is_replayable(request: httpx.Request) -> bool:
+    """Whether the body is bytes in memory (it can be signed and sent again after a 401).
+
+    ``content=``, ``json=`` and ``data=`` bodies are; generators, files and multipart
+    uploads stream, so they are sent once, as they are.
+    """
+    return isinstance(request.stream, httpx.ByteStream)
+
+
+def to_auth_request(request: httpx.Request) -> AuthRequest:
+    """What ``apply_auth`` sees of ``request``: a copy of its method, URL, headers and body."""
+    headers = Headers()
+    for name, value in request.headers.raw:
+        key, text = name.decode("latin-1"), value.decode("latin-1")
+        headers[key] = f"{headers[key]}, {text}" if key in headers else text
+    body = request.read() if is_replayable(request) else StreamedBody()
+    return AuthRequest(request.method, str(request.url), headers, body)
+
+
+def authorised(flow: RequestFlow, lease: Lease, request: httpx.Request) -> httpx.Request:
+    """What is sent: a new request carrying ``lease``; ``request`` as it was."""
+    headers = flow.authoriser.headers_for(lease)
+    if headers is None:
+        return _signed(flow, lease, request)
+    copy: httpx.Request = object.__new__(httpx.Request)
+    copy.__dict__.update(vars(request))
+    copy.headers = request.headers.copy()
+    copy.headers.update(headers)
+    return copy
+
+
+def _signed(flow: RequestFlow, lease: Lease, request: httpx.Request) -> httpx.Request:
+    seen = to_auth_request(request)
+    before = {name.lower(): value for name, value in seen.headers.items()}
+    flow.authoriser.apply(lease, seen)
+    after = {name.lower(): (name, value) for name, value in seen.headers.items()}
+    changed = {name for name, value in before.items()
+               if after.get(name, (None, None))[1] != value} | (after.keys() - before.keys())
+    raw = [(k, v) for k, v in request.headers.raw if k.decode("latin-1").lower() not in changed]
+    raw += [(after[name][0].encode("latin-1"), after[name][1].encode("latin-1"))
+            for name in sorted(changed) if name in after]
+    url = request.url if seen.url == str(request.url) else httpx.URL(seen.url)
+    stream = request.stream
+    body = seen.body
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    if isinstance(body, bytes) and (not is_replayable(request) or body != request.content):
+        stream = httpx.ByteStream(body)
+    return httpx.Request(seen.method or request.method, url, headers=raw, stream=stream,
+                         extensions=request.extensions)
 
 
 def marked(source: httpx.Request, sent: httpx.Request) -> httpx.Request:
@@ -90,6 +124,8 @@ def without_copied(request: httpx.Request) -> httpx.Request:
     The request an Auth authenticated is left alone; a redirect to another URL built from
     it comes back without them, to be routed afresh.
     """
+    if APPLIED not in request.extensions:
+        return request
     copied = copied_headers(request)
     if not copied:
         return request
@@ -112,81 +148,6 @@ def _digest(value: bytes) -> str:
     return hmac.new(_DIGEST_KEY, value, hashlib.sha256).hexdigest()
 
 
-def through_proxy(url: httpx.URL, *, credentials: bool) -> bool:
-    """Whether a request httpx routed to a proxy may take it; ``False``: connect directly.
-
-    :raises InsecureTransportError: credentials would cross the proxy over plain http.
-    """
-    # httpx already chose a proxy for this URL: say so in the shape proxies_for reads.
-    return bool(proxies_for(str(url), {url.scheme: "the proxy httpx chose"},
-                            credentials=credentials))
-
-
-def refuse_unseen_proxy(url: httpx.URL) -> None:
-    """For an httpx Auth, which runs before its client picks a proxy and cannot change it:
-    refuse credentials for a plain-http URL the environment would send through a proxy, as
-    ``ua.auth()`` does.
-
-    :raises InsecureTransportError: with the fix (``NO_PROXY``, or ``ua.httpx_client()``).
-    """
-    if url.scheme == "http":
-        refuse_fixed_proxy(str(url), get_environ_proxies(str(url)))
-
-
-def verdict(authoriser: Authoriser, target: Target, sent: Lease, request: httpx.Request,
-            response: httpx.Response, *, retry: bool) -> Verdict:
-    """The shared verdict on ``target``'s answer to ``request`` (a 401 drops ``sent``)."""
-    return authoriser.verdict(target, sent, response.status_code, retry=retry,
-                              can_replay=is_replayable(request))
-
-
-async def verdict_async(authoriser: Authoriser, target: Target, sent: Lease,
-                        request: httpx.Request, response: httpx.Response, *,
-                        retry: bool) -> Verdict:
-    """:func:`verdict` for coroutines: only a 401 is judged (it drops a lease, which a
-    shared cache does with I/O), and that in a worker thread; any other answer stands."""
-    if response.status_code != 401:
-        return Verdict.KEEP
-    return await anyio.to_thread.run_sync(functools.partial(
-        verdict, authoriser, target, sent, request, response, retry=retry))
-
-
-def needs_body(response: httpx.Response) -> bool:
-    """Whether a plugin may explain this answer, so its body must be read first."""
-    return response.status_code in EXPLAINED_STATUSES and small_body_length(response)
-
-
-def explain(authoriser: Authoriser, target: Target, request: httpx.Request,
-            response: httpx.Response, body: bytes) -> None:
-    """Log the provider's explanation of a 403/404 once per target and status, as the
-    adapter does.
-
-    A plugin may raise instead (:class:`AccessDenied` for an API that is not licensed): the
-    error then carries the httpx answer, as an httpx caller expects.
-    """
-    try:
-        authoriser.explain(target, to_requests_response(response, request, body))
-    except AccessDenied as error:
-        error.response = _answer(response, request, body)
-        error.request = request
-        raise
-
-
-def failed(authoriser: Authoriser, target: Target, request: httpx.Request,
-           response: httpx.Response, body: bytes) -> AuthFailed:
-    """The adapter's error for a 401 to the retry, carrying the httpx answer."""
-    error = authoriser.failed(target, to_requests_response(response, request, body))
-    error.response = _answer(response, request, body)
-    error.request = request
-    return error
-
-
-def _answer(response: httpx.Response, request: httpx.Request, body: bytes) -> httpx.Response:
-    """A read copy of ``response`` for an error to carry (the original may be closed)."""
-    return httpx.Response(response.status_code, headers=response.headers, content=body,
-                          request=request)
-
-
 def small_body_length(response: httpx.Response) -> bool:
     """Whether the answer declares a body small enough to read for an explanation.
 
@@ -194,3 +155,45 @@ def small_body_length(response: httpx.Response) -> bool:
     """
     length = response.headers.get("content-length", "")
     return length.isdigit() and int(length) <= MAX_EXPLAINED_BODY
+
+
+def needs_body(response: httpx.Response) -> bool:
+    """Whether a plugin may explain this answer, so its (short) body must be read first."""
+    return response.status_code in EXPLAINED_STATUSES and small_body_length(response)
+
+
+def answer_of(response: httpx.Response, request: httpx.Request, body: bytes) -> AuthAnswer:
+    """What ``explain_response`` sees of ``response``, whose body ``body`` was read."""
+    return AuthAnswer(response.status_code, response.reason_phrase, response.headers,
+                      str(request.url),
+                      text=lambda: body.decode(response.charset_encoding or "utf-8", "replace"))
+
+
+def explain(flow: RequestFlow, target: Target, request: httpx.Request,
+            response: httpx.Response, body: bytes) -> None:
+    """Log the provider's explanation of a 403/404 once per target and status.
+
+    A plugin may raise instead (:class:`AccessDenied` for an API that is not licensed): the
+    error then carries the httpx answer, as an httpx caller expects.
+    """
+    try:
+        flow.explain(target, answer_of(response, request, body))
+    except AccessDenied as error:
+        _attach(error, response, request, body)
+        raise
+
+
+def refused(flow: RequestFlow, target: Target, request: httpx.Request,
+            response: httpx.Response, body: bytes) -> AuthFailed:
+    """The error for a 401 to the retry, carrying the httpx answer."""
+    error = flow.refused(target, answer_of(response, request, body))
+    _attach(error, response, request, body)
+    return error
+
+
+def _attach(error: AuthFailed | AccessDenied, response: httpx.Response,
+            request: httpx.Request, body: bytes) -> None:
+    # A read copy: the original may be closed by the time the caller looks.
+    error.response = httpx.Response(response.status_code, headers=response.headers,
+                                    content=body, request=request)
+    error.request = request

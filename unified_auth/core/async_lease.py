@@ -16,9 +16,10 @@ import anyio.to_thread
 from anyio.lowlevel import RunVar
 
 from unified_auth.core.broker import Broker, Lease
+from unified_auth.core.flow import Flow, NeedLease, Outcome, RequestFlow, Send
 from unified_auth.model import Target
 
-__all__ = ["lease_async"]
+__all__ = ["advance_async", "lease_async"]
 
 _ROUNDS = 8
 """Flights a waiter follows before fetching on its own (a leader was cancelled each time)."""
@@ -81,3 +82,20 @@ def _flights() -> dict[tuple[Broker, str], _Flight]:
         _FLIGHTS.set(flights)
     return flights
 
+
+
+async def advance_async(flow: RequestFlow, steps: Flow, answer: int | None) -> Send | Outcome:
+    """:meth:`RequestFlow.advance` for coroutines: a lease through :func:`lease_async`, an
+    invalidation (I/O for a shared cache) in a worker thread; the event loop never blocks."""
+    try:
+        step = steps.send(answer)
+        while not isinstance(step, Send):
+            if isinstance(step, NeedLease):
+                step = steps.send(await lease_async(flow.broker, step.target))
+            else:
+                await anyio.to_thread.run_sync(flow.broker.invalidate, step.lease)
+                step = steps.send(None)
+    except StopIteration as done:
+        outcome: Outcome = done.value
+        return outcome
+    return step

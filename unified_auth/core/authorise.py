@@ -1,91 +1,48 @@
-"""The one authorisation decision every entry point shares, whatever the HTTP library.
+"""Putting a lease on a request and explaining an answer: what the flow asks of plugins.
 
-The session's adapter, ``ua.auth(name)`` (and the httpx clients) ask the same questions, and
-a copy of the answer written per entry point drifts: a drifted copy once sent credentials to
-a foreign host. So the answers live here, once:
+:class:`Authoriser` is the one place the per-request hooks are called, for every client:
 
-1. **Whose request is this?** ``router.match(url)`` on the URL as it goes on the wire (see
-   :mod:`unified_auth.core.routing`). A request no target owns is sent exactly as the caller
-   made it.
-2. **What is sent?** :meth:`Authoriser.authorised_copy`: the owning plugin applies the
-   target's lease to a *copy* of the request; the caller's request object, which an HTTP
-   library re-sends when it follows a redirect, never carries credentials.
-3. **What does an answer mean?** :meth:`Authoriser.verdict`, from the target the answer's
-   URL belongs to, the lease the request carried and the status: a 401 to a request that
-   carried credentials drops exactly that lease; a replayable request is retried once with
-   fresh credentials; a 401 to that retry is final. An answer from a URL of another target
-   (or of none) is never handled: the caller gets it as it is.
+- :meth:`Authoriser.headers_for`: the headers a lease puts on every request (the
+  ``auth_headers`` hook), computed once per lease, so a Bearer, Basic or API-key provider
+  costs a dict update per request;
+- :meth:`Authoriser.apply`: ``apply_auth`` on an :class:`~unified_auth.AuthRequest`, for
+  providers whose headers depend on the request (signers);
+- :meth:`Authoriser.failed` and :meth:`Authoriser.explain`: ``explain_response`` on an
+  :class:`~unified_auth.AuthAnswer`, for the error a refused retry raises and the one-time
+  log line of a 403 or 404.
 
-Only :meth:`Authoriser.apply` touches a request object (the ``apply_auth`` hook takes a
-:class:`requests.PreparedRequest`); everything else takes URLs, statuses and leases, so an
-httpx transport calls the same functions, with thin wrappers for its own types.
+Which lease a request gets, and what an answer means, is :mod:`unified_auth.core.flow`'s.
 """
 
 from __future__ import annotations
 
-import enum
 import logging
+import re
 import threading
+from collections.abc import Mapping
 from datetime import datetime
 from urllib.parse import urlsplit
 
-import requests
-from requests.structures import CaseInsensitiveDict
-
 from unified_auth.core.broker import Broker, Lease
 from unified_auth.core.clock import Clock, to_datetime
+from unified_auth.core.messages import AuthAnswer, AuthRequest
 from unified_auth.core.plugin_manager import Hooks
 from unified_auth.errors import AuthFailed, PluginError
 from unified_auth.model import Target
 
-__all__ = ["EXPLAINED_STATUSES", "Authoriser", "Verdict", "copy_for_auth", "copy_headers",
-           "replayable"]
+__all__ = ["EXPLAINED_STATUSES", "Authoriser", "replayable"]
 
 log = logging.getLogger("unified_auth")
 
 EXPLAINED_STATUSES = frozenset({403, 404})
 """Answers whose provider explanation is logged (once per target and status)."""
 
-
-class Verdict(enum.Enum):
-    """What to do with an answer from a target's URL (see :meth:`Authoriser.verdict`)."""
-
-    KEEP = "keep"
-    """The answer stands: hand it to the caller."""
-    RETRY = "retry"
-    """Send the request once more, with the target's fresh credentials on a new copy."""
-    NOT_REPLAYABLE = "not_replayable"
-    """A 401 whose request body cannot be sent again: hand the 401 to the caller."""
-    FAILED = "failed"
-    """A 401 to the retry with fresh credentials: raise :class:`AuthFailed`."""
+MAX_EXPLAINED_BODY = 64 * 1024
+"""Bytes of an error answer read for a plugin's explanation; an API's refusal is small."""
 
 
-def copy_headers(headers: CaseInsensitiveDict[str]) -> CaseInsensitiveDict[str]:
-    """``headers.copy()`` in one step: requests' own copy re-inserts them one by one."""
-    if type(headers) is not CaseInsensitiveDict:
-        return headers.copy()
-    copied: CaseInsensitiveDict[str] = object.__new__(CaseInsensitiveDict)
-    copied._store = headers._store.copy()  # type: ignore[attr-defined]
-    return copied
-
-
-def copy_for_auth(request: requests.PreparedRequest) -> requests.PreparedRequest:
-    """A copy of ``request`` that owns what auth changes: its headers.
-
-    ``PreparedRequest.copy()`` also rebuilds the cookie jar and the headers key by key,
-    several microseconds per request. A plugin sets headers (a signer reads the body; one
-    that rewrites it assigns a new body to the copy), so the copy gets headers of its own
-    and shares the rest, as ``copy()`` already shares the body and the hooks. The cookie
-    jar is shared too: it became the ``Cookie`` header when the request was prepared, and
-    sending does not touch it.
-    """
-    if type(request) is not requests.PreparedRequest or request.headers is None:
-        return request.copy()
-    attributes = vars(request).copy()
-    attributes["headers"] = copy_headers(request.headers)
-    copy: requests.PreparedRequest = object.__new__(requests.PreparedRequest)
-    copy.__dict__ = attributes
-    return copy
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_HEADER_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
 
 
 def replayable(body: object) -> bool:
@@ -94,12 +51,15 @@ def replayable(body: object) -> bool:
 
 
 class Authoriser:
-    """Leases, applying them, and the verdict on an answer; shared by every entry point."""
+    """The per-request plugin calls, shared by every client."""
 
     def __init__(self, broker: Broker, hooks: Hooks, clock: Clock) -> None:
         self.broker = broker
         self.hooks = hooks
         self.clock = clock
+        # Target name -> (the lease, its headers): one entry per target, replaced when the
+        # lease is, and read without a lock (a dict item is replaced atomically).
+        self._headers: dict[str, tuple[Lease, Mapping[str, str] | None]] = {}
         self._explained: set[tuple[str, int]] = set()
         self._explained_lock = threading.Lock()
 
@@ -107,8 +67,37 @@ class Authoriser:
         """The target's current lease (fetched or refreshed by the broker as needed)."""
         return self.broker.lease(target)
 
-    def apply(self, lease: Lease, request: requests.PreparedRequest) -> None:
+    def headers_for(self, lease: Lease) -> Mapping[str, str] | None:
+        """The headers ``lease`` puts on every request, or ``None`` when its plugin signs
+        each request itself (then :meth:`apply` is called per request)."""
+        known = self._headers.get(lease.target.name)
+        if known is not None and known[0] is lease:
+            return known[1]
+        headers = self.hooks.auth_headers(lease.target, lease.credentials)
+        if headers is not None:
+            headers = self._checked(lease.target, dict(headers))
+        self._headers[lease.target.name] = (lease, headers)
+        return headers
+
+    def _checked(self, target: Target, headers: dict[str, str]) -> dict[str, str]:
+        for name, value in headers.items():
+            if not (isinstance(name, str) and _HEADER_NAME.fullmatch(name)):
+                problem = "a header name that is not a token"
+            elif not (isinstance(value, str) and _HEADER_VALUE.fullmatch(value)):
+                problem = f"a {name} value with a line break or control character"
+            else:
+                continue
+            plugin = self.hooks.owner(target.provider) or target.provider
+            raise PluginError(f"target {target.name}: plugin {plugin!r} returned auth headers "
+                              f"that cannot be sent: {problem} (not shown)", plugin=plugin)
+        return headers
+
+    def apply(self, lease: Lease, request: AuthRequest) -> None:
         """Let the owning plugin put ``lease`` on ``request`` (which it mutates)."""
+        headers = self.headers_for(lease)
+        if headers is not None:
+            request.headers.update(headers)
+            return
         applied = self.hooks.apply_auth(lease.target, lease.credentials, request, self._now)
         if not applied:
             target = lease.target
@@ -121,44 +110,13 @@ class Authoriser:
         # Handed over uncalled: a datetime is made only for a plugin that takes ``now``.
         return to_datetime(self.clock())
 
-    def authorised_copy(self, lease: Lease,
-                        request: requests.PreparedRequest) -> requests.PreparedRequest:
-        """A copy of ``request`` carrying ``lease``; ``request`` itself is left as it was."""
-        prepared = copy_for_auth(request)
-        self.apply(lease, prepared)
-        return prepared
+    def failed(self, target: Target, answer: AuthAnswer) -> AuthFailed:
+        """The error for a 401 to the retry, with the owning plugin's explanation of it.
 
-    def verdict(self, target: Target, sent: Lease | None, status: int, *, retry: bool,
-                can_replay: bool) -> Verdict:
-        """Judge an answer from a URL that ``target`` owns; drops the lease a 401 refused.
-
-        :param target: the target that owns the URL the answer came from. The caller checks
-            this (``router.match``): an answer from anywhere else is not judged at all.
-        :param sent: the lease the request carried, or ``None`` if it carried none (a
-            redirected copy ``ua.auth()`` could not authorise before it was sent).
-        :param status: the answer's HTTP status.
-        :param retry: whether the request was already the retry with fresh credentials.
-        :param can_replay: whether the request's body can be sent again (:func:`replayable`).
-        :returns: what the caller does next; only a 401 is ever anything but ``KEEP``.
+        The driver attaches its own response and request objects to the error.
         """
-        if status != 401:
-            return Verdict.KEEP
-        if sent is not None:
-            # Exactly the lease that was refused: a newer one another thread fetched stays.
-            self.broker.invalidate(sent)
-        if retry:
-            return Verdict.FAILED
-        if not can_replay:
-            log.info("target %s: 401 on a request whose body cannot be sent again; it is not "
-                     "retried%s", target.name,
-                     "" if sent is None else " (the credentials it carried were dropped)")
-            return Verdict.NOT_REPLAYABLE
-        return Verdict.RETRY
-
-    def failed(self, target: Target, response: requests.Response) -> AuthFailed:
-        """The error for a 401 to the retry, with the owning plugin's explanation of it."""
-        host = urlsplit(response.url).hostname or "the API"
-        explanation = self.hooks.explain_response(target, response) or (
+        host = urlsplit(answer.url).hostname or "the API"
+        explanation = self.hooks.explain_response(target, answer) or (
             "check that the secret at its source is current and that these credentials may "
             "use this API")
         # Not "after fresh credentials were fetched": within the 401 back-off the broker
@@ -166,16 +124,16 @@ class Authoriser:
         return AuthFailed(
             f"target {target.name}: {host} answered 401 Unauthorized again when the request "
             f"was retried once with the target's current credentials. {explanation}",
-            target=target.name, response=response, request=response.request)
+            target=target.name)
 
-    def explain(self, target: Target, response: requests.Response) -> None:
+    def explain(self, target: Target, answer: AuthAnswer) -> None:
         """Log the owning plugin's explanation of a 403/404 once per target and status."""
-        if response.status_code not in EXPLAINED_STATUSES:
+        if answer.status_code not in EXPLAINED_STATUSES:
             return
-        explanation = self.hooks.explain_response(target, response)
-        if explanation and self.first_explanation(target, response.status_code):
-            log.warning("target %s: %s %s: %s", target.name, response.status_code,
-                        response.reason, explanation)
+        explanation = self.hooks.explain_response(target, answer)
+        if explanation and self.first_explanation(target, answer.status_code):
+            log.warning("target %s: %s %s: %s", target.name, answer.status_code,
+                        answer.reason, explanation)
 
     def first_explanation(self, target: Target, status: int) -> bool:
         """Whether ``target``'s explanation of a ``status`` answer is news (log it once)."""

@@ -482,7 +482,7 @@ class Broker:
                 if self._cache.shared:  # written before the lock goes: waiters read it
                     self._cache.put(key + _FAILED, CachedCredentials(Credentials(
                         last.failure.encode(last.strikes), to_datetime(last.until),
-                        token_type=""), last.at))
+                        token_type=""), last.at))  # nosec B106 # a failure record
                 raise
             entry = CachedCredentials(credentials, obtained_at)
             if credentials.expires_at is not None or not self._cache.shared:

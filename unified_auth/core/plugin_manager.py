@@ -38,6 +38,7 @@ import requests
 
 from unified_auth import hookspecs
 from unified_auth.config import secret_sources
+from unified_auth.core.messages import AuthAnswer, AuthRequest
 from unified_auth.errors import ConfigError, PluginError, TokenEndpointError, UnifiedAuthError
 from unified_auth.events import CredentialsEvent
 from unified_auth.model import Credentials, Secret, SecretRef, Target
@@ -50,7 +51,8 @@ log = logging.getLogger("unified_auth")
 CORE_PLUGIN = "unified_auth.config.secret_sources"
 _T = TypeVar("_T")
 _OWNED_HOOKS = frozenset(
-    {"get_credentials", "apply_auth", "explain_response", "target_warnings", "probe"})
+    {"get_credentials", "apply_auth", "auth_headers", "explain_response", "target_warnings",
+     "probe"})
 _PASSED_THROUGH = (UnifiedAuthError, requests.RequestException, KeyboardInterrupt)
 # What a naive get_credentials raises on a garbled answer (response.json() on HTML, a
 # missing field, a list where an object was expected): the core owns retries, so these
@@ -181,8 +183,7 @@ class Hooks:
             f"answer ({_answer_error(failure)}); the core retries it, as a garbled answer "
             f"is usually passing", target=target.name) from failure
 
-    def apply_auth(self, target: Target, credentials: Credentials,
-                   request: requests.PreparedRequest,
+    def apply_auth(self, target: Target, credentials: Credentials, request: AuthRequest,
                    now: datetime | Callable[[], datetime]) -> bool | None:
         """Apply ``credentials``; ``now`` may be a callable, then called only if a plugin asks."""
         owned = (self._owned["apply_auth"].get(target.provider)
@@ -205,7 +206,12 @@ class Hooks:
         results = self._dispatch("target_warnings", target=target, now=now)
         return [warning for result in results if result for warning in result]
 
-    def explain_response(self, target: Target, response: requests.Response) -> str | None:
+    def auth_headers(self, target: Target,
+                     credentials: Credentials) -> Mapping[str, str] | None:
+        return cast("Mapping[str, str] | None", self._firstresult(
+            "auth_headers", target=target, credentials=credentials))
+
+    def explain_response(self, target: Target, response: AuthAnswer) -> str | None:
         return cast("str | None",
                     self._firstresult("explain_response", target=target, response=response))
 

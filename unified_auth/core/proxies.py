@@ -1,94 +1,157 @@
-"""Which proxy a request may take: loopback goes direct, credentials never ride plain http.
+"""Which proxy a request with credentials may take: the one rule every client applies.
 
-requests picks proxies from ``HTTP_PROXY``/``HTTPS_PROXY``/``ALL_PROXY`` (and ``NO_PROXY``)
-and from ``session.proxies``; :func:`proxies_for` then filters that choice for one request:
+:func:`bypasses_proxy` is the rule, for a request and the proxy its client chose (or would
+choose) for it:
 
-- a request to a loopback host (``localhost``, ``127.0.0.0/8``, ``::1``) never goes through
-  a proxy: plain http to loopback is allowed because it never leaves the machine, and a
-  proxy would carry it, and its credentials, across the network in clear text;
-- a request that carries credentials to a plain ``http://`` URL through a proxy is refused
-  with :class:`~unified_auth.errors.InsecureTransportError` (rather than sent without its
-  credentials, which would only turn into a puzzling 401);
-- anything else keeps its proxy; https through a proxy is a CONNECT tunnel, encrypted end
+- a request that carries no credentials is not ours to change: it takes the proxy its
+  client chose, as if unified-auth were not there;
+- credentials for a loopback host (``localhost``, ``127.0.0.0/8``, ``::1``) never go through
+  a proxy: the request is sent directly, as plain http to loopback is allowed only because it
+  never leaves the machine; a client that cannot route around the proxy is refused;
+- credentials for a plain ``http://`` URL through a proxy are refused with
+  :class:`~unified_auth.errors.InsecureTransportError` (rather than sent without them,
+  which would only turn into a puzzling 401): the proxy, and the network to it, would read
+  them;
+- anything else keeps its proxy: https through a proxy is a CONNECT tunnel, encrypted end
   to end.
 
-Transport-neutral: it takes a URL and a ``{scheme-or-host: proxy URL}`` mapping, as both
-requests and httpx describe proxies.
+The clients differ only in what they know of the proxy. The requests adapter and the httpx
+transports see the one their client chose. ``ua.auth()`` and ``ua.httpx_auth()`` run before
+their client picks one and see only the environment: :func:`environment_proxy` reads it,
+remembering the answer until a variable is added or removed, since scanning the whole
+environment costs more than everything else a request does here. A transport the caller
+built is :data:`UNSEEN`: it may go through a proxy nobody can see, so it may carry
+credentials only where a proxy could do no harm.
 """
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 import requests
-from requests.utils import resolve_proxies, select_proxy
+from requests.utils import get_environ_proxies, resolve_proxies, select_proxy
 
 from unified_auth.core.routing import is_loopback
 from unified_auth.errors import InsecureTransportError
 
-__all__ = ["proxies_for", "refuse_fixed_proxy", "session_proxies"]
+__all__ = ["UNSEEN", "bypasses_proxy", "chosen_proxies", "environment_proxy",
+           "session_proxies"]
+
+UNSEEN = "a transport of the caller's own"
+"""The proxy of a transport the caller built: whether it has one cannot be seen."""
+
+_ENVIRONMENT_CACHE_SIZE = 256
 
 
-def proxies_for(url: str, proxies: Mapping[str, str] | None, *,
-                credentials: bool) -> Mapping[str, str] | None:
-    """The proxies ``url`` may use, out of those the HTTP library chose.
+def bypasses_proxy(url: str, proxy: str | None, *, credentials: bool,
+                   can_bypass: bool = True) -> bool:
+    """Whether a request to ``url`` goes directly instead of through ``proxy``.
 
     :param url: the request's URL, as it will be sent.
-    :param proxies: the proxies chosen for it (environment and session settings), or None.
+    :param proxy: the proxy its client chose for it, :data:`UNSEEN`, or ``None`` for none.
     :param credentials: whether the request carries credentials (or will, once applied).
-    :returns: ``proxies`` itself when nothing needs changing (the common case costs one
-        truth test), else an empty mapping: connect directly.
-    :raises InsecureTransportError: credentials would cross a proxy over plain http.
+    :param can_bypass: whether the caller can send it directly; one that cannot (an
+        ``AuthBase``, an ``httpx.Auth``, a transport of the caller's) is refused instead.
+    :returns: ``True``: send it directly; ``False``: as the client chose.
+    :raises InsecureTransportError: the credentials would cross a proxy in clear text.
     """
-    if not proxies:
-        return proxies
+    if proxy is None or not credentials:
+        return False
     parts = urlsplit(url)
-    try:
-        host = parts.hostname or ""
-    except ValueError:  # pragma: no cover - requests refuses such a URL before this
-        return {}
-    if host and is_loopback(host):
-        return {}
-    if credentials and parts.scheme == "http" and select_proxy(url, dict(proxies)):
+    host = parts.hostname or ""
+    if is_loopback(host):
+        if can_bypass:
+            return True
+        if proxy is UNSEEN:
+            if parts.scheme == "https":
+                return False
+            raise InsecureTransportError(
+                f"refusing to send credentials for {host} over plain http through a "
+                f"transport unified-auth did not build: it cannot see whether that "
+                f"transport goes through a proxy. Pass proxy=... (or nothing) to "
+                f"ua.httpx_client() instead of your own transport")
         raise InsecureTransportError(
-            f"refusing to send credentials for {host} through a proxy over plain http: the "
-            f"proxy and the network to it would see them in clear text. Use an https:// "
-            f"URL, or add {host} to NO_PROXY if it must be reached directly")
-    return proxies
+            f"refusing to send credentials for {host} through the proxy {_shown(proxy)}: a "
+            f"loopback host is reached directly, never through a proxy. Add it to NO_PROXY "
+            f"(NO_PROXY=localhost,127.0.0.1,::1) or use ua.session(), which does this itself")
+    if parts.scheme == "http":
+        through = "" if proxy is UNSEEN else f" ({_shown(proxy)})"
+        unseen = (" (a transport of your own, which may use one; let ua.httpx_client() or "
+                  "ua.httpx_transport() build it)") if proxy is UNSEEN else ""
+        raise InsecureTransportError(
+            f"refusing to send credentials for {host} through a proxy over plain "
+            f"http{through}{unseen}: the proxy and the network to it would see them in clear "
+            f"text. Use an https:// URL, or add {host} to NO_PROXY if it must be reached "
+            f"directly")
+    return False
 
+
+def chosen_proxies(url: str, proxies: Mapping[str, str] | None, *,
+                   credentials: bool) -> Mapping[str, str] | None:
+    """``proxies`` (as requests describes them) after :func:`bypasses_proxy`: itself, or
+    an empty mapping to connect directly."""
+    if not proxies or not credentials:
+        return proxies
+    proxy = select_proxy(url, dict(proxies))
+    return {} if bypasses_proxy(url, proxy, credentials=True) else proxies
 
 
 def session_proxies(session: requests.Session, request: requests.PreparedRequest,
                     chosen: Mapping[str, str] | None, *,
                     credentials: bool) -> Mapping[str, str] | None:
-    """:func:`proxies_for` on the proxies ``session.send`` would use for ``request``.
+    """:func:`chosen_proxies` on the proxies ``session.send`` would use for ``request``.
 
     :param chosen: the ``proxies`` passed to ``send`` (``Session.request`` passes them),
         or ``None`` to take them from the session and the environment as requests does.
     """
     if chosen is None:
         chosen = resolve_proxies(request, dict(session.proxies), session.trust_env)
-    return proxies_for(request.url or "", chosen, credentials=credentials)
+    return chosen_proxies(request.url or "", chosen, credentials=credentials)
 
 
-def refuse_fixed_proxy(url: str, proxies: Mapping[str, str] | None) -> None:
-    """For callers that cannot change the proxy a request will take (an ``AuthBase`` runs
-    before requests picks one): refuse where :func:`proxies_for` would have re-routed.
+class _EnvironmentProxies:
+    """The environment's proxy per scheme and host, forgotten when a variable is added or
+    removed (scripts and tests set ``HTTPS_PROXY`` or ``NO_PROXY`` that way)."""
 
-    :raises InsecureTransportError: ``url`` carries credentials and would go through a proxy
-        although it is loopback, or over plain http.
+    def __init__(self) -> None:
+        self._size = -1
+        self._found: dict[tuple[str, str], str | None] = {}
+        self._lock = threading.Lock()
+
+    def proxy(self, url: str, scheme: str, netloc: str) -> str | None:
+        size = len(os.environ)
+        if size != self._size:
+            with self._lock:
+                self._found, self._size = {}, size
+        key = (scheme, netloc)
+        try:
+            return self._found[key]
+        except KeyError:
+            pass
+        proxy = select_proxy(url, get_environ_proxies(url))
+        found = self._found
+        if len(found) >= _ENVIRONMENT_CACHE_SIZE:
+            found.clear()
+        found[key] = proxy
+        return proxy
+
+
+_ENVIRONMENT = _EnvironmentProxies()
+
+
+def environment_proxy(url: str) -> str | None:
+    """The proxy the environment (``HTTP_PROXY``, ``NO_PROXY``, ...) names for ``url``.
+
+    Remembered per scheme and host until the environment gains or loses a variable; a new
+    value for a variable that is already set is seen from then on. (``ua.session()`` and
+    ``ua.httpx_client()`` don't need this: they see their client's own choice.)
     """
-    proxy = select_proxy(url, dict(proxies)) if proxies else None
-    if proxy is None:
-        return
-    host = urlsplit(url).hostname or ""
-    if is_loopback(host):
-        raise InsecureTransportError(
-            f"refusing to send credentials for {host} through the proxy {_shown(proxy)}: a "
-            f"loopback host is reached directly, never through a proxy. Add it to NO_PROXY "
-            f"(NO_PROXY=localhost,127.0.0.1,::1) or use ua.session(), which does this itself")
-    proxies_for(url, proxies, credentials=True)
+    scheme, _, rest = url.partition("://")
+    netloc = rest.partition("/")[0].partition("?")[0].partition("#")[0]
+    return _ENVIRONMENT.proxy(url, scheme.lower(), netloc.rpartition("@")[2].lower())
 
 
 def _shown(proxy: str) -> str:

@@ -1,8 +1,10 @@
-"""A 401 through httpx: the lease is dropped, one fetch, one retry if the body is in memory,
-then AuthFailed with the provider's explanation. Never a loop."""
+"""A 401, through every client driver (tests/drivers.py): the lease is dropped, one fetch,
+one retry if the body is in memory, then AuthFailed with the provider's explanation. Never
+a loop. An answer from a URL the target does not own is never judged."""
 
 from __future__ import annotations
 
+import io
 import logging
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -10,14 +12,14 @@ from typing import Any
 import anyio
 import httpx
 import pytest
+import requests
+from drivers import ASYNC_DRIVERS, DRIVERS, REQUESTS_DRIVERS, Drivers
 from httpx_support import Entry, send
 
 import unified_auth
 from unified_auth import RetryPolicy
 from unified_auth.errors import AccessDenied, AuthFailed, PluginError
 from unified_auth.testing import LianaEmulator, LiquidPlannerEmulator, ManualClock
-
-ENTRIES = ["client", "async_client", "auth", "async_auth"]
 
 
 @pytest.fixture
@@ -27,13 +29,21 @@ def hub(unified_auth_config: dict[str, Any],
                              retry=RetryPolicy(sleep=lambda s: None))
 
 
-@pytest.mark.parametrize("entry", ENTRIES)
+@pytest.fixture
+def drivers(hub: unified_auth.UnifiedAuth) -> Iterator[Drivers]:
+    clients = Drivers(hub)
+    yield clients
+    clients.close()
+
+
+@pytest.mark.parametrize("driver", DRIVERS)
 def test_a_revoked_token_is_dropped_refetched_once_and_the_request_retried(
-        hub: unified_auth.UnifiedAuth, liana_emulator: LianaEmulator, entry: Entry) -> None:
+        hub: unified_auth.UnifiedAuth, drivers: Drivers, liana_emulator: LianaEmulator,
+        driver: str) -> None:
     hub.credentials("liana")
     liana_emulator.revoke_tokens()
-    response = send(hub, entry, "liana", "GET", f"{liana_emulator.url}/v1/lists")
-    assert response.status_code == 200
+    response = drivers.send(driver, "liana", "GET", f"{liana_emulator.url}/v1/lists")
+    assert response.status == 200
     counters = liana_emulator.counters
     assert counters.tokens_issued == 2
     assert counters.api_requests == 2  # the 401, then the retry
@@ -41,34 +51,67 @@ def test_a_revoked_token_is_dropped_refetched_once_and_the_request_retried(
     assert (stats.fetches, stats.rejections) == (2, 1)  # ua.stats() sees httpx traffic too
 
 
-@pytest.mark.parametrize("entry", ENTRIES)
+@pytest.mark.parametrize("driver", DRIVERS)
 def test_a_post_is_retried_with_the_same_body_bytes(
-        hub: unified_auth.UnifiedAuth, liana_emulator: LianaEmulator, entry: Entry) -> None:
+        hub: unified_auth.UnifiedAuth, drivers: Drivers, liana_emulator: LianaEmulator,
+        driver: str) -> None:
     hub.credentials("liana")
     liana_emulator.revoke_tokens()
-    response = send(hub, entry, "liana", "POST", f"{liana_emulator.url}/v1/echoMessage",
-                    json={"a": [1, "ä"]})
-    assert response.status_code == 200
+    response = drivers.send(driver, "liana", "POST", f"{liana_emulator.url}/v1/echoMessage",
+                            json={"a": [1, "ä"]})
+    assert response.status == 200
     assert response.json()["result"] == {"a": [1, "ä"]}
     assert liana_emulator.counters.tokens_issued == 2
 
 
-@pytest.mark.parametrize("entry", ENTRIES)
+@pytest.mark.parametrize("driver", DRIVERS)
 def test_a_second_401_raises_auth_failed_naming_the_target_with_the_explanation(
-        hub: unified_auth.UnifiedAuth, liquidplanner_emulator: LiquidPlannerEmulator,
-        entry: Entry) -> None:
+        drivers: Drivers, liquidplanner_emulator: LiquidPlannerEmulator, driver: str) -> None:
     lp = liquidplanner_emulator
     assert lp.example is not None
     lp.disconnect_member(lp.example.editor_id)
     with pytest.raises(AuthFailed) as failure:
-        send(hub, entry, "liquidplanner", "GET", f"{lp.url}/api/workspaces/v1")
+        drivers.send(driver, "liquidplanner", "GET", f"{lp.url}/api/workspaces/v1")
     message = str(failure.value)
     assert "target liquidplanner" in message and "retried once" in message
     assert "disconnected" in message
     error = failure.value
-    assert isinstance(error.response, httpx.Response) and error.response.status_code == 401
-    assert isinstance(error.request, httpx.Request)
+    # The error carries the driver's own answer and request objects.
+    library = requests if driver in REQUESTS_DRIVERS else httpx
+    assert isinstance(error.response, library.Response) and error.response.status_code == 401
+    assert isinstance(error.request, library.Request if library is httpx else
+                      requests.PreparedRequest)
     assert lp.counters.api_requests == 2  # once, and once more: never a loop
+
+
+@pytest.mark.parametrize("driver", DRIVERS)
+def test_a_streamed_body_is_sent_once_and_its_401_handed_back(
+        hub: unified_auth.UnifiedAuth, drivers: Drivers, liana_emulator: LianaEmulator,
+        driver: str) -> None:
+    hub.credentials("liana")
+    liana_emulator.revoke_tokens()
+    # A body that can be sent once: a file for requests, chunks for httpx.
+    body: object = io.BytesIO(b'["streamed"]') if driver in REQUESTS_DRIVERS else \
+        async_chunks() if driver in ASYNC_DRIVERS else chunks()
+    response = drivers.send(driver, "liana", "POST", f"{liana_emulator.url}/v1/echoMessage",
+                            data=body, headers={"Content-Length": "12"})
+    assert response.status == 401
+    assert liana_emulator.counters.api_requests == 1
+    assert hub.stats("liana").rejections == 1  # and the refused token was dropped:
+    assert drivers.send(driver, "liana", "GET", f"{liana_emulator.url}/v1/lists").status == 200
+    assert liana_emulator.counters.tokens_issued == 2
+
+
+@pytest.mark.parametrize("driver", DRIVERS)
+def test_a_401_from_a_url_the_target_does_not_own_is_not_judged(
+        hub: unified_auth.UnifiedAuth, drivers: Drivers, liana_emulator: LianaEmulator,
+        driver: str) -> None:
+    hub.credentials("liana")
+    response = drivers.send(driver, "liana", "GET", f"{liana_emulator.url}/elsewhere")
+    assert response.status == 401  # the emulator's answer to a request without a token
+    assert liana_emulator.counters.api_requests == 1
+    assert liana_emulator.counters.tokens_issued == 1
+    assert hub.stats("liana").rejections == 0
 
 
 def chunks() -> Iterator[bytes]:

@@ -1,21 +1,21 @@
-"""httpx <-> requests translation: plugins apply to a PreparedRequest and what they change
-is exactly what httpx sends; the caller's request is never touched."""
+"""The httpx edge: plugins apply to an AuthRequest and what they change is exactly what
+httpx sends; the caller's request is never touched."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlencode
 
 import attrs
 import httpx
 import pytest
-import requests
 from httpx_support import hop_server
 from recorder import Recorder
 
 import unified_auth
-from unified_auth import Credentials, Secret, Target, hookimpl
-from unified_auth.clients.httpx_translate import is_replayable, to_prepared, with_changes
+from unified_auth import AuthRequest, Credentials, Secret, Target, hookimpl
+from unified_auth.clients.httpx_edge import is_replayable, to_auth_request
 from unified_auth.testing import assert_no_leaks, load_isolated
 
 KEY = "query-key-0123456789"
@@ -27,8 +27,8 @@ class QueryKeyOptions:
 
 
 class QueryKeyPlugin:
-    """A provider that puts its key in the query string and rewrites the body, as a
-    third-party plugin written for requests would."""
+    """A provider that puts its key in the query string, rewrites the body and changes
+    headers: everything a signer may do to a request."""
 
     @hookimpl
     def register_providers(self, register: Any) -> None:
@@ -42,14 +42,18 @@ class QueryKeyPlugin:
 
     @hookimpl
     def apply_auth(self, target: Target, credentials: Credentials,
-                   request: requests.PreparedRequest) -> bool | None:
+                   request: AuthRequest) -> bool | None:
         if target.provider != "query-key":
             return None
-        request.prepare_url(request.url, {"api_key": credentials.value.reveal()})
+        signed_path = request.path_url
+        request.url += "&" + urlencode({"api_key": credentials.value.reveal()})
         if isinstance(request.body, bytes) and request.body:
             request.body = request.body + b"\n"  # a plugin may rewrite the body, too
-            request.prepare_content_length(request.body)
-        request.headers["X-Signed-Path"] = request.path_url.split("&api_key")[0]
+            request.headers["Content-Length"] = str(len(request.body))
+        request.headers["X-Signed-Path"] = signed_path
+        if "x-gone" in request.headers:
+            del request.headers["X-Gone"]
+            request.headers["Authorization"] = "Bearer t\xe9"
         return True
 
 
@@ -85,34 +89,39 @@ def test_a_key_put_in_the_query_string_is_sent_and_the_path_seen_includes_the_qu
     assert_no_leaks([str(request.url), repr(request), str(request.headers)], [KEY])
 
 
-def test_method_url_headers_and_body_cross_to_requests_exactly() -> None:
+def test_method_url_headers_and_body_cross_to_the_plugin_exactly() -> None:
     source = httpx.Request("PUT", "http://127.0.0.1:9/p/a%2Fb?x=1&y=%C3%A4",
                            headers=[("X-Twice", "one"), ("X-Twice", "two"),
                                     ("X-Latin", "caf\xe9".encode("latin-1"))],
                            content=b"\x00\xffbody")
-    prepared = to_prepared(source).prepared
-    assert prepared.method == "PUT"
-    assert prepared.path_url == "/p/a%2Fb?x=1&y=%C3%A4"
-    assert prepared.body == b"\x00\xffbody"
-    assert prepared.headers["X-Twice"] == "one, two"
-    assert prepared.headers["X-Latin"] == "caf\xe9"
+    seen = to_auth_request(source)
+    assert seen.method == "PUT"
+    assert seen.path_url == "/p/a%2Fb?x=1&y=%C3%A4"
+    assert seen.body == b"\x00\xffbody"
+    assert seen.headers["x-twice"] == "one, two"
+    assert seen.headers["X-Latin"] == "caf\xe9"
 
 
-def test_headers_the_plugin_did_not_touch_come_back_byte_for_byte() -> None:
-    source = httpx.Request("GET", "http://127.0.0.1:9/p",
+def test_headers_the_plugin_did_not_touch_come_back_byte_for_byte(
+        hub: unified_auth.UnifiedAuth, recorder: Recorder) -> None:
+    sent: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200)
+
+    source = httpx.Request("GET", f"{recorder.url}/q/p?a=1",
                            headers=[("X-Twice", "one"), ("X-Twice", "two"),
                                     ("X-Latin", "caf\xe9".encode("latin-1")),
                                     ("X-Gone", "bye")])
-    translated = to_prepared(source)
-    translated.prepared.headers["Authorization"] = "Bearer t\xe9"
-    del translated.prepared.headers["X-Gone"]
-    sent = with_changes(translated)
-    assert sent.headers.get_list("X-Twice") == ["one", "two"]
-    assert dict(sent.headers.raw)[b"X-Latin"] == "caf\xe9".encode("latin-1")
-    assert dict(sent.headers.raw)[b"Authorization"] == "Bearer t\xe9".encode("latin-1")
-    assert "x-gone" not in sent.headers
+    with hub.httpx_client(transport=httpx.MockTransport(handler)) as client:
+        client.send(source)
+    assert sent[0].headers.get_list("X-Twice") == ["one", "two"]
+    assert dict(sent[0].headers.raw)[b"X-Latin"] == "caf\xe9".encode("latin-1")
+    assert dict(sent[0].headers.raw)[b"Authorization"] == "Bearer t\xe9".encode("latin-1")
+    assert "x-gone" not in sent[0].headers
     assert "x-gone" in source.headers and "authorization" not in source.headers
-    assert sent is not source and sent.extensions == source.extensions
+    assert sent[0] is not source
 
 
 def test_only_bodies_in_memory_are_replayable() -> None:
@@ -123,6 +132,6 @@ def test_only_bodies_in_memory_are_replayable() -> None:
     assert is_replayable(httpx.Request("POST", "http://h/", data={"a": "1"}))
     assert is_replayable(httpx.Request("GET", "http://h/"))
     assert not is_replayable(httpx.Request("POST", "http://h/", content=chunks()))
-    prepared = to_prepared(httpx.Request("POST", "http://h/", content=chunks())).prepared
+    seen = to_auth_request(httpx.Request("POST", "http://h/", content=chunks()))
     with pytest.raises(TypeError, match="read only once"):
-        iter(prepared.body)  # type: ignore[call-overload]
+        iter(seen.body)

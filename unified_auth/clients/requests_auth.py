@@ -1,0 +1,162 @@
+"""``ua.auth(name)``: a :class:`requests.auth.AuthBase` for one target, for code that can't
+swap its session.
+
+An ``AuthBase`` runs once, before the first hop, on the caller's request object, which
+requests then sends: it can do no other. So it runs the flow's first steps itself (the
+lease, put on that object), and a response hook puts the object back as the caller made it
+as soon as an answer arrives, before requests copies it into a redirect; the flow then
+judges the answer (:func:`~unified_auth.core.flow.answer_flow`), for answers from URLs of
+its own target only. A redirect within the target arrives without credentials; if the
+target answers 401 to it, the hook sends it once more with them.
+
+It cannot choose the proxy requests will use, so the proxy rule refuses instead of
+re-routing, from what the environment names (:func:`~unified_auth.core.proxies.environment_proxy`).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from typing import Any, NoReturn
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+from requests.auth import AuthBase
+from requests.structures import CaseInsensitiveDict
+
+from unified_auth.clients.requests_edge import (
+    apply_to,
+    close,
+    finish,
+    send_authorised,
+    status_of,
+)
+from unified_auth.core.authorise import replayable
+from unified_auth.core.broker import Lease
+from unified_auth.core.flow import RequestFlow, Send, answer_flow
+from unified_auth.core.proxies import bypasses_proxy, chosen_proxies, environment_proxy
+from unified_auth.model import Target
+
+__all__ = ["TargetAuth"]
+
+log = logging.getLogger("unified_auth")
+
+
+class TargetAuth(AuthBase):
+    """A :class:`requests.auth.AuthBase` for one target, for code that can't swap its session.
+
+    It only authenticates URLs that belong to the target, leaves the caller's request object
+    as it found it once an answer arrives (so a redirect is followed without credentials),
+    and retries a 401 from the target's URLs once.
+    """
+
+    def __init__(self, target: Target, flow: RequestFlow) -> None:
+        self.target = target
+        self._flow = flow
+
+    def __repr__(self) -> str:
+        return f"TargetAuth({self.target.name!r})"
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError(
+            f"{self!r} cannot be pickled: it belongs to a live hub (broker, caches, secrets); "
+            f"call ua.auth({self.target.name!r}) where you need it")
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        url = request.url or ""
+        owner = self._flow.owner(url)
+        if owner is not self.target:
+            log.warning("%s", self._not_ours(url, owner))
+            return request
+        if url.startswith("http:"):
+            # requests picks the proxy after auth has run: refuse a clear-text hop.
+            bypasses_proxy(url, environment_proxy(url), credentials=True, can_bypass=False)
+        flow = self._flow
+        lease = flow.broker.lease(self.target)
+        headers = flow.authoriser.headers_for(lease)
+        if headers is None:  # a signer: it may change anything, so everything is kept
+            sent = _Sent(request, lease, request.headers.copy())
+            apply_to(flow, lease, request)
+        else:  # the same headers on every request: only what they replace is kept
+            sent = _Sent(request, lease, None, [(name, request.headers.get(name))
+                                                for name in headers])
+            request.headers.update(headers)
+        hook = functools.partial(self._on_response, sent)
+        try:
+            request.hooks["response"].append(hook)
+        except (AttributeError, KeyError, TypeError):  # not a prepared request's hooks
+            request.register_hook("response", hook)  # type: ignore[no-untyped-call]
+        return request
+
+    def _on_response(self, sent: _Sent, response: requests.Response,
+                     **kwargs: Any) -> requests.Response:
+        request = response.request
+        lease: Lease | None = None
+        if request is sent.request and not sent.restored:
+            # Before requests copies this object into a redirect: no credentials on it.
+            lease = sent.restore()
+        elif self._flow.owner(request.url or "") is not self.target:
+            return response  # another target's or nobody's answer: not ours to judge
+        adapter = response.connection
+        proxies = kwargs.pop("proxies", None)
+
+        def send(step: Send) -> requests.Response:
+            # The retry goes straight to the adapter, so the proxy rule is applied here.
+            chosen = chosen_proxies(request.url or "", proxies, credentials=True)
+            return send_authorised(self._flow, lambda prepared: adapter.send(
+                prepared, proxies=chosen, **kwargs), step.lease, request)
+
+        steps = answer_flow(self.target, lease, response.status_code,
+                            can_replay=replayable(request.body))
+        outcome, answer, first = self._flow.run(steps, send, status_of, close, response)
+        return finish(self._flow, self.target, outcome, answer, first)
+
+    def _not_ours(self, url: str, owner: Target | None) -> str:
+        whose = f"it belongs to target {owner.name}" if owner is not None else \
+            "no target owns it"
+        return (f"target {self.target.name}: not authenticating {_shown(url)}, which is not "
+                f"one of its hosts ({', '.join(self.target.hosts)}); {whose}, so it is sent "
+                f"without credentials")
+
+
+class _Sent:
+    """The caller's request object as it was before ``TargetAuth`` applied a lease to it:
+    all its headers (a signer's), or the values of the few headers a lease sets."""
+
+    __slots__ = ("body", "headers", "lease", "replaced", "request", "restored", "url")
+
+    def __init__(self, request: requests.PreparedRequest, lease: Lease,
+                 headers: CaseInsensitiveDict[str] | None,
+                 replaced: list[tuple[str, str | None]] | None = None) -> None:
+        self.request = request
+        self.lease = lease
+        self.url = request.url  # a plugin may put its key in the query string
+        self.headers = headers
+        self.replaced = replaced
+        self.body = request.body
+        self.restored = False
+
+    def restore(self) -> Lease:
+        """Put the request back as the caller made it; returns the lease it carried."""
+        request = self.request
+        request.url = self.url
+        request.body = self.body
+        if self.headers is not None:
+            request.headers = self.headers
+        for name, value in self.replaced or ():
+            if value is None:
+                request.headers.pop(name, None)
+            else:
+                request.headers[name] = value
+        self.restored = True
+        return self.lease
+
+
+def _shown(url: str) -> str:
+    """``url`` for a message: no user name, password, query or fragment."""
+    try:
+        parts = urlsplit(url)
+        netloc = parts.netloc.rpartition("@")[2]
+    except ValueError:
+        return "a URL that cannot be parsed"
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
