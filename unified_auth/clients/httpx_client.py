@@ -52,28 +52,27 @@ def transport(flow: RequestFlow, inner: httpx.BaseTransport | None = None, *,
               **options: Any) -> AuthTransport:
     """An :class:`AuthTransport` around ``inner``, or around an :class:`httpx.HTTPTransport`
     built from ``proxy`` and ``options`` (then its proxy is known)."""
-    if isinstance(inner, AuthTransport):
-        return inner
-    if inner is None:
-        if proxy is not None and direct is None:  # where loopback goes instead
-            direct = AuthTransport(httpx.HTTPTransport(**options), flow)
-        return AuthTransport(httpx.HTTPTransport(proxy=proxy, **options), flow,
-                             proxy=_proxy_url(proxy), direct=direct)
-    return AuthTransport(inner, flow, proxy=_seen_proxy(inner), direct=direct)
+    return _ours(AuthTransport, httpx.HTTPTransport, flow, inner, proxy, direct, options)
 
 
 def async_transport(flow: RequestFlow, inner: httpx.AsyncBaseTransport | None = None, *,
                     proxy: Any = None, direct: AsyncAuthTransport | None = None,
                     **options: Any) -> AsyncAuthTransport:
     """:func:`transport` for async clients."""
-    if isinstance(inner, AsyncAuthTransport):
+    return _ours(AsyncAuthTransport, httpx.AsyncHTTPTransport, flow, inner, proxy, direct,
+                 options)
+
+
+def _ours(wrapper: type[T], plain: Callable[..., Any], flow: RequestFlow, inner: Any,
+          proxy: Any, direct: T | None, options: dict[str, Any]) -> T:
+    if isinstance(inner, wrapper):
         return inner
-    if inner is None:
-        if proxy is not None and direct is None:  # where loopback goes instead
-            direct = AsyncAuthTransport(httpx.AsyncHTTPTransport(**options), flow)
-        return AsyncAuthTransport(httpx.AsyncHTTPTransport(proxy=proxy, **options), flow,
-                                  proxy=_proxy_url(proxy), direct=direct)
-    return AsyncAuthTransport(inner, flow, proxy=_seen_proxy(inner), direct=direct)
+    if inner is not None:
+        return wrapper(inner, flow, proxy=_seen_proxy(inner), direct=direct)
+    if proxy is not None and direct is None:  # where loopback goes instead
+        direct = wrapper(plain(**options), flow)
+    return wrapper(plain(proxy=proxy, **options), flow, proxy=_proxy_url(proxy),
+                   direct=direct)
 
 
 def _seen_proxy(inner: object) -> str | None:
