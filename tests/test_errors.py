@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
+import unified_auth
 from unified_auth.errors import (
     AccessDenied,
     AuthFailed,
@@ -45,3 +46,10 @@ def test_http_answers_are_http_errors() -> None:
     assert isinstance(AuthFailed("x"), requests.HTTPError)
     assert isinstance(AccessDenied("x"), requests.HTTPError)
     assert not isinstance(TokenEndpointError("x"), requests.HTTPError)
+
+
+def test_an_unknown_target_name_is_quoted_shortened_however_long() -> None:
+    hub = unified_auth.load({"targets": {}})
+    with pytest.raises(unified_auth.errors.ConfigError) as failure:
+        hub.target("x" * 10_000)
+    assert len(str(failure.value)) < 300 and "10000 characters" in str(failure.value)

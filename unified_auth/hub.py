@@ -87,7 +87,8 @@ class UnifiedAuth:
             return self.config.targets[name]
         except KeyError:
             known = ", ".join(sorted(self.config.targets)) or "none"
-            raise ConfigError(f"no target named {name!r}; the config has: {known}",
+            shown = repr(name) if len(name) <= 80 else f"{name[:80]!r}... ({len(name)} characters)"
+            raise ConfigError(f"no target named {shown}; the config has: {known}",
                               source=self.config.source) from None
 
     def target_for(self, url: str) -> Target | None:
