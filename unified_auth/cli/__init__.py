@@ -36,7 +36,8 @@ EXIT_INTERRUPTED = 130
 PROG_NAME = "unified-auth"
 
 COMMANDS = {name: f"unified_auth.cli.{name}"
-            for name in ("check", "demo", "emulator", "plugins", "request", "token", "which")}
+            for name in ("cache", "check", "demo", "emulator", "plugins", "request", "token",
+                         "which")}
 """Command name -> the module defining a click command of that name."""
 
 # click >= 8.2 raises it for a group called without a command.
