@@ -197,6 +197,19 @@ def header_problem(text: str) -> str | None:
     return None if text else "nothing: it is empty"
 
 
+def unsendable(value: str, token_type: str | None) -> tuple[str, str] | None:
+    """Which part of credentials cannot go in an HTTP header (``"value"`` or
+    ``"token_type"``) and why, said without quoting it; ``None`` when both can. An empty
+    token type (a key sent bare) is fine. Fresh credentials and cached ones alike pass it."""
+    for part, text in (("value", value), ("token_type", token_type)):
+        if part == "token_type" and not text:
+            continue
+        problem = header_problem(text or "")
+        if problem is not None:
+            return part, problem
+    return None
+
+
 def _digest(value: str) -> str:
     return hashlib.sha256(b"unified-auth\0" + value.encode()).hexdigest()[:32]
 

@@ -3,7 +3,7 @@
 The format is versioned JSON. A shared store is untrusted input (anyone who can write the
 directory or the Redis server can put bytes there), so an entry passes the same checks as
 fresh credentials: the fields' types, and a value and token type fit for an HTTP header
-(:func:`unified_auth.model.header_problem`). Whatever does not decode to a current,
+(:func:`unified_auth.model.unsendable`). Whatever does not decode to a current,
 well-formed, sendable entry (truncated, garbage, another version, too big, a line break in
 the token) is :class:`CorruptEntry`, which a store treats as "no entry": it is overwritten
 by the next fetch. The message says what is wrong and where, never the value.
@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from unified_auth.cache.protocol import CachedCredentials
-from unified_auth.model import Credentials, Secret, header_problem
+from unified_auth.model import Credentials, Secret, unsendable
 
 __all__ = ["FORMAT", "MAX_ENTRY_BYTES", "CorruptEntry", "decode", "decode_keyed", "encode"]
 
@@ -81,10 +81,11 @@ def decode_keyed(data: bytes) -> tuple[str | None, CachedCredentials]:
     # The check fresh credentials get (unified_auth.core.fetch): the value always, the token
     # type when there is one (a bare key has none). A line break here would otherwise reach
     # the HTTP library, whose error quotes the whole header, token included.
-    for part, text in (("token", value), ("token type", token_type or "-")):
-        problem = header_problem(text)
-        if problem is not None:
-            raise CorruptEntry(f"its {part} holds {problem}, which cannot go in an HTTP header")
+    found = unsendable(value, token_type)
+    if found is not None:
+        part, problem = found
+        raise CorruptEntry(f"its {'token' if part == 'value' else 'token type'} holds "
+                           f"{problem}, which cannot go in an HTTP header")
     try:
         expires_at = None if expires is None else datetime.fromtimestamp(expires, UTC)
     except (OverflowError, OSError, ValueError):

@@ -38,7 +38,7 @@ from unified_auth.errors import (
     TokenEndpointError,
     UnifiedAuthError,
 )
-from unified_auth.model import Credentials, Secret, Target, header_problem
+from unified_auth.model import Credentials, Secret, Target, unsendable
 
 __all__ = ["FAILURE_BACKOFF_MAX", "FAILURE_BACKOFF_MIN", "Failure", "Fetcher", "GaveUp",
            "failure_backoff"]
@@ -220,17 +220,14 @@ class Fetcher:
 
     def _refuse_unsendable(self, target: Target, credentials: Credentials) -> None:
         """Every provider's credentials are checked here, once, before anything sends them."""
-        parts = [("value", credentials.value.reveal())]
-        if credentials.token_type:  # empty for a key sent bare, as an api-key target may
-            parts.append(("token_type", credentials.token_type))
-        for part, text in parts:
-            problem = header_problem(text)
-            if problem is not None:
-                # Retried like any bad answer: a token endpoint's garbled answer may pass.
-                raise TokenEndpointError(
-                    f"target {target.name}: plugin {self._plugin_of(target)!r} returned "
-                    f"credentials whose {part} holds {problem}, which cannot go in an HTTP "
-                    f"header; {_fix_for(target, credentials)}", target=target.name)
+        found = unsendable(credentials.value.reveal(), credentials.token_type)
+        if found is not None:
+            part, problem = found
+            # Retried like any bad answer: a token endpoint's garbled answer may pass.
+            raise TokenEndpointError(
+                f"target {target.name}: plugin {self._plugin_of(target)!r} returned "
+                f"credentials whose {part} holds {problem}, which cannot go in an HTTP "
+                f"header; {_fix_for(target, credentials)}", target=target.name)
 
     def _plugin_of(self, target: Target) -> str:
         return self._hooks.owner(target.provider) or target.provider
