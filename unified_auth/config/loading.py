@@ -70,7 +70,9 @@ class CacheSettings:
     timeout: float = 2.0
     """Redis: seconds any one call (connect, read, write) may take."""
     lock_timeout: float = 10.0
-    """Seconds one process's token fetch may hold the others off (the lock's lifetime)."""
+    """Redis: the fetch lock's lifetime if its holder dies; a live holder renews it for as
+    long as it fetches (the file lock is freed by the operating system when its holder
+    dies, so this is not needed there)."""
 
 
 @attrs.frozen
