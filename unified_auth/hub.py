@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import requests
 
 from unified_auth.cache import CredentialCache, cache_for_settings
+from unified_auth.cache.protocol import hold_limit
 from unified_auth.clients.requests_adapter import AuthAdapter
 from unified_auth.clients.requests_auth import TargetAuth
 from unified_auth.config.loading import CacheSettings, Config, load_config
@@ -260,9 +261,10 @@ def load_hub(
         target=origin.target) for origin in parsed.clear_text if origin.source != "<dict>"]
     for notice in clear_text:
         log_notice(log, notice)
+    retry = retry or RetryPolicy()
     hub = UnifiedAuth(parsed, hooks, providers, broken, clock=clock,
-                      cache=cache or _cache_for(parsed, clock, hooks, default_cache),
-                      retry=retry or RetryPolicy())
+                      cache=cache or _cache_for(parsed, clock, hooks, default_cache, retry),
+                      retry=retry)
     hub.notices = (*(plugin.notice() for plugin in broken), *clear_text)
     return hub
 
@@ -272,8 +274,8 @@ def session(config: ConfigSource = None, **kwargs: Any) -> requests.Session:
     return load(config, **kwargs).session()
 
 
-def _cache_for(config: Config, clock: Clock, hooks: Hooks,
-               default: CacheSettings | None) -> CredentialCache:
+def _cache_for(config: Config, clock: Clock, hooks: Hooks, default: CacheSettings | None,
+               retry: RetryPolicy) -> CredentialCache:
     settings = config.cache if config.cache_given or default is None else default
 
     def resolve(ref: SecretRef) -> Secret:
@@ -283,7 +285,8 @@ def _cache_for(config: Config, clock: Clock, hooks: Hooks,
                               f"{ref.kind!r}", source=config.source, key="cache.password")
         return secret
 
-    return cache_for_settings(settings, clock, resolve, source=config.source)
+    return cache_for_settings(settings, clock, resolve, source=config.source,
+                              hold_limit=hold_limit(retry))
 
 
 def _loopback_url(url: str) -> bool:

@@ -10,7 +10,7 @@ import platformdirs
 from unified_auth.cache.file import FileStore
 from unified_auth.cache.layered import LayeredCache
 from unified_auth.cache.memory import MemoryCache
-from unified_auth.cache.protocol import CredentialCache
+from unified_auth.cache.protocol import HOLD_LIMIT, CredentialCache
 from unified_auth.config.loading import CacheSettings
 from unified_auth.core.clock import Clock
 from unified_auth.errors import ConfigError
@@ -30,11 +30,13 @@ def cache_for_settings(
     resolve: Callable[[SecretRef], Secret],
     *,
     source: str | None = None,
+    hold_limit: float = HOLD_LIMIT,
 ) -> CredentialCache:
     """The cache ``settings`` describe; nothing is opened or connected until first use.
 
     :param resolve: turns the Redis password's secret reference into a :class:`Secret`.
     :param source: the config file, for error messages.
+    :param hold_limit: the longest one fetch may hold the lock (from the hub's retry policy).
     """
     if settings.backend == "memory":
         return MemoryCache(clock)
@@ -42,7 +44,7 @@ def cache_for_settings(
         directory = Path(settings.path).expanduser() if settings.path else \
             default_file_cache_dir()
         return LayeredCache(FileStore(directory, lock_timeout=settings.lock_timeout,
-                                      source=source), clock)
+                                      source=source, hold_limit=hold_limit), clock)
     try:
         import redis  # noqa: F401, PLC0415 - only the redis backend needs it
     except ImportError:
@@ -60,5 +62,6 @@ def cache_for_settings(
         ref = password
         resolver = lambda: resolve(ref)  # noqa: E731 - resolved at first connection
     store = RedisStore(settings.url, password=resolver, key_prefix=settings.key_prefix,
-                       timeout=settings.timeout, lock_timeout=settings.lock_timeout)
+                       timeout=settings.timeout, lock_timeout=settings.lock_timeout,
+                       hold_limit=hold_limit)
     return LayeredCache(store, clock)

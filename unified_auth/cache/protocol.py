@@ -12,10 +12,23 @@ from unified_auth.config.secret_sources import COMMAND_TIMEOUT
 from unified_auth.core.token_session import RetryPolicy
 from unified_auth.model import Credentials, Secret
 
-__all__ = ["HOLD_LIMIT", "CachedCredentials", "CredentialCache", "SharedStore", "StoreUnavailable",
-           "StoredEntry"]
+__all__ = [
+    "HOLD_LIMIT",
+    "CachedCredentials",
+    "CredentialCache",
+    "SharedStore",
+    "StoreUnavailable",
+    "StoredEntry",
+    "hold_limit",
+]
 
-HOLD_LIMIT = 2 * RetryPolicy().fetch_deadline + COMMAND_TIMEOUT
+def hold_limit(retry: RetryPolicy) -> float:
+    """The longest a fetch under ``retry`` may hold a shared cache's lock: the broker's own
+    bound on one fetch (two deadlines, and a secret command's timeout)."""
+    return 2 * retry.fetch_deadline + COMMAND_TIMEOUT
+
+
+HOLD_LIMIT = hold_limit(RetryPolicy())
 """Seconds a live process may hold a fetch lock (and the others wait for it): as long as the
 broker waits for a fetch in its own process (its secrets read, its tries and pauses). A
 holder still at it after that is stuck; the others then fetch themselves."""
