@@ -7,16 +7,21 @@ markdown) or of rows (named tuples, shown as one table of their fields and prope
 :data:`SECTIONS`, in order; a section whose module is missing, or which needs an optional
 package that is not installed, is reported as skipped and the others still run. Adding a
 section is one line here plus its module.
+
+The per-request sections run every contender on a plain-http and an https loopback URL
+(:mod:`benchmarks._servers`), in interleaved rounds (:mod:`benchmarks._measure`).
 """
 
 from __future__ import annotations
 
 SECTIONS: tuple[str, ...] = (
-    "per_request",     # loopback and stubbed GETs: unified-auth and its peers vs plain requests
-    "attach",          # the auth step alone, in ns; flat from 1 to 10,000 targets
+    "attach",          # the auth step alone, requests, in ns; flat from 1 to 10,000 targets
+    "steps",           # the per-request path cut into its steps, ns each, and each driver
+    "per_request",     # requests GETs, stubbed and loopback: unified-auth, peers, plain
+    "httpx_overhead",  # httpx GETs, sync and async, MockTransport and loopback
     "load",            # load() of configs of up to 10,000 targets
     "refresh",         # a herd of threads through refreshes of 4 s tokens
     "fleet",           # processes sharing memory, file and redis caches
-    "httpx_overhead",  # the httpx transport against a plain httpx client
+    "targets",         # issue 16's targets against this run's figures
 )
 """Section modules, run in this order."""

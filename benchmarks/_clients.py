@@ -1,16 +1,21 @@
-"""The clients compared: plain requests, unified-auth (two ways) and the peers users pick.
+"""The setup every per-request section shares, and the requests clients compared.
 
-Each is built against one Liana emulator (OAuth 2.0 client credentials on loopback) with a
-warm token, and offers ``get()`` (one GET of the API through the whole library) and
-``attach(request)`` (the library's auth step alone on a prepared request) for
-:data:`OFFLINE_URL`. A peer that is
-not installed (``pip install -e '.[bench]'``) comes back as the reason it is missing.
+:func:`bench_api` runs the loopback API of :mod:`benchmarks._servers` (http and https) and
+a hub whose one target ``api`` is an ``api-key`` target for both URLs, sending
+``Authorization: Bearer <key>``: credentials that never expire and need no token endpoint,
+so every figure is the steady state of the per-request path. Every contender sends the same
+header bytes, built the way its library builds them.
+
+The requests contenders each offer ``get(url, verify)`` (one GET through the whole library)
+and ``attach(request)`` (the library's auth step alone, on a prepared request). A peer that
+is not installed (``pip install -e '.[bench]'``) comes back as the reason it is missing.
 """
 
 from __future__ import annotations
 
 import importlib
 import os
+import secrets
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,150 +26,160 @@ import attrs
 import requests
 
 import unified_auth
-from unified_auth.testing import LianaEmulator
+from benchmarks._servers import Endpoint, loopback_api
+from unified_auth.clients.requests_edge import authorised_copy
+from unified_auth.testing import write_secret
+
+__all__ = ["REQUESTS_CONTENDERS", "Bench", "Contender", "bench_api", "hub_for",
+           "requests_contenders"]
+
+TARGET = "api"
 
 
 @attrs.frozen
-class Api:
-    """A running Liana emulator with one client credential, its secret in a file."""
+class Bench:
+    """The running API, its two endpoints and a warm hub."""
 
-    liana: LianaEmulator
-    client_id: str
-    secret: str = attrs.field(repr=False)
-    secret_file: Path
+    hub: unified_auth.UnifiedAuth
+    header: str = attrs.field(repr=False)
+    """The ``Authorization`` value every contender sends (``Bearer <key>``)."""
+    key_file: Path
+    endpoints: tuple[Endpoint, Endpoint]
 
     @property
-    def url(self) -> str:
-        return f"{self.liana.url}/v1/lists"
+    def key(self) -> str:
+        return self.header.removeprefix("Bearer ")
 
-    def target(self, hosts: list[str] | None = None) -> dict[str, Any]:
-        """A ``liana`` target for this API (by default: the emulator's ``/v1/`` prefix)."""
-        return {"provider": "liana", "hosts": hosts or [f"{self.liana.url}/v1/"],
-                "client_id": self.client_id, "client_secret": {"file": str(self.secret_file)},
-                "token_url": self.liana.token_url}
+    def hub_with(self, extra_targets: int) -> unified_auth.UnifiedAuth:
+        """Another hub like :attr:`hub`, with ``extra_targets`` more targets."""
+        return hub_for(self.key_file, self.endpoints, extra_targets)
 
 
 @contextmanager
-def liana_api(emulator: LianaEmulator | None = None) -> Iterator[Api]:
-    """``emulator`` (by default a plain one) running, with a credential for the benchmark."""
-    with emulator or LianaEmulator() as liana, tempfile.TemporaryDirectory() as tmp:
-        client_id, secret = liana.create_credential("bench")
-        secret_file = Path(tmp) / "client.secret"
-        secret_file.write_text(secret, encoding="utf-8")
-        secret_file.chmod(0o600)
-        yield Api(liana, client_id, secret, secret_file)
+def bench_api() -> Iterator[Bench]:
+    """The API on loopback (http and https) and a hub for it, its lease warm."""
+    # requests-oauthlib and Authlib refuse plain http unless told; set once, before any
+    # measurement (unified-auth re-reads its proxy environment when a variable is added).
+    os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
+    os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")
+    key = secrets.token_urlsafe(24)
+    with tempfile.TemporaryDirectory() as tmp, loopback_api(f"Bearer {key}") as endpoints:
+        key_file = write_secret(Path(tmp) / "api.key", key)
+        with hub_for(key_file, endpoints) as hub:
+            yield Bench(hub, f"Bearer {key}", key_file, endpoints)
+
+
+def hub_for(key_file: Path, endpoints: tuple[Endpoint, ...],
+            extra_targets: int = 0) -> unified_auth.UnifiedAuth:
+    """A hub with target ``api`` for ``endpoints``, plus ``extra_targets`` targets of hosts
+    of their own; ``api``'s lease is fetched (the measurements are of the warm path)."""
+
+    def target(hosts: list[str]) -> dict[str, Any]:
+        return {"provider": "api-key", "hosts": hosts, "key": {"file": str(key_file)},
+                "header": "Authorization", "prefix": "Bearer"}
+
+    targets = {TARGET: target([endpoint.prefix for endpoint in endpoints])}
+    targets |= {f"t{i}": target([f"https://t{i}.bench.example/v1/"])
+                for i in range(extra_targets)}
+    hub = unified_auth.load({"targets": targets})
+    hub.credentials(TARGET)
+    return hub
 
 
 @attrs.frozen
-class Client:
+class Contender:
+    """One way of sending the API's GET with requests."""
+
     name: str
-    get: Callable[[str], requests.Response]
+    get: Callable[[str, bool | str], requests.Response]
+    """``get(url, verify)``: one GET through the library."""
     attach: Callable[[requests.PreparedRequest], object]
+    """The library's auth step alone, on a prepared request."""
     note: str = ""
+    ours: bool = False
+    peer: bool = False
 
 
-Builder = Callable[[Api, unified_auth.UnifiedAuth], Client]
-
-OFFLINE_URL = "https://api.bench.example/v1/lists?page=2"
-"""The URL of the stubbed and attach measurements: https, as APIs are, never connected to."""
-
-
-def plain(api: Api, hub: unified_auth.UnifiedAuth) -> Client:
-    header = f"Bearer {hub.credentials('api').value.reveal()}"
+def _session(**headers: str) -> requests.Session:
     session = requests.Session()
-    session.headers["Authorization"] = header
+    session.headers.update(headers)
+    return session
+
+
+def plain(bench: Bench) -> Contender:
+    session = _session(Authorization=bench.header)
+    header = bench.header
 
     def attach(request: requests.PreparedRequest) -> None:
         request.headers["Authorization"] = header
 
-    return Client("plain requests + fixed header", lambda url: session.get(url), attach)
+    return Contender("plain requests + fixed header",
+                     lambda url, verify: session.get(url, verify=verify), attach,
+                     "a header set on the request")
 
 
-def unified_session(api: Api, hub: unified_auth.UnifiedAuth) -> Client:
-    session = hub.session()
-    router, broker = hub.config.router, hub.broker
-    authoriser = hub._authoriser
+def unified_session(bench: Bench) -> Contender:
+    session = bench.hub.session()
+    flow = bench.hub._flow  # measuring the adapter's private path on purpose
+    owner, lease = flow.owner, flow.broker.lease
 
     def attach(request: requests.PreparedRequest) -> object:
-        target = router.match(request.url or "")
+        target = owner(request.url or "")
         assert target is not None
-        return authoriser.authorised_copy(broker.lease(target), request)
+        return authorised_copy(flow, lease(target), request)
 
-    return Client("**unified-auth** session", lambda url: session.get(url), attach,
-                  "route + lease + apply on a copy")
+    return Contender("**unified-auth** `ua.session()`",
+                     lambda url, verify: session.get(url, verify=verify), attach,
+                     "the adapter's route + lease + authorised copy", ours=True)
 
 
-def unified_auth_form(api: Api, hub: unified_auth.UnifiedAuth) -> Client:
+def unified_auth_form(bench: Bench) -> Contender:
     session = requests.Session()
-    loopback, offline = hub.auth("api"), hub.auth("bench")
-
-    def get(url: str) -> requests.Response:
-        return session.get(url, auth=offline if url == OFFLINE_URL else loopback)
-
-    return Client("**unified-auth** `auth=`", get, offline,
-                  "route + lease + apply + its response hook")
+    auth = bench.hub.auth(TARGET)
+    return Contender("**unified-auth** `ua.auth(name)`",
+                     lambda url, verify: session.get(url, auth=auth, verify=verify), auth,
+                     "its `__call__`: route, proxy rule, lease, apply, response hook",
+                     ours=True)
 
 
-def authlib(api: Api, hub: unified_auth.UnifiedAuth) -> Client:
-    module = importlib.import_module("authlib.integrations.requests_client")
-    session = module.OAuth2Session(
-        api.client_id, api.secret, token_endpoint=api.liana.token_url,
-        grant_type="client_credentials", token_endpoint_auth_method="client_secret_post")
-    session.fetch_token()
-    return Client("Authlib `OAuth2Session`", lambda url: session.get(url),
-                  session.token_auth, "its `OAuth2Auth`")
-
-
-def requests_auth(api: Api, hub: unified_auth.UnifiedAuth) -> Client:
-    module = importlib.import_module("requests_auth")
-    auth = module.OAuth2ClientCredentials(api.liana.token_url, client_id=api.client_id,
-                                          client_secret=api.secret)
+def _peer(name: str, auth: Any, note: str) -> Contender:
     session = requests.Session()
     session.auth = auth
-    session.get(api.url).raise_for_status()  # fetches and caches the token
-    return Client("requests-auth `OAuth2ClientCredentials`", lambda url: session.get(url),
-                  auth)
+    return Contender(name, lambda url, verify: session.get(url, verify=verify), auth, note,
+                     peer=True)
 
 
-def requests_oauthlib(api: Api, hub: unified_auth.UnifiedAuth) -> Client:
-    os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the emulator is plain http
+def authlib(bench: Bench) -> Contender:
+    module = importlib.import_module("authlib.integrations.requests_client")
+    token = {"access_token": bench.key, "token_type": "Bearer"}
+    return _peer("Authlib `OAuth2Auth`", module.OAuth2Auth(token), "its `__call__`")
+
+
+def requests_oauthlib(bench: Bench) -> Contender:
     module = importlib.import_module("requests_oauthlib")
-    backend = importlib.import_module("oauthlib.oauth2").BackendApplicationClient
-    session = module.OAuth2Session(client=backend(client_id=api.client_id))
-    session.fetch_token(token_url=api.liana.token_url, client_id=api.client_id,
-                        client_secret=api.secret, include_client_id=True)
-
-    def attach(request: requests.PreparedRequest) -> object:
-        return session._client.add_token(
-            request.url, http_method="GET", body=None, headers=dict(request.headers))
-
-    return Client("requests-oauthlib `OAuth2Session`", lambda url: session.get(url), attach,
-                  "`add_token`, what its `request()` does per call")
+    token = {"access_token": bench.key, "token_type": "Bearer"}
+    return _peer("requests-oauthlib `OAuth2`", module.OAuth2(token=token), "its `__call__`")
 
 
-BUILDERS: tuple[Builder, ...] = (plain, unified_session, unified_auth_form, authlib,
-                                 requests_auth, requests_oauthlib)
+def requests_auth(bench: Bench) -> Contender:
+    module = importlib.import_module("requests_auth")
+    return _peer("requests-auth `HeaderApiKey`",
+                 module.HeaderApiKey(bench.header, header_name="Authorization"),
+                 "its `__call__`")
 
 
-def clients(api: Api, hub: unified_auth.UnifiedAuth) -> tuple[list[Client], list[str]]:
-    """Every client that can be built here, and a note for each that cannot."""
-    built: list[Client] = []
+REQUESTS_CONTENDERS: tuple[Callable[[Bench], Contender], ...] = (
+    plain, unified_session, unified_auth_form, authlib, requests_oauthlib, requests_auth)
+
+
+def requests_contenders(bench: Bench) -> tuple[list[Contender], list[str]]:
+    """Every requests contender that can be built here, and a note for each that cannot."""
+    built: list[Contender] = []
     missing: list[str] = []
-    for builder in BUILDERS:
+    for builder in REQUESTS_CONTENDERS:
         try:
-            built.append(builder(api, hub))
+            built.append(builder(bench))
         except ImportError as exc:
             missing.append(f"{builder.__name__}: not installed ({exc.name}); "
                            f"pip install -e '.[bench]'")
     return built, missing
-
-
-def hub_for(api: Api, **targets: dict[str, Any]) -> unified_auth.UnifiedAuth:
-    """A hub whose target ``api`` is the emulator's API and ``bench`` the https API of
-    :data:`OFFLINE_URL` (same credential), plus ``targets``."""
-    hub = unified_auth.load({"targets": {
-        "api": api.target(), "bench": api.target([OFFLINE_URL.split("lists")[0]]),
-        **targets}})
-    for name in ("api", "bench"):
-        hub.credentials(name)  # warm tokens: the benchmarks measure the path with one
-    return hub

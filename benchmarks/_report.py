@@ -44,6 +44,40 @@ class Table:
         return "\n".join(lines)
 
 
+@attrs.frozen
+class Verdict:
+    """One of issue 16's targets, against the figure this run measured."""
+
+    criterion: str
+    url: str
+    figure: str
+    target: str
+    met: bool
+
+    @property
+    def row(self) -> tuple[str, ...]:
+        return (self.criterion, self.url, self.figure, self.target,
+                "met" if self.met else "**NOT met**")
+
+
+VERDICTS: list[Verdict] = []
+"""What the sections of this run recorded, for the summary section (``targets``)."""
+
+
+def record(criterion: str, url: str, figure: str, target: str, met: bool) -> str:
+    """Note a verdict for the summary; returns the cell for the section's own table."""
+    VERDICTS.append(Verdict(criterion, url, figure, target, met))
+    return "met" if met else "**NOT met**"
+
+
+def ns(seconds: float) -> str:
+    return f"{seconds * 1e9:,.0f}"
+
+
+def us(seconds: float) -> str:
+    return f"{seconds * 1e6:,.1f}"
+
+
 def median(values: Sequence[float]) -> float:
     return statistics.median(values)
 
@@ -72,6 +106,8 @@ def machine() -> str:
     """The machine and versions, for the header of a run."""
     packages = ", ".join(f"{name} {version(name)}" for name in (
         "unified-auth", "requests", "urllib3", "pluggy", "Authlib", "requests-auth",
-        "requests-oauthlib"))
-    return (f"{platform.platform()}, {os.cpu_count()} CPUs, {platform.processor() or '?'}; "
-            f"Python {sys.version.split()[0]}; {packages}")
+        "requests-oauthlib", "httpx", "httpx-auth", "trustme"))
+    load = (", load average " + " ".join(f"{value:.1f}" for value in os.getloadavg())
+            if hasattr(os, "getloadavg") else "")
+    return (f"{platform.platform()}, {os.cpu_count()} CPUs, {platform.processor() or '?'}"
+            f"{load}; Python {sys.version.split()[0]}; {packages}")

@@ -1,43 +1,98 @@
-"""The auth step alone, in ns per request: each library's, and unified-auth's by target count.
+"""The auth step alone, in ns per request: each library's, on a plain-http and an https URL.
 
-``attach`` is what a library does to one prepared request before it is sent: for
-unified-auth's session, the adapter's route + lease + apply on a copy; for the peers, their
-auth callable. Best of several timeit runs, so it shows the cost, not the machine's noise.
+``attach`` is what a library does to one prepared request before requests sends it: for
+``ua.auth(name)``, its ``AuthBase.__call__`` (route, the proxy rule on plain http, lease,
+apply, and registering its response hook); for ``ua.session()``, what the adapter does to
+put the credentials on (route, lease, an authorised copy of the request); for the peers,
+their ``AuthBase`` with the same static bearer token. Interleaved rounds, garbage collector
+off during a batch (as :mod:`timeit`); the figure is the median over rounds, and "x fastest
+peer" the median of the ratio to the fastest peer within each round.
 """
 
 from __future__ import annotations
 
+import functools
+
+import attrs
 import requests
 
-from benchmarks._clients import OFFLINE_URL, clients, hub_for, liana_api, unified_session
-from benchmarks._report import Options, Table, best_per_call
+from benchmarks._clients import Bench, bench_api, requests_contenders, unified_session
+from benchmarks._measure import rounds
+from benchmarks._report import Options, Table, ns, record
 
-TITLE = "attach (the auth step alone)"
-TARGET_COUNTS = (2, 100, 10_000)
+TITLE = "attach (the auth step alone, requests)"
+TARGET_COUNTS = (1, 100, 10_000)
+TARGET_NS = 1_000
+
+
+def _prepared(url: str) -> requests.PreparedRequest:
+    """A GET as a session prepares it (with requests' four default headers)."""
+    return requests.Session().prepare_request(requests.Request("GET", url))
 
 
 def run(options: Options) -> list[Table]:
-    number, repeat = options.pick(20_000, 500), options.pick(5, 2)
-    with liana_api() as api:
-        hub = hub_for(api)
-        chosen, missing = clients(api, hub)
-        request = requests.Request("GET", OFFLINE_URL).prepare()
+    count, per_round = options.pick(31, 3), options.pick(2_000, 200)
+    with bench_api() as bench:
+        chosen, missing = requests_contenders(bench)
+        calls, resets = {}, {}
+        for endpoint in bench.endpoints:
+            for contender in chosen:
+                request = _prepared(endpoint.url)
+                key = f"{endpoint.scheme} {contender.name}"
+                calls[key] = functools.partial(contender.attach, request)
+                # ua.auth registers a response hook per call, as it must: drop them between
+                # batches, untimed, so that the list does not grow for the whole run.
+                resets[key] = request.hooks["response"].clear
+        timings = rounds(calls, count=count, per_round=per_round, reset=resets, collect=False)
         rows = []
-        for client in chosen:
-            seconds = best_per_call(lambda c=client: c.attach(request), number, repeat)
-            rows.append((client.name, f"{seconds * 1e9:,.0f}", client.note))
-        by_targets = []
-        for count in TARGET_COUNTS:
-            # api and bench are two of the targets; the others are hosts of their own.
-            hub = hub_for(api, **{f"t{i}": api.target([f"t{i}.bench.example"])
-                                  for i in range(count - 2)})
-            client = unified_session(api, hub)
-            seconds = best_per_call(lambda c=client: c.attach(request), number, repeat)
-            by_targets.append((f"{count:,}", f"{seconds * 1e9:,.0f}"))
+        peers = [contender.name for contender in chosen if contender.peer]
+        for contender in chosen:
+            row = [contender.name]
+            for endpoint in bench.endpoints:
+                key = f"{endpoint.scheme} {contender.name}"
+                seconds = timings.seconds(key)
+                against = timings.ratio_to_best(key, [f"{endpoint.scheme} {p}" for p in peers])
+                row += [ns(seconds), f"{against:.2f}"]
+                if contender.ours:
+                    row.append(record(
+                        f"attach, {contender.name}", endpoint.scheme,
+                        f"{ns(seconds)} ns, {against:.2f}x fastest peer",
+                        f"<= {TARGET_NS:,} ns and <= 1.00x fastest peer",
+                        seconds * 1e9 <= TARGET_NS and against <= 1.0))
+                else:
+                    row.append("")
+            rows.append((*row, contender.note))
+        by_targets = _by_targets(bench, count, per_round)
     return [
-        Table(TITLE, ("client", "attach ns", "what is timed"), tuple(rows),
-              (f"best of {repeat} x {number:,} calls on a prepared GET of {OFFLINE_URL}",
+        Table(TITLE, ("client", "http ns", "http x fastest peer", "http target",
+                      "https ns", "https x fastest peer", "https target", "what is timed"),
+              tuple(rows),
+              (f"{count} interleaved rounds x {per_round:,} calls on a prepared GET of "
+               f"{bench.endpoints[0].url} (http) and {bench.endpoints[1].url} (https)",
                *missing)),
-        Table("unified-auth session attach by number of configured targets",
-              ("targets", "attach ns"), tuple(by_targets)),
+        by_targets,
     ]
+
+
+def _by_targets(bench: Bench, count: int, per_round: int) -> Table:
+    calls = {}
+    hubs = [bench.hub_with(extra) for extra in (n - 1 for n in TARGET_COUNTS)]
+    try:
+        for targets, hub in zip(TARGET_COUNTS, hubs, strict=True):
+            attach = unified_session(attrs.evolve(bench, hub=hub)).attach
+            for endpoint in bench.endpoints:
+                calls[(targets, endpoint.scheme)] = functools.partial(
+                    attach, _prepared(endpoint.url))
+        timings = rounds({f"{t} {s}": call for (t, s), call in calls.items()},
+                         count=count, per_round=per_round, collect=False)
+    finally:
+        for hub in hubs:
+            hub.close()
+    rows = tuple((f"{targets:,}",
+                  *(ns(timings.seconds(f"{targets} {endpoint.scheme}"))
+                    for endpoint in bench.endpoints))
+                 for targets in TARGET_COUNTS)
+    return Table("`ua.session()` attach by number of configured targets",
+                 ("targets", "http ns", "https ns"), rows,
+                 ("the other targets are hosts of their own (t<i>.bench.example); the route "
+                  "is a dict read per origin, so the figure should stay flat",))

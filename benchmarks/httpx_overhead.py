@@ -1,146 +1,176 @@
-"""What ``ua.httpx_client()`` adds per request, next to a plain httpx client, sync and async.
+"""A whole GET with httpx, sync and async, stubbed and over loopback, as ratios to plain httpx.
 
-Run: ``.venv/bin/python benchmarks/httpx_overhead.py [--quick]`` (or as a section of
-``python -m benchmarks``). GETs to the Liana emulator on loopback, keep-alive, through a
-plain ``httpx.Client``/``httpx.AsyncClient`` with a fixed ``Authorization`` header and
-through the hub's clients (routing, a cached lease, the plugin's apply_auth on a translated
-copy). Rounds alternate which side goes first, so a noisy shared machine hits both alike;
-the figures are medians of many short rounds (a shared machine is noisy). A last row times
-the per-request path alone, no network: route, lease, translate, apply, build the request
-that is sent, next to httpx building a request, as a yardstick.
+Contenders, each sending the same ``Authorization: Bearer <key>``:
+
+- plain ``httpx.Client`` / ``AsyncClient`` with the header fixed on the client;
+- ``ua.httpx_client()`` / ``ua.httpx_async_client()`` (its transports run the flow);
+- a plain client with ``auth=ua.httpx_auth(name)``;
+- a plain client with httpx-auth's ``HeaderApiKey`` (``pip install httpx-auth``).
+
+Two measurements on the plain-http and the https URL: **stubbed**, every client given
+``transport=httpx.MockTransport(handler)`` (the handler checks the header and answers a
+small JSON), and **loopback**, real GETs of the threaded server on 127.0.0.1. Interleaved
+rounds (:mod:`benchmarks._measure`); ratios are medians of per-round ratios to plain httpx.
 """
 
 from __future__ import annotations
 
-import statistics
-import sys
-import time
-import timeit
-from collections.abc import Awaitable, Callable
-from typing import NamedTuple
+import importlib
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import AsyncExitStack, ExitStack
+from typing import Any
 
 import anyio
+import attrs
 import httpx
 
-import unified_auth
-from unified_auth.testing import LianaEmulator
+from benchmarks._clients import TARGET, Bench, bench_api
+from benchmarks._measure import Timings, async_rounds, rounds
+from benchmarks._report import Options, Table, record, us
+from benchmarks._servers import BODY, REFUSED, Endpoint
 
-TITLE = "httpx: ua.httpx_client() vs a plain httpx client with a fixed header"
+TITLE = "httpx: a whole GET, warm credentials"
+TARGETS = {"stubbed": 1.03, "loopback": 1.03}
+PEER_MARGIN = 0.02
+"""How far above httpx-auth's ratio ``ua.httpx_client()`` may be, stubbed."""
 
-
-class Row(NamedTuple):
-    """One line of the result: both sides in microseconds per request, and their ratio."""
-
-    mode: str
-    plain_us: float
-    unified_us: float
-
-    @property
-    def ratio(self) -> float:
-        return self.unified_us / self.plain_us
-
-    @property
-    def overhead_us(self) -> float:
-        return self.unified_us - self.plain_us
+PLAIN, CLIENT, AUTH, PEER = ("plain httpx + fixed header", "**unified-auth** `ua.httpx_client()`",
+                             "**unified-auth** `auth=ua.httpx_auth(name)`",
+                             "httpx-auth `HeaderApiKey`")
 
 
-def run(options: object = None) -> list[Row]:
-    """Measure both modes; ``options.quick`` (as ``python -m benchmarks --quick`` passes)
-    makes it a smoke run of a second or two."""
-    quick = bool(getattr(options, "quick", False))
-    rounds, per_round = (3, 20) if quick else (41, 50)
-    with LianaEmulator() as liana:
-        client_id, secret = liana.create_credential("bench")
-        hub = unified_auth.load({"targets": {"liana": {
-            "provider": "liana", "hosts": [f"{liana.url}/v1/"], "client_id": client_id,
-            "client_secret": secret, "token_url": liana.token_url}}})
-        url = f"{liana.url}/v1/lists?page=2"
-        fixed = {"Authorization": f"Bearer {hub.credentials('liana').value.reveal()}"}
-        with httpx.Client(headers=fixed) as plain, hub.httpx_client() as ours:
-            sync_row = Row("sync", *_interleaved(
-                lambda: _sync_batch(plain, url, per_round),
-                lambda: _sync_batch(ours, url, per_round), rounds, per_round))
+@attrs.frozen
+class _Mock:
+    """The stubbed API: answers 200 to the expected header, 401 (counted) otherwise."""
 
-        async def measure_async() -> Row:
-            async with httpx.AsyncClient(headers=fixed) as plain_async, \
-                    hub.httpx_async_client() as ours_async:
-                return Row("async (asyncio)", *await _interleaved_async(
-                    lambda: _async_batch(plain_async, url, per_round),
-                    lambda: _async_batch(ours_async, url, per_round), rounds, per_round))
+    expected: str
+    refusals: list[int] = attrs.Factory(lambda: [0])
 
-        async_row = anyio.run(measure_async)
-        path_row = _path_alone(hub, url, 500 if quick else 20_000)
-    return [sync_row, async_row, path_row]
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        ok = request.headers.get("authorization") == self.expected
+        if not ok:
+            self.refusals[0] += 1
+        return httpx.Response(200 if ok else 401, content=BODY if ok else REFUSED,
+                              headers={"Content-Type": "application/json"})
 
 
-def _path_alone(hub: unified_auth.UnifiedAuth, url: str, number: int) -> Row:
-    from unified_auth.clients.httpx_edge import authorised  # noqa: PLC0415 - a private path
-
-    router, broker = hub.config.router, hub.broker
-    authoriser = hub._authoriser  # measuring the private path on purpose
-    request = httpx.Request("GET", url)
-
-    def ours() -> None:
-        target = router.match(str(request.url))
-        assert target is not None
-        authorised(authoriser, broker.lease(target), request)
-
-    def yardstick() -> None:
-        httpx.Request("GET", url)
-
-    best = [min(timeit.repeat(call, number=number, repeat=5)) / number * 1e6
-            for call in (yardstick, ours)]
-    return Row("no network: httpx.Request() vs route+lease+translate+apply", *best)
+def _builders(bench: Bench, asynchronous: bool) -> Iterator[tuple[str, Callable[..., Any]]]:
+    """(name, build(**client options)) for each contender that can be built here."""
+    kind = httpx.AsyncClient if asynchronous else httpx.Client
+    ours = bench.hub.httpx_async_client if asynchronous else bench.hub.httpx_client
+    yield PLAIN, lambda **kw: kind(headers={"Authorization": bench.header}, **kw)
+    yield CLIENT, ours
+    yield AUTH, lambda **kw: kind(auth=bench.hub.httpx_auth(TARGET), **kw)
+    try:
+        header_api_key = importlib.import_module("httpx_auth").HeaderApiKey
+    except ImportError:
+        return
+    yield PEER, lambda **kw: kind(auth=header_api_key(bench.header,
+                                                       header_name="Authorization"), **kw)
 
 
-def _sync_batch(client: httpx.Client, url: str, count: int) -> None:
-    for _ in range(count):
-        client.get(url).raise_for_status()
+def _clients(bench: Bench, endpoints: Sequence[Endpoint], mode: str, asynchronous: bool,
+             mock: _Mock, stack: Any) -> dict[str, Any]:
+    """``"<scheme> <name>"`` -> an open client of that contender for that endpoint, closed
+    by ``stack`` (an :class:`AsyncExitStack` for async clients)."""
+    built = {}
+    for endpoint in endpoints:
+        for name, build in _builders(bench, asynchronous):
+            options: dict[str, Any] = {"verify": endpoint.httpx_verify}
+            if mode == "stubbed":
+                options["transport"] = httpx.MockTransport(mock)
+            client = build(**options)
+            if asynchronous:
+                stack.push_async_callback(client.aclose)
+            else:
+                stack.callback(client.close)
+            built[f"{endpoint.scheme} {name}"] = client
+    return built
 
 
-async def _async_batch(client: httpx.AsyncClient, url: str, count: int) -> None:
-    for _ in range(count):
-        (await client.get(url)).raise_for_status()
+def _sync(clients: dict[str, httpx.Client], urls: dict[str, str], count: int,
+          per_round: int) -> Timings:
+    def get(client: httpx.Client, url: str) -> Callable[[], object]:
+        return lambda: client.get(url)
+
+    return rounds({key: get(client, urls[key.split()[0]]) for key, client in clients.items()},
+                  count=count, per_round=per_round)
 
 
-def _interleaved(plain: Callable[[], None], ours: Callable[[], None], rounds: int,
-                 per_round: int) -> tuple[float, float]:
-    plain(), ours()  # warm up connections and the lease
-    times: dict[int, list[float]] = {0: [], 1: []}
-    for round_number in range(rounds):
-        order = ((0, plain), (1, ours)) if round_number % 2 == 0 else ((1, ours), (0, plain))
-        for side, batch in order:
-            started = time.perf_counter()
-            batch()
-            times[side].append((time.perf_counter() - started) / per_round)
-    return statistics.median(times[0]) * 1e6, statistics.median(times[1]) * 1e6
+async def _async(clients: dict[str, httpx.AsyncClient], urls: dict[str, str], count: int,
+                 per_round: int) -> Timings:
+    def get(client: httpx.AsyncClient, url: str) -> Callable[[], Awaitable[object]]:
+        return lambda: client.get(url)
+
+    return await async_rounds(
+        {key: get(client, urls[key.split()[0]]) for key, client in clients.items()},
+        count=count, per_round=per_round)
 
 
-async def _interleaved_async(plain: Callable[[], Awaitable[None]],
-                             ours: Callable[[], Awaitable[None]], rounds: int,
-                             per_round: int) -> tuple[float, float]:
-    await plain()
-    await ours()
-    times: dict[int, list[float]] = {0: [], 1: []}
-    for round_number in range(rounds):
-        order = ((0, plain), (1, ours)) if round_number % 2 == 0 else ((1, ours), (0, plain))
-        for side, batch in order:
-            started = time.perf_counter()
-            await batch()
-            times[side].append((time.perf_counter() - started) / per_round)
-    return statistics.median(times[0]) * 1e6, statistics.median(times[1]) * 1e6
+def _table(mode: str, flavour: str, names: Sequence[str], endpoints: Sequence[Endpoint],
+           timings: Timings, notes: tuple[str, ...]) -> Table:
+    limit = TARGETS[mode]
+    rows = []
+    for name in names:
+        row, verdicts = [name], []
+        for endpoint in endpoints:
+            key = f"{endpoint.scheme} {name}"
+            ratio = timings.ratio(key, f"{endpoint.scheme} {PLAIN}")
+            row += [us(timings.seconds(key)), f"{ratio:.3f}"]
+            if name in (CLIENT, AUTH):
+                verdicts.append(f"{endpoint.scheme} " + _verdict(
+                    mode, flavour, name, endpoint, timings, ratio, limit, names))
+        rows.append((*row, ", ".join(verdicts)))
+    columns = [f"{e.scheme} {c}" for e in endpoints for c in ("us/GET", "x plain")]
+    target = f"target <= {limit}x" + (f", <= httpx-auth + {PEER_MARGIN}"
+                                      if mode == "stubbed" else "")
+    return Table(f"httpx {flavour}, {mode}: a whole GET", ("client", *columns, target),
+                 tuple(rows), notes)
 
 
-def main(argv: list[str]) -> int:
-    print("| mode | plain httpx + fixed header, us/request | ua.httpx_client, us/request "
-          "| overhead, us | ratio |")
-    print("| --- | --- | --- | --- | --- |")
-    quick = type("Options", (), {"quick": "--quick" in argv})()
-    for row in run(quick):
-        print(f"| {row.mode} | {row.plain_us:.1f} | {row.unified_us:.1f} | "
-              f"{row.overhead_us:+.1f} | {row.ratio:.3f} |")
-    return 0
+def _verdict(mode: str, flavour: str, name: str, endpoint: Endpoint, timings: Timings,
+             ratio: float, limit: float, names: Sequence[str]) -> str:
+    figure, target, met = f"{ratio:.3f}x plain", f"<= {limit:.2f}x plain", ratio <= limit
+    if mode == "stubbed" and PEER in names:
+        peer = timings.ratio(f"{endpoint.scheme} {PEER}", f"{endpoint.scheme} {PLAIN}")
+        figure += f" (httpx-auth {peer:.3f}x)"
+        target += f" and <= httpx-auth + {PEER_MARGIN}"
+        met = met and ratio - peer <= PEER_MARGIN
+    return record(f"httpx {flavour} {mode}, {name}", endpoint.scheme, figure, target, met)
 
 
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+def run(options: Options) -> list[Table]:
+    count = options.pick(31, 2)
+    per_round = {"stubbed": options.pick(200, 10), "loopback": options.pick(40, 5)}
+    tables = []
+    with bench_api() as bench:
+        mock = _Mock(bench.header)
+        for mode in ("stubbed", "loopback"):
+            endpoints = [e for e in bench.endpoints if mode == "stubbed" or e.live]
+            urls = {endpoint.scheme: endpoint.url for endpoint in endpoints}
+            names = [name for name, _ in _builders(bench, asynchronous=False)]
+            with ExitStack() as stack:
+                clients = _clients(bench, endpoints, mode, False, mock, stack)
+                sync = _sync(clients, urls, count, per_round[mode])
+
+            async def measure(mode: str = mode, endpoints: Sequence[Endpoint] = endpoints,
+                              urls: dict[str, str] = urls) -> Timings:
+                async with AsyncExitStack() as stack:
+                    clients = _clients(bench, endpoints, mode, True, mock, stack)
+                    return await _async(clients, urls, count, per_round[mode])
+
+            asynchronous = anyio.run(measure)
+            refused = (f"the mock refused {mock.refusals[0]} requests" if mode == "stubbed"
+                       else "the server refused " + ", ".join(
+                           f"{e.scheme} {e.refused}" for e in endpoints))
+            note = (f"{count} interleaved rounds x {per_round[mode]} GETs per contender and "
+                    f"URL; " + ("every client on `httpx.MockTransport`" if mode == "stubbed"
+                                else "threaded http.server on 127.0.0.1, keep-alive")
+                    + f"; {refused} (a wrong or missing header)")
+            missing = () if PEER in names else (
+                "httpx-auth is not installed (pip install httpx-auth): no peer row",)
+            tables.append(_table(mode, "sync", names, endpoints, sync, (note, *missing)))
+            tables.append(_table(mode, "async (asyncio)", names, endpoints, asynchronous,
+                                 (note, *missing)))
+    return tables
+

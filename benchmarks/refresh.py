@@ -19,7 +19,7 @@ from typing import Any
 import requests
 
 import unified_auth
-from benchmarks._clients import Api, liana_api
+from benchmarks._liana import Api, liana_api
 from benchmarks._report import Options, Table, percentile
 from unified_auth.testing import LianaEmulator
 from unified_auth.testing._server import Request, Response

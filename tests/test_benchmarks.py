@@ -23,16 +23,28 @@ def test_the_quick_run_prints_every_table_with_its_rows() -> None:
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "Machine: " in out and "Python " in out
-    for row in ("| plain requests + fixed header | ", "| **unified-auth** session | ",
-                "| **unified-auth** `auth=` | ", "| 2 | ", "| 100 | ", "| 10,000 | ",
-                "| 1,000 | ", "| token fetches (ideal) | ",
-                "| most token requests in flight at once | ",
+    for row in ("| plain requests + fixed header | ", "| **unified-auth** `ua.session()` | ",
+                "| **unified-auth** `ua.auth(name)` | ", "| plain httpx + fixed header | ",
+                "| **unified-auth** `ua.httpx_client()` | ", "| 1 | ", "| 100 | ",
+                "| 10,000 | ", "| 1,000 | ", "| route: `flow.owner(url)` | ",
+                "| copy + apply: `requests_edge.authorised_copy` (incl. `headers_for`) | ",
+                "| proxy rule: `environment_proxy` + `bypasses_proxy` | ",
+                "| token fetches (ideal) | ", "| most token requests in flight at once | ",
                 "| requests sent with an expired token | ",
                 "| 401s (and other refusals) from the API | ",
                 "| p99 latency, overlapping a refresh | "):
         assert row in out, row
+    # Every per-request table measures both URLs: plain http (intranet) and https.
+    for table in ("### requests, stubbed", "### requests, loopback", "### httpx sync, stubbed",
+                  "### httpx async (asyncio), stubbed", "### httpx sync, loopback",
+                  "### httpx async (asyncio), loopback"):
+        header = out.split(table, 1)[1].split("\n")[2]
+        assert "| http us/GET |" in header and "| https us/GET |" in header, table
+    assert "| http ns | http x fastest peer |" in out
+    assert "### targets of issue 16" in out
     for peer in ("Authlib", "requests-auth", "requests-oauthlib"):
         assert f"| {peer} " in out or "pip install -e '.[bench]'" in out, peer
+    assert "| httpx-auth " in out or "pip install httpx-auth" in out
     assert "Traceback" not in done.stderr
 
 
