@@ -25,14 +25,13 @@ from contextlib import ExitStack
 from typing import Any
 from unittest import mock
 
-import anyio
 import attrs
 import requests
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 
 from benchmarks._clients import TARGET, Bench, bench_api
-from benchmarks._measure import async_rounds, rounds
+from benchmarks._measure import Timings, async_rounds, rounds
 from benchmarks._report import Options, Table, ns
 from benchmarks._servers import Endpoint
 from unified_auth.clients import requests_edge
@@ -191,6 +190,7 @@ def _httpx_steps(bench: Bench, endpoint: Endpoint) -> Iterator[Step]:
 def _async_rows(bench: Bench, endpoint: Endpoint, count: int,
                 per_round: int) -> dict[str, float]:
     """The async flow and the async transport, timed on one event loop."""
+    import anyio  # noqa: PLC0415 - optional, as httpx
     import httpx  # noqa: PLC0415 - optional
 
     from unified_auth.core.async_lease import advance_async  # noqa: PLC0415 - needs anyio
@@ -236,13 +236,11 @@ def run(options: Options) -> list[Table]:
             except ImportError as exc:
                 notes.append(f"no httpx rows: {exc.name} is not installed")
             steps[endpoint.scheme] = {step.label: step for step in found}
-        calls = {f"{scheme} {label}": step.call
-                 for scheme, named in steps.items() for label, step in named.items()}
-        resets = {f"{scheme} {label}": step.reset
-                  for scheme, named in steps.items() for label, step in named.items()
-                  if step.reset is not None}
-        timings = rounds(calls, count=count, per_round=per_round, reset=resets,
-                         collect=False)
+        flat = {f"{scheme} {label}": step
+                for scheme, named in steps.items() for label, step in named.items()}
+        timings = rounds({key: step.call for key, step in flat.items()}, count=count,
+                         per_round=per_round, collect=False,
+                         reset={key: step.reset for key, step in flat.items() if step.reset})
         stack.close()  # HTTPAdapter.send back before anything else sends
         try:
             async_figures = {endpoint.scheme: _async_rows(bench, endpoint, count, per_round)
@@ -252,7 +250,7 @@ def run(options: Options) -> list[Table]:
     return [_table(steps, timings, async_figures, count, per_round, notes)]
 
 
-def _table(steps: dict[str, dict[str, Step]], timings: Any,
+def _table(steps: dict[str, dict[str, Step]], timings: Timings,
            async_figures: dict[str, dict[str, float]], count: int, per_round: int,
            notes: list[str]) -> Table:
     schemes = list(steps)
