@@ -18,25 +18,34 @@ processes of one machine.
   ``PRUNE_INTERVAL`` seconds when this process writes an entry.
 - File names are a digest of the cache key, which is itself a digest: no name says more
   than the target it is for.
+
+This module is the store itself; reading one file is :mod:`unified_auth.cache.file_entry`,
+the lock :mod:`unified_auth.cache.file_lock`, listing and pruning
+:mod:`unified_auth.cache.file_prune`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
-import hashlib
 import logging
 import os
 import secrets
-import stat
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from unified_auth.cache.codec import MAX_ENTRY_BYTES, CorruptEntry, decode_keyed, encode
+from unified_auth.cache.codec import CorruptEntry, decode_keyed, encode
 from unified_auth.cache.directory import UnsafeDirectory, open_checked_directory
+from unified_auth.cache.file_entry import (
+    ENTRY_SUFFIX,
+    LOCK_SUFFIX,
+    OPEN_FLAGS,
+    file_name,
+    os_reason,
+    read_entry,
+)
+from unified_auth.cache.file_lock import lock_file
+from unified_auth.cache.file_prune import describe, list_names, prune_directory
 from unified_auth.cache.protocol import (
     HOLD_LIMIT,
     CachedCredentials,
@@ -52,15 +61,6 @@ log = logging.getLogger("unified_auth")
 
 PRUNE_INTERVAL = 600.0
 """Seconds between two prunes by one process's writes."""
-_SUFFIX, _LOCK = ".token", ".lock"
-_TEMPORARY_AGE = 600.0  # a temporary file this old was left by a writer that crashed
-_MAX_FILES = 10_000  # a prune or a listing looks at no more names than this
-_POLL_FIRST, _POLL_MAX = 0.005, 0.1
-_OPEN = os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
-
-
-class _NotRegular(OSError):
-    """An entry that is a FIFO, a device, a directory: refused before it is read."""
 
 
 class FileStore:
@@ -80,14 +80,14 @@ class FileStore:
         check_directory(directory, source=source, missing_ok=True)
 
     def load(self, key: str, now: float) -> CachedCredentials | None:
-        name = _name(key, _SUFFIX)
+        name = file_name(key, ENTRY_SUFFIX)
         try:
             with self._directory() as directory:
-                data = _read(directory, name)
+                data = read_entry(directory, name)
         except FileNotFoundError:
             return None
         except OSError as exc:
-            self._warn_once(name, f"cannot be read ({_os_reason(exc)})")
+            self._warn_once(name, f"cannot be read ({os_reason(exc)})")
             return None
         try:
             _, entry = decode_keyed(data)
@@ -99,11 +99,11 @@ class FileStore:
     def store(self, key: str, entry: CachedCredentials, now: float) -> None:
         if entry.expires_ts <= now:
             return
-        name = _name(key, _SUFFIX)
+        name = file_name(key, ENTRY_SUFFIX)
         with self._directory(create=True) as directory:
             temporary = f".{name}.{secrets.token_hex(6)}"
             try:
-                descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _OPEN,
+                descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | OPEN_FLAGS,
                                      0o600, dir_fd=directory)
                 with os.fdopen(descriptor, "wb") as file:
                     file.write(encode(entry, key))
@@ -114,19 +114,19 @@ class FileStore:
                 with contextlib.suppress(OSError):
                     os.unlink(temporary, dir_fd=directory)
                 raise StoreUnavailable(f"writing {self.directory / name} failed "
-                                       f"({_os_reason(exc)})") from None
+                                       f"({os_reason(exc)})") from None
             with self._warned_lock:
                 self._warned.discard(name)
             if self._pruned_at is None or now - self._pruned_at >= PRUNE_INTERVAL:
                 self._pruned_at = now
                 with contextlib.suppress(OSError):  # opportunistic: the entry is written
-                    _prune(directory, now, everything=False, target=None)
+                    prune_directory(directory, now, everything=False, target=None)
 
     def discard(self, key: str, value: Secret) -> None:
-        name = _name(key, _SUFFIX)
+        name = file_name(key, ENTRY_SUFFIX)
         with self.lock(key, wait=True), self._directory() as directory:
             try:
-                _, entry = decode_keyed(_read(directory, name))
+                _, entry = decode_keyed(read_entry(directory, name))
             except (OSError, CorruptEntry):
                 return
             if entry.credentials.value == value:
@@ -135,13 +135,13 @@ class FileStore:
 
     @contextlib.contextmanager
     def lock(self, key: str, *, wait: bool) -> Iterator[bool]:
-        name = _name(key, _LOCK)
+        name = file_name(key, LOCK_SUFFIX)
         with self._directory(create=True) as directory:
             try:
-                held = _lock(directory, name, wait=wait, limit=self.hold_limit)
+                held = lock_file(directory, name, wait=wait, limit=self.hold_limit)
             except OSError as exc:
                 raise StoreUnavailable(f"locking {self.directory / name} failed "
-                                       f"({_os_reason(exc)})") from None
+                                       f"({os_reason(exc)})") from None
         if held is None:
             if not wait:
                 yield False
@@ -160,12 +160,12 @@ class FileStore:
     def entries(self, now: float) -> list[StoredEntry]:
         try:
             with self._directory() as directory:
-                return [_describe(directory, name) for name in _names(directory)
-                        if name.endswith(_SUFFIX) and not name.startswith(".")]
+                return [describe(directory, name) for name in list_names(directory)
+                        if name.endswith(ENTRY_SUFFIX) and not name.startswith(".")]
         except FileNotFoundError:
             return []
         except OSError as exc:
-            raise StoreUnavailable(f"listing {self.directory} failed ({_os_reason(exc)})") \
+            raise StoreUnavailable(f"listing {self.directory} failed ({os_reason(exc)})") \
                 from None
 
     def clear(self, target: str | None, now: float) -> int:
@@ -177,11 +177,11 @@ class FileStore:
     def _pruning(self, now: float, *, everything: bool, target: str | None) -> int:
         try:
             with self._directory() as directory:
-                return _prune(directory, now, everything=everything, target=target)
+                return prune_directory(directory, now, everything=everything, target=target)
         except FileNotFoundError:
             return 0
         except OSError as exc:
-            raise StoreUnavailable(f"pruning {self.directory} failed ({_os_reason(exc)})") \
+            raise StoreUnavailable(f"pruning {self.directory} failed ({os_reason(exc)})") \
                 from None
 
     def close(self) -> None:
@@ -201,7 +201,7 @@ class FileStore:
             raise
         except OSError as exc:
             raise StoreUnavailable(f"the directory {self.directory} cannot be created or "
-                                   f"opened ({_os_reason(exc)})") from None
+                                   f"opened ({os_reason(exc)})") from None
         try:
             yield directory
         finally:
@@ -234,178 +234,4 @@ def check_directory(directory: Path, *, source: str | None = None,
         raise ConfigError(str(exc), source=source, key="cache.path") from None
     except OSError as exc:
         raise ConfigError(f"the cache directory {directory} cannot be inspected "
-                          f"({_os_reason(exc)})", source=source, key="cache.path") from None
-
-
-def _name(key: str, suffix: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()[:40] + suffix
-
-
-def _read(directory: int, name: str) -> bytes:
-    # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer for ever;
-    # O_NOFOLLOW: a link could point anywhere. (The secret-file reader, bounded_io, opens by
-    # path; an entry must be opened below the checked directory's descriptor.)
-    descriptor = os.open(name, os.O_RDONLY | _OPEN, dir_fd=directory)
-    try:
-        info = os.fstat(descriptor)
-        if not stat.S_ISREG(info.st_mode):
-            raise _NotRegular(errno.EINVAL, f"not a regular file but {_kind(info.st_mode)}")
-        data = b""
-        while len(data) <= MAX_ENTRY_BYTES:
-            chunk = os.read(descriptor, 64 * 1024)
-            if not chunk:
-                break
-            data += chunk
-        return data
-    finally:
-        os.close(descriptor)
-
-
-def _lock(directory: int, name: str, *, wait: bool, limit: float) -> int | None:
-    """The descriptor holding ``name`` locked, or ``None`` if another holds it (after
-    ``limit`` seconds when ``wait``)."""
-    deadline = time.monotonic() + limit
-    pause = _POLL_FIRST
-    while True:
-        descriptor = os.open(name, os.O_RDWR | os.O_CREAT | _OPEN, 0o600, dir_fd=directory)
-        try:
-            info = os.fstat(descriptor)
-            if not stat.S_ISREG(info.st_mode):
-                raise _NotRegular(errno.EINVAL, f"not a regular file but {_kind(info.st_mode)}")
-            while True:
-                try:
-                    fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if not wait or time.monotonic() >= deadline:
-                        os.close(descriptor)
-                        return None
-                    time.sleep(pause)
-                    pause = min(_POLL_MAX, pause * 2)
-            # A prune may have removed the file between our open and our lock: the lock is
-            # only ours if the name still leads to the file we locked.
-            if _same_file(directory, name, info):
-                return descriptor
-        except BaseException:
-            os.close(descriptor)
-            raise
-        os.close(descriptor)
-
-
-def _same_file(directory: int, name: str, info: os.stat_result) -> bool:
-    try:
-        now = os.stat(name, dir_fd=directory, follow_symlinks=False)
-    except FileNotFoundError:
-        return False
-    return (now.st_dev, now.st_ino) == (info.st_dev, info.st_ino)
-
-
-def _try_lock(directory: int, name: str) -> int | None:
-    """The lock of ``name`` if nobody holds it now, else ``None``; never waits."""
-    try:
-        return _lock(directory, name, wait=False, limit=0)
-    except OSError:
-        return None
-
-
-def _names(directory: int) -> list[str]:
-    names = []
-    with os.scandir(directory) as listing:
-        for item in listing:
-            names.append(item.name)
-            if len(names) >= _MAX_FILES:
-                break
-    return names
-
-
-def _describe(directory: int, name: str) -> StoredEntry:
-    try:
-        key, entry = decode_keyed(_read(directory, name))
-    except FileNotFoundError:
-        return StoredEntry(None, problem="removed while being read")
-    except _NotRegular as exc:
-        return StoredEntry(None, problem=exc.strerror)
-    except OSError as exc:
-        return StoredEntry(None, problem=f"cannot be read ({_os_reason(exc)})")
-    except CorruptEntry as exc:
-        return StoredEntry(None, problem=f"not a valid cache entry ({exc})")
-    return StoredEntry(key, entry.expires_ts, entry.obtained_at)
-
-
-def _prune(directory: int, now: float, *, everything: bool, target: str | None) -> int:
-    """Delete what is stale (and every entry, or ``target``'s); returns how many entries."""
-    names = _names(directory)
-    removed = 0
-    for name in names:
-        if name.startswith(".") and _SUFFIX in name:
-            _remove_if_old(directory, name, now)
-        elif name.endswith(_SUFFIX):
-            removed += _prune_entry(directory, name, now, everything=everything, target=target)
-    present = set(_names(directory))
-    for name in names:
-        if name.endswith(_LOCK) and name[: -len(_LOCK)] + _SUFFIX not in present:
-            _remove_unused_lock(directory, name)
-    return removed
-
-
-def _prune_entry(directory: int, name: str, now: float, *, everything: bool,
-                 target: str | None) -> int:
-    described = _describe(directory, name)
-    stale = described.problem is not None or (
-        described.expires_ts is not None and described.expires_ts <= now)
-    chosen = everything or (target is not None and described.target == target)
-    if not (stale or chosen):
-        return 0
-    lock = None
-    if not chosen:
-        # Stale only: under its lock, so a fetch writing it anew right now keeps its entry.
-        lock = _try_lock(directory, name[: -len(_SUFFIX)] + _LOCK)
-        if lock is None:
-            return 0
-    try:
-        if lock is not None and _describe(directory, name) != described:
-            return 0
-        with contextlib.suppress(FileNotFoundError, IsADirectoryError, PermissionError):
-            os.unlink(name, dir_fd=directory)
-            return 1
-        return 0
-    finally:
-        if lock is not None:
-            os.close(lock)
-
-
-def _remove_unused_lock(directory: int, name: str) -> None:
-    lock = _try_lock(directory, name)
-    if lock is None:
-        return  # held: a fetch is writing its entry now
-    try:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(name, dir_fd=directory)
-    finally:
-        os.close(lock)
-
-
-def _remove_if_old(directory: int, name: str, now: float) -> None:
-    del now  # file times are wall-clock times, whatever clock the caller runs on
-    try:
-        info = os.stat(name, dir_fd=directory, follow_symlinks=False)
-        if time.time() - info.st_mtime >= _TEMPORARY_AGE:
-            os.unlink(name, dir_fd=directory)
-    except OSError:
-        pass
-
-
-def _kind(mode: int) -> str:
-    for test, kind in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
-                       (stat.S_ISBLK, "a block device"), (stat.S_ISDIR, "a directory"),
-                       (stat.S_ISSOCK, "a socket")):
-        if test(mode):
-            return kind
-    return "not a regular file"
-
-
-def _os_reason(exc: OSError) -> str:
-    if isinstance(exc, _NotRegular):
-        return exc.strerror or "not a regular file"
-    name = errno.errorcode.get(exc.errno or 0)
-    return f"{name}: {exc.strerror}" if name and exc.strerror else type(exc).__name__
+                          f"({os_reason(exc)})", source=source, key="cache.path") from None

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 import attrs
 
-__all__ = ["CommandResult", "SourceProblem", "read_regular_file", "run_bounded"]
+__all__ = ["CommandResult", "SourceProblem", "file_kind", "read_regular_file", "run_bounded"]
 
 # After the command exits, how long output still in the pipe may take to arrive.
 _EXIT_GRACE = 0.2
@@ -50,7 +50,7 @@ def read_regular_file(path: str, limit: int) -> tuple[bytes, int]:
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise SourceProblem(f"is not a regular file but {_file_kind(info.st_mode)}; "
+            raise SourceProblem(f"is not a regular file but {file_kind(info.st_mode)}; "
                                 f"point the reference at a file holding only the secret")
         if info.st_size > limit:
             raise SourceProblem(f"is {info.st_size} bytes long, more than the {limit} bytes "
@@ -158,7 +158,8 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
             stream.close()
 
 
-def _file_kind(mode: int) -> str:
+def file_kind(mode: int) -> str:
+    """What a file that is not a regular one is, for a message: ``"a FIFO"``, ``"a socket"``..."""
     for test, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
                        (stat.S_ISBLK, "a block device"), (stat.S_ISDIR, "a directory"),
                        (stat.S_ISSOCK, "a socket")):
