@@ -6,9 +6,10 @@
   script. While its holder fetches, a watchdog thread renews it every third of
   ``lock_timeout`` (``Lock.reacquire``), so a token endpoint slower than ``lock_timeout``
   still causes one fetch for the fleet, and a crashed holder blocks the others for at most
-  ``lock_timeout`` seconds. Renewal stops after ``hold_limit`` (a stuck holder). Waiters
-  poll with jittered backoff for as long as a live holder may hold it, then re-read (the
-  broker does, once it holds the lock).
+  ``lock_timeout`` seconds. Renewal stops after ``hold_limit`` (a stuck holder); the
+  watchdog is :mod:`unified_auth.cache.redis_renewal`. Waiters poll with jittered backoff
+  for as long as a live holder may hold it, then re-read (the broker does, once it holds
+  the lock).
 - Entries are untrusted input: decoded with the checks fresh credentials get (a value that
   is not a string, or a key of another type, is a corrupt entry too).
 - A 401 deletes the entry only if it still holds the rejected token (a Lua script).
@@ -36,6 +37,7 @@ from unified_auth.cache.protocol import (
     StoredEntry,
     StoreUnavailable,
 )
+from unified_auth.cache.redis_renewal import LockRenewal
 from unified_auth.errors import UnifiedAuthError
 from unified_auth.model import Secret
 
@@ -132,7 +134,9 @@ class RedisStore:
                         "here too", self.description, self.hold_limit + self.lock_timeout)
             yield True
             return
-        watchdog = _Renewal(lock, self)
+        watchdog = LockRenewal(lock, description=self.description,
+                               lock_timeout=self.lock_timeout, hold_limit=self.hold_limit,
+                               call_timeout=self.timeout, reason=_reason)
         watchdog.start()
         try:
             yield True
@@ -250,48 +254,6 @@ class RedisStore:
             raise StoreUnavailable(_reason(exc)) from None
         self._discard_script = client.register_script(_DISCARD_IF_HOLDS)
         return client
-
-
-class _Renewal:
-    """Renews a held lock every third of its lifetime until stopped (or ``hold_limit``)."""
-
-    def __init__(self, lock: Any, store: RedisStore) -> None:
-        self._lock = lock
-        self._store = store
-        self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="unified-auth-lock-renewal",
-                                        daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stopped.set()
-        # Bounded: a renewal in flight ends within the socket timeout.
-        self._thread.join(timeout=self._store.timeout + 1)
-
-    def _run(self) -> None:
-        import redis  # noqa: PLC0415
-
-        store = self._store
-        interval = max(store.lock_timeout / 3, 0.02)
-        until = time.monotonic() + store.hold_limit
-        while not self._stopped.wait(interval):
-            if time.monotonic() >= until:
-                log.warning("%s: a token fetch has held its lock for %.0f s; no longer "
-                            "renewing it, so other processes may fetch too",
-                            store.description, store.hold_limit)
-                return
-            try:
-                self._lock.reacquire()
-            except redis.exceptions.LockNotOwnedError:
-                log.warning("%s: the lock of a token fetch expired before it was renewed "
-                            "(lock_timeout %g s is too short for this server?); another "
-                            "process may fetch too", store.description, store.lock_timeout)
-                return
-            except (redis.RedisError, OSError) as exc:
-                log.debug("%s: renewing a fetch lock failed: %s", store.description,
-                          _reason(exc))
 
 
 def _get(client: Any, name: str) -> Any:
