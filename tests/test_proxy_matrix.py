@@ -166,3 +166,21 @@ def test_requests_proxies_given_per_request_follow_the_same_rule(
             session.get("http://api.example.test/items", proxies=proxies, timeout=5)
     assert [seen.target for seen in proxy.seen] == [f"{api.url}/nobody"]
     assert_no_leaks(proxy.text(), [KEY])
+
+
+@pytest.mark.parametrize("driver", BEFORE_THE_PROXY)
+def test_a_changed_proxy_variable_is_seen_at_once_by_the_drivers_that_read_the_environment(
+        hub: unified_auth.UnifiedAuth, api: Recorder, environment_proxy: Recorder,
+        monkeypatch: pytest.MonkeyPatch, driver: str) -> None:
+    """They remember what the environment names per origin: a new value of a variable
+    that is set (the environment's size unchanged) must end what was remembered."""
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    drivers = Drivers(hub)
+    try:
+        assert drivers.send(driver, "local", "GET", f"{api.url}/keyed/a").status == 200
+        monkeypatch.setenv("NO_PROXY", "elsewhere.example.test")
+        with pytest.raises(InsecureTransportError):
+            drivers.send(driver, "local", "GET", f"{api.url}/keyed/b")
+    finally:
+        drivers.close()
+    assert environment_proxy.seen == []

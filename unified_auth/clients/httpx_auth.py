@@ -22,15 +22,18 @@ import httpx
 from unified_auth.clients.httpx_edge import (
     authorised,
     copied_headers,
+    digests,
     explain,
     is_replayable,
     marked,
     needs_body,
     refused,
     small_body_length,
+    with_note,
     without_copied,
 )
 from unified_auth.core.async_lease import advance_async
+from unified_auth.core.broker import Lease
 from unified_auth.core.flow import Outcome, RequestFlow, Send, request_flow
 from unified_auth.core.proxies import bypasses_proxy, environment_proxy
 from unified_auth.model import Target
@@ -51,6 +54,8 @@ class TargetHttpxAuth(httpx.Auth):
         self.target = target
         self._flow = flow
         self._warned = False
+        # The digests of the current lease's headers, for the note on each request.
+        self._note: tuple[Lease, frozenset[tuple[bytes, str]]] | None = None
 
     def __repr__(self) -> str:
         return f"TargetHttpxAuth({self.target.name!r})"
@@ -117,4 +122,12 @@ class TargetHttpxAuth(httpx.Auth):
         return False
 
     def _send(self, step: Send, request: httpx.Request) -> httpx.Request:
-        return marked(request, authorised(self._flow, step.lease, request))
+        lease = step.lease
+        sent = authorised(self._flow, lease, request)
+        headers = self._flow.authoriser.headers_for(lease)
+        if headers is None:  # a signer's headers differ per request
+            return marked(request, sent)
+        note = self._note
+        if note is None or note[0] is not lease:
+            note = self._note = (lease, digests(headers))
+        return with_note(sent, note[1])

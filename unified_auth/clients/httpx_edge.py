@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Mapping
 
 import attrs
 import httpx
@@ -29,6 +30,7 @@ __all__ = [
     "answer_of",
     "authorised",
     "copied_headers",
+    "digests",
     "explain",
     "is_replayable",
     "marked",
@@ -36,6 +38,7 @@ __all__ = [
     "refused",
     "small_body_length",
     "to_auth_request",
+    "with_note",
     "without_copied",
 ]
 
@@ -79,8 +82,9 @@ def authorised(flow: RequestFlow, lease: Lease, request: httpx.Request) -> httpx
         return _signed(flow, lease, request)
     copy: httpx.Request = object.__new__(httpx.Request)
     copy.__dict__.update(vars(request))
-    copy.headers = request.headers.copy()
-    copy.headers.update(headers)
+    copy.headers = merged = request.headers.copy()
+    for name, value in headers.items():  # MutableMapping.update looks each value up
+        merged[name] = value
     return copy
 
 
@@ -112,8 +116,19 @@ def marked(source: httpx.Request, sent: httpx.Request) -> httpx.Request:
     included: the note lets :func:`without_copied` take those headers off it again.
     """
     before = set(source.headers.raw)
-    added = frozenset((name.lower(), _digest(value)) for name, value in sent.headers.raw
-                      if (name, value) not in before)
+    return with_note(sent, frozenset((name.lower(), _digest(value))
+                                     for name, value in sent.headers.raw
+                                     if (name, value) not in before))
+
+
+def digests(headers: Mapping[str, str]) -> frozenset[tuple[bytes, str]]:
+    """The note :func:`marked` makes for ``headers`` (a lease's, computed once for it)."""
+    return frozenset((name.lower().encode("latin-1"), _digest(value.encode("latin-1")))
+                     for name, value in headers.items())
+
+
+def with_note(sent: httpx.Request, added: frozenset[tuple[bytes, str]]) -> httpx.Request:
+    """``sent`` with the note that it carries the headers ``added`` names."""
     sent.extensions = {**sent.extensions, APPLIED: _Applied(str(sent.url), added)}
     return sent
 

@@ -17,7 +17,6 @@ request through ``direct`` (the client's direct transport) or refuses it.
 from __future__ import annotations
 
 from types import TracebackType
-from typing import cast
 
 import httpx
 
@@ -30,8 +29,9 @@ from unified_auth.clients.httpx_edge import (
     small_body_length,
     without_copied,
 )
-from unified_auth.core.async_lease import advance_async
-from unified_auth.core.flow import Outcome, RequestFlow, Send, request_flow
+from unified_auth.core.async_lease import run_request_async
+from unified_auth.core.broker import Lease
+from unified_auth.core.flow import Outcome, RequestFlow
 from unified_auth.core.proxies import bypasses_proxy
 from unified_auth.model import Target
 
@@ -64,12 +64,13 @@ class AuthTransport(httpx.BaseTransport):
             return self._direct.handle_request(request)
         _goes_direct(url, self.proxy, can_bypass=False)  # refuses what may not take it
 
-        def send(step: Send) -> httpx.Response:
-            return self.inner.handle_request(authorised(self._flow, step.lease, request))
+        inner, flow = self.inner, self._flow
 
-        outcome, response, _ = self._flow.run(
-            request_flow(target, can_replay=is_replayable(request)), send,
-            _status, httpx.Response.close)
+        def send(lease: Lease) -> httpx.Response:
+            return inner.handle_request(authorised(flow, lease, request))
+
+        outcome, response, _ = flow.run_request(target, send, _status, httpx.Response.close,
+                                                can_replay=is_replayable(request))
         if outcome is Outcome.REFUSED:
             body = response.read() if small_body_length(response) else b""
             response.close()
@@ -114,17 +115,15 @@ class AsyncAuthTransport(httpx.AsyncBaseTransport):
         return await self._run(target, request)
 
     async def _run(self, target: Target, request: httpx.Request) -> httpx.Response:
-        steps = request_flow(target, can_replay=is_replayable(request))
-        step = await advance_async(self._flow, steps, None)
-        response: httpx.Response | None = None
-        while isinstance(step, Send):
-            if response is not None:
-                await response.aclose()
-            response = await self.inner.handle_async_request(
-                authorised(self._flow, step.lease, request))
-            step = await advance_async(self._flow, steps, response.status_code)
-        response = cast("httpx.Response", response)  # a flow always sends first
-        if step is Outcome.REFUSED:
+        inner, flow = self.inner, self._flow
+
+        async def send(lease: Lease) -> httpx.Response:
+            return await inner.handle_async_request(authorised(flow, lease, request))
+
+        outcome, response, _ = await run_request_async(
+            flow, target, send, _status, httpx.Response.aclose,
+            can_replay=is_replayable(request))
+        if outcome is Outcome.REFUSED:
             body = await response.aread() if small_body_length(response) else b""
             await response.aclose()
             raise refused(self._flow, target, request, response, body)

@@ -16,9 +16,16 @@ from typing import Any, NoReturn
 import requests
 from requests.adapters import HTTPAdapter
 
-from unified_auth.clients.requests_edge import close, finish, send_authorised, status_of
+from unified_auth.clients.requests_edge import (
+    authorised_copy,
+    close,
+    finish,
+    status_of,
+    without_credentials,
+)
 from unified_auth.core.authorise import replayable
-from unified_auth.core.flow import RequestFlow, Send, request_flow
+from unified_auth.core.broker import Lease
+from unified_auth.core.flow import RequestFlow
 from unified_auth.core.proxies import chosen_proxies
 
 __all__ = ["DEFAULT_TIMEOUT", "AuthAdapter"]
@@ -55,14 +62,18 @@ class AuthAdapter(HTTPAdapter):
         if target is None:
             return super().send(request, stream, timeout, verify, cert, proxies)
         chosen = chosen_proxies(url, proxies, credentials=True)
+        flow = self._flow
 
-        def send(step: Send) -> requests.Response:
-            return send_authorised(self._flow, lambda prepared: HTTPAdapter.send(
-                self, prepared, stream, timeout, verify, cert, chosen), step.lease, request)
+        def send(lease: Lease) -> requests.Response:
+            try:
+                return HTTPAdapter.send(self, authorised_copy(flow, lease, request), stream,
+                                        timeout, verify, cert, chosen)
+            except requests.RequestException as exc:
+                raise without_credentials(exc, lease, request) from None
 
-        outcome, response, first = self._flow.run(
-            request_flow(target, can_replay=replayable(request.body)), send, status_of, close)
-        return finish(self._flow, target, outcome, response, first)
+        outcome, response, first = flow.run_request(target, send, status_of, close,
+                                                    can_replay=replayable(request.body))
+        return finish(flow, target, outcome, response, first)
 
     def close(self) -> None:
         """Close the connection pools, once: a session closes each mount, and one adapter

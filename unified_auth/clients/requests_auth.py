@@ -26,14 +26,15 @@ from requests.structures import CaseInsensitiveDict
 
 from unified_auth.clients.requests_edge import (
     apply_to,
+    authorised_copy,
     close,
     finish,
-    send_authorised,
     status_of,
+    without_credentials,
 )
 from unified_auth.core.authorise import replayable
 from unified_auth.core.broker import Lease
-from unified_auth.core.flow import RequestFlow, Send, answer_flow
+from unified_auth.core.flow import Outcome, RequestFlow, answer_flow, settled
 from unified_auth.core.proxies import bypasses_proxy, chosen_proxies, environment_proxy
 from unified_auth.model import Target
 
@@ -80,7 +81,8 @@ class TargetAuth(AuthBase):
         else:  # the same headers on every request: only what they replace is kept
             sent = _Sent(request, lease, None, [(name, request.headers.get(name))
                                                 for name in headers])
-            request.headers.update(headers)
+            for name, value in headers.items():
+                request.headers[name] = value
         hook = functools.partial(self._on_response, sent)
         try:
             request.hooks["response"].append(hook)
@@ -97,19 +99,25 @@ class TargetAuth(AuthBase):
             lease = sent.restore()
         elif self._flow.owner(request.url or "") is not self.target:
             return response  # another target's or nobody's answer: not ours to judge
+        flow = self._flow
+        if settled(response.status_code):
+            return finish(flow, self.target, Outcome.ANSWER, response, None)
         adapter = response.connection
         proxies = kwargs.pop("proxies", None)
 
-        def send(step: Send) -> requests.Response:
+        def send(lease: Lease) -> requests.Response:
             # The retry goes straight to the adapter, so the proxy rule is applied here.
             chosen = chosen_proxies(request.url or "", proxies, credentials=True)
-            return send_authorised(self._flow, lambda prepared: adapter.send(
-                prepared, proxies=chosen, **kwargs), step.lease, request)
+            try:
+                return adapter.send(authorised_copy(flow, lease, request), proxies=chosen,
+                                    **kwargs)
+            except requests.RequestException as exc:
+                raise without_credentials(exc, lease, request) from None
 
         steps = answer_flow(self.target, lease, response.status_code,
                             can_replay=replayable(request.body))
-        outcome, answer, first = self._flow.run(steps, send, status_of, close, response)
-        return finish(self._flow, self.target, outcome, answer, first)
+        outcome, answer, first = flow.run(steps, send, status_of, close, response)
+        return finish(flow, self.target, outcome, answer, first)
 
     def _not_ours(self, url: str, owner: Target | None) -> str:
         whose = f"it belongs to target {owner.name}" if owner is not None else \

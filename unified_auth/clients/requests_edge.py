@@ -8,8 +8,6 @@ caller.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import requests
 from requests.structures import CaseInsensitiveDict
 
@@ -21,11 +19,8 @@ from unified_auth.core.redaction import redact
 from unified_auth.errors import AccessDenied
 from unified_auth.model import Target
 
-__all__ = ["answer_of", "apply_to", "authorised_copy", "close", "finish", "send_authorised",
-           "status_of"]
-
-Send = Callable[[requests.PreparedRequest], requests.Response]
-
+__all__ = ["answer_of", "apply_to", "authorised_copy", "close", "finish", "status_of",
+           "without_credentials"]
 
 def authorised_copy(flow: RequestFlow, lease: Lease,
                     request: requests.PreparedRequest) -> requests.PreparedRequest:
@@ -50,7 +45,9 @@ def apply_to(flow: RequestFlow, lease: Lease, request: requests.PreparedRequest)
     """Put ``lease`` on ``request`` itself: its headers, or what its plugin signs."""
     headers = flow.authoriser.headers_for(lease)
     if headers is not None:
-        request.headers.update(headers)
+        target = request.headers
+        for name, value in headers.items():  # MutableMapping.update looks each value up
+            target[name] = value
         return
     seen = AuthRequest(request.method or "GET", request.url or "", request.headers,
                        request.body)
@@ -61,21 +58,18 @@ def apply_to(flow: RequestFlow, lease: Lease, request: requests.PreparedRequest)
         request.headers = CaseInsensitiveDict(seen.headers)
 
 
-def send_authorised(flow: RequestFlow, send: Send, lease: Lease,
-                    request: requests.PreparedRequest) -> requests.Response:
-    """Send ``lease`` on a copy of ``request``; a failure is raised without the credentials.
+def without_credentials(exc: requests.RequestException, lease: Lease,
+                        request: requests.PreparedRequest) -> requests.RequestException:
+    """``exc``, raised sending ``lease`` on a copy of ``request``, made safe to raise.
 
     requests' errors quote the URL they were sending (a plugin may put its key in the query
-    string) and carry the request object on ``.request``: the error is raised about the
-    caller's ``request`` instead, its text redacted, and without the chained urllib3 error,
-    which quotes the URL too.
+    string) and carry the request object on ``.request``: the error is made about the
+    caller's ``request`` instead, its text redacted; raise it ``from None``, as the chained
+    urllib3 error quotes the URL too.
     """
-    try:
-        return send(authorised_copy(flow, lease, request))
-    except requests.RequestException as exc:
-        exc.args = (redact(str(exc), [lease.credentials.value]),)
-        exc.request = request
-        raise exc from None
+    exc.args = (redact(str(exc), [lease.credentials.value]),)
+    exc.request = request
+    return exc
 
 
 def answer_of(response: requests.Response) -> AuthAnswer:

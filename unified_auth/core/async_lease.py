@@ -11,15 +11,28 @@ coroutines takes one worker thread, not N.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
 import anyio
 import anyio.to_thread
 from anyio.lowlevel import RunVar
 
 from unified_auth.core.broker import Broker, Lease
-from unified_auth.core.flow import Flow, NeedLease, Outcome, RequestFlow, Send
+from unified_auth.core.flow import (
+    Flow,
+    NeedLease,
+    Outcome,
+    RequestFlow,
+    Send,
+    answer_flow,
+    settled,
+)
 from unified_auth.model import Target
 
-__all__ = ["advance_async", "lease_async"]
+__all__ = ["advance_async", "lease_async", "run_request_async"]
+
+R = TypeVar("R")
 
 _ROUNDS = 8
 """Flights a waiter follows before fetching on its own (a leader was cancelled each time)."""
@@ -99,3 +112,23 @@ async def advance_async(flow: RequestFlow, steps: Flow, answer: int | None) -> S
         outcome: Outcome = done.value
         return outcome
     return step
+
+
+async def run_request_async(flow: RequestFlow, target: Target,
+                            send: Callable[[Lease], Awaitable[R]], status: Callable[[R], int],
+                            close: Callable[[R], Awaitable[None]], *,
+                            can_replay: bool) -> tuple[Outcome, R, R | None]:
+    """:meth:`RequestFlow.run_request` for coroutines, its broker steps awaited."""
+    lease = await lease_async(flow.broker, target)
+    answer = await send(lease)
+    code = status(answer)
+    if settled(code):
+        return Outcome.ANSWER, answer, None
+    steps = answer_flow(target, lease, code, can_replay=can_replay)
+    first: R | None = None
+    step = await advance_async(flow, steps, None)
+    while isinstance(step, Send):
+        await close(answer)
+        first, answer = answer, await send(step.lease)
+        step = await advance_async(flow, steps, status(answer))
+    return step, answer, first

@@ -43,7 +43,7 @@ from unified_auth.errors import AuthFailed
 from unified_auth.model import Target
 
 __all__ = ["Flow", "Invalidate", "NeedLease", "Outcome", "RequestFlow", "Send", "Step",
-           "answer_flow", "request_flow"]
+           "answer_flow", "request_flow", "settled"]
 
 log = logging.getLogger("unified_auth")
 
@@ -115,7 +115,7 @@ def answer_flow(target: Target, sent: Lease | None, status: int, *,
     :param sent: the lease the request carried, or ``None`` if it carried none (a
         redirected hop ``ua.auth()`` could not authorise before its library sent it).
     """
-    if status != 401:
+    if settled(status):
         return Outcome.ANSWER
     if sent is not None:
         yield Invalidate(sent)
@@ -126,10 +126,17 @@ def answer_flow(target: Target, sent: Lease | None, status: int, *,
         return Outcome.ANSWER
     fresh = cast("Lease", (yield NeedLease(target)))
     status = cast("int", (yield Send(fresh, retry=True)))
-    if status != 401:
+    if settled(status):
         return Outcome.ANSWER
     yield Invalidate(fresh)
     return Outcome.REFUSED
+
+
+def settled(status: int) -> bool:
+    """Whether an answer with ``status`` stands as it is (:attr:`Outcome.ANSWER`) without
+    another step of :func:`answer_flow`: anything but a 401. Drivers ask it to skip the
+    generator on the common path."""
+    return status != 401
 
 
 class RequestFlow:
@@ -162,10 +169,10 @@ class RequestFlow:
             return outcome
         return step
 
-    def run(self, steps: Flow, send: Callable[[Send], R], status: Callable[[R], int],
+    def run(self, steps: Flow, send: Callable[[Lease], R], status: Callable[[R], int],
             close: Callable[[R], None], answer: R | None = None) -> tuple[Outcome, R, R | None]:
-        """Run ``steps`` to the end, sending with ``send``; ``close`` releases an answer a
-        retry replaces.
+        """Run ``steps`` to the end, sending with ``send(lease)``; ``close`` releases an
+        answer a retry replaces.
 
         :param answer: the answer the request already got, for an :func:`answer_flow`
             (its client sent the first hop itself); ``None`` for a :func:`request_flow`.
@@ -178,9 +185,23 @@ class RequestFlow:
             if answer is not None:
                 close(answer)
                 first = answer
-            answer = send(step)
+            answer = send(step.lease)
             step = self.advance(steps, status(answer))
         return step, cast("R", answer), first
+
+    def run_request(self, target: Target, send: Callable[[Lease], R],
+                    status: Callable[[R], int], close: Callable[[R], None], *,
+                    can_replay: bool) -> tuple[Outcome, R, R | None]:
+        """:func:`request_flow` for ``target``, run with :meth:`run`, its first steps (the
+        lease, the send) taken inline: the generator is made only for an answer that
+        :func:`settled` says needs more."""
+        lease = self.broker.lease(target)
+        answer = send(lease)
+        code = status(answer)
+        if settled(code):
+            return Outcome.ANSWER, answer, None
+        return self.run(answer_flow(target, lease, code, can_replay=can_replay), send, status,
+                        close, answer)
 
     def refused(self, target: Target, answer: AuthAnswer) -> AuthFailed:
         """The error for :attr:`Outcome.REFUSED`; the driver attaches its own objects."""

@@ -18,7 +18,7 @@ choose) for it:
 The clients differ only in what they know of the proxy. The requests adapter and the httpx
 transports see the one their client chose. ``ua.auth()`` and ``ua.httpx_auth()`` run before
 their client picks one and see only the environment: :func:`environment_proxy` reads it,
-remembering the answer until a variable is added or removed, since scanning the whole
+remembering the answer until the environment changes, since scanning the whole
 environment costs more than everything else a request does here. A transport the caller
 built is :data:`UNSEEN`: it may go through a proxy nobody can see, so it may carry
 credentials only where a proxy could do no harm.
@@ -113,29 +113,39 @@ def session_proxies(session: requests.Session, request: requests.PreparedRequest
 
 
 class _EnvironmentProxies:
-    """The environment's proxy per scheme and host, forgotten when a variable is added or
-    removed (scripts and tests set ``HTTPS_PROXY`` or ``NO_PROXY`` that way)."""
+    """The environment's proxy per origin, forgotten when the environment changes: when a
+    variable is added or removed (scripts and tests set ``HTTPS_PROXY`` or ``NO_PROXY``
+    that way), or a ``*_proxy`` variable that was set changes its value. Reading only the
+    variables that are set keeps the check cheap: a missing one costs an exception."""
 
     def __init__(self) -> None:
         self._size = -1
-        self._found: dict[tuple[str, str], str | None] = {}
+        self._seen: tuple[tuple[str, str], ...] = ()
+        self._found: dict[str, str | None] = {}
         self._lock = threading.Lock()
 
-    def proxy(self, url: str, scheme: str, netloc: str) -> str | None:
-        size = len(os.environ)
-        if size != self._size:
+    def _changed(self) -> bool:
+        environ = os.environ
+        if len(environ) != self._size:
+            return True
+        return any(environ.get(name) != value for name, value in self._seen)
+
+    def proxy(self, url: str, origin: str) -> str | None:
+        if self._changed():
             with self._lock:
-                self._found, self._size = {}, size
-        key = (scheme, netloc)
+                environ = os.environ
+                self._seen = tuple((name, value) for name, value in environ.items()
+                                   if name.lower().endswith("_proxy"))
+                self._found, self._size = {}, len(environ)
         try:
-            return self._found[key]
+            return self._found[origin]
         except KeyError:
             pass
         proxy = select_proxy(url, get_environ_proxies(url))
         found = self._found
         if len(found) >= _ENVIRONMENT_CACHE_SIZE:
             found.clear()
-        found[key] = proxy
+        found[origin] = proxy
         return proxy
 
 
@@ -145,13 +155,16 @@ _ENVIRONMENT = _EnvironmentProxies()
 def environment_proxy(url: str) -> str | None:
     """The proxy the environment (``HTTP_PROXY``, ``NO_PROXY``, ...) names for ``url``.
 
-    Remembered per scheme and host until the environment gains or loses a variable; a new
-    value for a variable that is already set is seen from then on. (``ua.session()`` and
-    ``ua.httpx_client()`` don't need this: they see their client's own choice.)
+    Remembered per origin until the environment gains or loses a variable or a proxy
+    variable changes its value. (``ua.session()`` and ``ua.httpx_client()`` don't need
+    this: they see their client's own choice.)
     """
-    scheme, _, rest = url.partition("://")
-    netloc = rest.partition("/")[0].partition("?")[0].partition("#")[0]
-    return _ENVIRONMENT.proxy(url, scheme.lower(), netloc.rpartition("@")[2].lower())
+    # Keyed by the URL up to its path: requests decides from the scheme and the host.
+    end = url.find("/", url.find("//") + 2)
+    origin = url if end < 0 else url[:end]
+    if "?" in origin or "#" in origin:
+        origin = origin.partition("?")[0].partition("#")[0]
+    return _ENVIRONMENT.proxy(url, origin)
 
 
 def _shown(proxy: str) -> str:
