@@ -4,9 +4,9 @@ The checks that need no network (config, secret sources, warnings) run first; th
 target's credentials are fetched concurrently, with a progress display on a terminal.
 
 Each target gets one verdict (:data:`VERDICTS`): the API accepted the credentials, the API
-or the token endpoint refused them (a failure), or nobody could say (a 404, a 5xx, a
-timeout, no connection: a warning, never a failure, since it says nothing about the
-credentials). Messages are the library's own sentences, never a raw exception's text.
+or the token endpoint refused them (a failure), or nobody could say (a warning). What a
+report holds and how an exception is judged is :mod:`unified_auth.cli.check_report`; this
+module gathers the reports and shows them.
 """
 
 from __future__ import annotations
@@ -14,10 +14,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
-from urllib.parse import urlsplit, urlunsplit
 
 import attrs
 import click
@@ -26,105 +23,19 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from unified_auth import Secret, SecretRef, Target, UnifiedAuth
 from unified_auth.cli import logs, output
-from unified_auth.cli.options import (
-    complete_targets,
-    config_option,
-    load_hub,
-    named_targets,
-    network_reason,
-)
-from unified_auth.errors import (
-    DOCS_URL,
-    AccessDenied,
-    AuthFailed,
-    CredentialsRejected,
-    TokenEndpointError,
-    UnifiedAuthError,
-)
+from unified_auth.cli.check_report import VERDICTS, TargetReport, Verdict, judge_failure
+from unified_auth.cli.options import complete_targets, config_option, load_hub, named_targets
+from unified_auth.errors import DOCS_URL, UnifiedAuthError
 from unified_auth.notices import Notice
 
 __all__ = ["VERDICTS", "TargetReport", "Verdict", "check", "inspect", "obtain",
            "secret_sources"]
 
 CLEAR_TEXT = "config (clear text)"
-NOT_VERIFIED = "not verified against the API"
 CONFIG_DOCS = f"see {DOCS_URL}config/"
 _MAX_WORKERS = 8
-_REFUSALS = (401, 403)
-
-Verdict = Literal["accepted", "refused", "failed", "not_verified", "not_probed", "unchecked"]
-VERDICTS: dict[str, str] = {
-    "accepted": "the API accepted the credentials (acts_as says as whom)",
-    "refused": "the API or the token endpoint refused them (401/403, a rejected secret)",
-    "failed": "they could not be tried: a secret, config or plugin error",
-    "not_verified": "nobody could say (404, 5xx, timeout, no connection, nothing to ask)",
-    "not_probed": "obtained, the API not asked (--no-probe)",
-    "unchecked": "not looked at yet",
-}
-"""Each verdict ``check`` gives a target, and what it means. ``refused`` and ``failed``
-fail the target (exit 1); the others do not."""
-_FAILING = frozenset({"refused", "failed"})
 _WIDE = 140
 """Columns from which each field of a target gets its own column."""
-
-
-@attrs.frozen
-class TargetReport:
-    """What ``check`` found about one target. It holds no secret."""
-
-    name: str
-    provider: str
-    hosts: tuple[str, ...]
-    secrets: tuple[tuple[str, str], ...]
-    """``(key, where the secret lives)`` for each secret option."""
-    warnings: tuple[str, ...] = ()
-    verdict: Verdict = "unchecked"
-    obtained: bool = False
-    """Whether the credentials were obtained (a token issued, a secret resolved)."""
-    expires_at: datetime | None = None
-    error: str | None = None
-    """Why the target failed (``refused`` or ``failed``), one line."""
-    acts_as: str | None = None
-    """Who the API says the credentials act as (the plugin's ``probe``), if it was asked."""
-    why_not_verified: str | None = None
-    """Why nobody could say whether the credentials work (``not_verified``), one line."""
-
-    @property
-    def checked(self) -> bool:
-        return self.verdict != "unchecked"
-
-    @property
-    def verification(self) -> str:
-        """What the API said of the credentials, for people."""
-        if self.acts_as is not None:
-            return f"acts as {self.acts_as}"
-        if self.verdict == "not_probed":
-            return "not probed (--no-probe)"
-        if self.why_not_verified is not None:
-            return f"not verified: {self.why_not_verified}"
-        return NOT_VERIFIED
-
-    @property
-    def ok(self) -> bool:
-        """Nothing failed: accepted, not probed, or not verified (which is a warning)."""
-        return self.checked and self.verdict not in _FAILING
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "provider": self.provider,
-            "hosts": list(self.hosts),
-            "secrets": [{"key": key, "source": source} for key, source in self.secrets],
-            "ok": self.ok,
-            "verdict": self.verdict,
-            "credentials": self.obtained,
-            "verified": self.acts_as is not None,
-            "acts_as": self.acts_as,
-            "not_verified": self.why_not_verified,
-            "expires_at": self.expires_at.isoformat() if self.expires_at else None,
-            "error": self.error,
-            "warnings": list(self.warnings),
-        }
 
 
 def secret_sources(target: Target) -> tuple[tuple[str, str], ...]:
@@ -162,80 +73,17 @@ def obtain(hub: UnifiedAuth, report: TargetReport, *, probe: bool = True) -> Tar
     try:
         credentials = hub.credentials(report.name)
     except (UnifiedAuthError, requests.RequestException) as exc:
-        return _judged(report, exc)
+        return judge_failure(report, exc)
     report = attrs.evolve(report, obtained=True, expires_at=credentials.expires_at)
     if not probe:
         return attrs.evolve(report, verdict="not_probed")
     try:
         acts_as = hub.probe(report.name)
     except (UnifiedAuthError, requests.RequestException) as exc:
-        return _judged(report, exc)
+        return judge_failure(report, exc)
     if acts_as is None:
         return attrs.evolve(report, verdict="not_verified")
     return attrs.evolve(report, verdict="accepted", acts_as=acts_as)
-
-
-def _judged(report: TargetReport,
-            exc: UnifiedAuthError | requests.RequestException) -> TargetReport:
-    """``report`` with the verdict ``exc`` means: refused, failed or not verified."""
-    if isinstance(exc, CredentialsRejected | AuthFailed | AccessDenied):
-        return attrs.evolve(report, verdict="refused", error=exc.message)
-    if isinstance(exc, TokenEndpointError):
-        # Down, 5xx, too slow or garbled, after the core's retries (or while the core backs
-        # off from it): the endpoint said nothing of the secret. Judged by type alone, as
-        # a failure replayed from the backoff or the shared cache carries no answer.
-        return attrs.evolve(report, verdict="not_verified",
-                            why_not_verified=_first_line(exc.message))
-    if isinstance(exc, UnifiedAuthError):
-        return attrs.evolve(report, verdict="failed", error=exc.message)
-    response = exc.response
-    if response is not None and response.status_code in _REFUSALS:
-        status = f"{response.status_code} {response.reason or ''}".strip()
-        return attrs.evolve(report, verdict="refused", error=(
-            f"target {report.name}: {_where(exc)} answered {status}: the API refused the "
-            f"credentials"))
-    return attrs.evolve(report, verdict="not_verified", why_not_verified=_why_unsure(exc))
-
-
-def _why_unsure(exc: requests.RequestException) -> str:
-    """Why a probe's request says nothing of the credentials, in one line of our words."""
-    where = _where(exc)
-    response = exc.response
-    if response is not None:
-        status = f"{response.status_code} {response.reason or ''}".strip()
-        if response.status_code == 404:
-            return (f"{where} answered {status}: the API is not there, so the "
-                    f"credentials were not tried (check the target's hosts)")
-        if response.status_code >= 500:
-            return f"{where} answered {status}: the API may be having trouble"
-        return f"{where} answered {status}"
-    if isinstance(exc, requests.Timeout):
-        return f"{where} did not answer in time"
-    if isinstance(exc, requests.ConnectionError):
-        return f"cannot connect to {where}: {network_reason(exc)}"
-    return f"the request to {where} failed ({type(exc).__name__})"
-
-
-def _where(exc: requests.RequestException) -> str:
-    """``"POST https://host/path"`` of the failed request, never its query (which may
-    carry a key) nor a ``user:password@``."""
-    request = exc.request if exc.request is not None else getattr(exc.response, "request",
-                                                                  None)
-    url = getattr(request, "url", None)
-    if not isinstance(url, str):
-        return "the API"
-    try:
-        parts = urlsplit(url)
-        shown = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2], query="",
-                                          fragment=""))
-    except ValueError:
-        return "the API"
-    method = getattr(request, "method", None)
-    return f"{method} {shown}" if isinstance(method, str) else shown
-
-
-def _first_line(message: str) -> str:
-    return message.splitlines()[0] if message else message
 
 
 @click.command()
