@@ -59,6 +59,9 @@ _MAX_HOST = 253
 _ESCAPED_DOT = re.compile("%2e", re.IGNORECASE)
 ORIGIN_CACHE_SIZE = 1024
 """How many origins a router remembers; the oldest is forgotten first."""
+URL_CACHE_SIZE = 4096
+"""How many whole URLs :meth:`Router.match` remembers the answer for (then it starts over)."""
+_UNSEEN = object()
 # The origin and path of a plain http(s) URL in one C-level match, cut exactly where
 # urlsplit cuts (the authority ends at the first "/", "?" or "#"; the path at "?" or "#").
 # What urlsplit would clean first (control characters) or a path the full parse may read
@@ -212,10 +215,27 @@ class Router(Generic[T]):
         self._wild = wild
         self._cache_size = max(cache_size, 0)
         self._origins: dict[str, _Routes[T]] = {}
+        self._urls: dict[str, object] = {}
         self._origins_lock = threading.Lock()
 
     def match(self, url: str) -> T | None:
-        """The value claiming ``url``, or ``None`` when no pattern matches it; never raises."""
+        """The value claiming ``url``, or ``None`` when no pattern matches it; never raises.
+
+        A URL asked about before is answered with one dict lookup (scripts call the same
+        URLs again and again); others by their origin's routes and the path.
+        """
+        urls = self._urls
+        found = urls.get(url, _UNSEEN)
+        if found is not _UNSEEN:
+            return found  # type: ignore[return-value]
+        value = self._match(url)
+        if self._cache_size:
+            if len(urls) >= URL_CACHE_SIZE:
+                urls.clear()  # whole: a bounded cache that costs nothing per hit
+            urls[url] = value
+        return value
+
+    def _match(self, url: str) -> T | None:
         plain = _PLAIN_URL(url)
         if plain is None:
             return self._match_parsed(url)
