@@ -15,8 +15,8 @@ re-routing, from what the environment names (:func:`~unified_auth.core.proxies.e
 
 from __future__ import annotations
 
-import functools
 import logging
+from collections.abc import Callable
 from typing import Any, NoReturn
 from urllib.parse import urlsplit, urlunsplit
 
@@ -76,18 +76,18 @@ class TargetAuth(AuthBase):
         lease = flow.broker.lease(self.target)
         headers = flow.authoriser.headers_for(lease)
         if headers is None:  # a signer: it may change anything, so everything is kept
-            sent = _Sent(request, lease, request.headers.copy())
+            sent = _Sent(self._on_response, request, lease, request.headers.copy())
             apply_to(flow, lease, request)
         else:  # the same headers on every request: only what they replace is kept
-            sent = _Sent(request, lease, None, [(name, request.headers.get(name))
-                                                for name in headers])
+            kept = request.headers
+            sent = _Sent(self._on_response, request, lease, None,
+                         [(name, kept.get(name)) for name in headers])
             for name, value in headers.items():
-                request.headers[name] = value
-        hook = functools.partial(self._on_response, sent)
+                kept[name] = value
         try:
-            request.hooks["response"].append(hook)
+            request.hooks["response"].append(sent)
         except (AttributeError, KeyError, TypeError):  # not a prepared request's hooks
-            request.register_hook("response", hook)  # type: ignore[no-untyped-call]
+            request.register_hook("response", sent)  # type: ignore[no-untyped-call]
         return request
 
     def _on_response(self, sent: _Sent, response: requests.Response,
@@ -128,14 +128,18 @@ class TargetAuth(AuthBase):
 
 
 class _Sent:
-    """The caller's request object as it was before ``TargetAuth`` applied a lease to it:
-    all its headers (a signer's), or the values of the few headers a lease sets."""
+    """The caller's request object as it was before ``TargetAuth`` applied a lease to it
+    (all its headers, for a signer; else the values of the few headers a lease sets), and
+    the response hook that puts it back."""
 
-    __slots__ = ("body", "headers", "lease", "replaced", "request", "restored", "url")
+    __slots__ = ("body", "headers", "judge", "lease", "replaced", "request", "restored",
+                 "url")
 
-    def __init__(self, request: requests.PreparedRequest, lease: Lease,
+    def __init__(self, judge: Callable[..., requests.Response],
+                 request: requests.PreparedRequest, lease: Lease,
                  headers: CaseInsensitiveDict[str] | None,
                  replaced: list[tuple[str, str | None]] | None = None) -> None:
+        self.judge = judge
         self.request = request
         self.lease = lease
         self.url = request.url  # a plugin may put its key in the query string
@@ -143,6 +147,10 @@ class _Sent:
         self.replaced = replaced
         self.body = request.body
         self.restored = False
+
+    def __call__(self, response: requests.Response, **kwargs: Any) -> requests.Response:
+        judged: requests.Response = self.judge(self, response, **kwargs)
+        return judged
 
     def restore(self) -> Lease:
         """Put the request back as the caller made it; returns the lease it carried."""

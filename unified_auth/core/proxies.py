@@ -128,7 +128,10 @@ class _EnvironmentProxies:
         environ = os.environ
         if len(environ) != self._size:
             return True
-        return any(environ.get(name) != value for name, value in self._seen)
+        for name, value in self._seen:  # usually none: no proxy variable is set
+            if environ.get(name) != value:
+                return True
+        return False
 
     def proxy(self, url: str, origin: str) -> str | None:
         if self._changed():
