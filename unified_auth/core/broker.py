@@ -289,6 +289,10 @@ class Broker:
             return lease
         last = slot.last_failure
         if last is not None and now < last.until:
+            if lease is not None and now < lease.usable_until:
+                # Backing off from a failed refresh (retry_after may not say so yet: the
+                # failure is recorded first): the held credentials still work.
+                return lease
             if now >= slot.secret_checked_at + _SECRET_RECHECK:
                 if not may_block:
                     return None

@@ -128,7 +128,7 @@ class _EnvironmentProxies:
         environ = os.environ
         if len(environ) != self._size:
             return True
-        for name, value in self._seen:  # usually none: no proxy variable is set
+        for name, value in self._seen:  # noqa: SIM110 - cheaper than any() per request
             if environ.get(name) != value:
                 return True
         return False
