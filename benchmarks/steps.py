@@ -38,6 +38,20 @@ from unified_auth.clients import requests_edge
 from unified_auth.core import proxies
 from unified_auth.core.flow import Outcome, request_flow
 
+FLOW_LABEL = "flow: `run_request` on a 200 (incl. its one lease)"
+
+
+def _answered(lease: object) -> int:
+    return 200
+
+
+def _status(answer: int) -> int:
+    return answer
+
+
+def _closed(answer: object) -> None:
+    return None
+
 TITLE = "per-request steps"
 
 SESSION, AUTH, TRANSPORT, HTTPX_AUTH = "session", "auth=", "httpx transport", "httpx Auth"
@@ -87,12 +101,16 @@ def _requests_steps(bench: Bench, endpoint: Endpoint, per_round: int,
                functools.partial(proxies.chosen_proxies, url, {}, credentials=True))
 
     def flow_once() -> None:
+        flow.run_request(target, _answered, _status, _closed, can_replay=True)
+
+    def generator_once() -> None:
         steps = request_flow(target, can_replay=True)
         flow.advance(steps, None)
         flow.advance(steps, 200)
 
-    yield Step("flow: `request_flow` + `advance` x2 (incl. its one lease)",
-               (SESSION, TRANSPORT, HTTPX_AUTH), flow_once)
+    yield Step(FLOW_LABEL, (SESSION, TRANSPORT), flow_once)
+    yield Step("flow, as a generator: `request_flow` + `advance` x2 (incl. its lease)",
+               (HTTPX_AUTH,), generator_once)
     yield Step("copy + apply: `requests_edge.authorised_copy` (incl. `headers_for`)",
                (SESSION,), functools.partial(requests_edge.authorised_copy, flow, lease,
                                              request))
@@ -159,8 +177,9 @@ def _httpx_steps(bench: Bench, endpoint: Endpoint) -> Iterator[Step]:
     yield Step("httpx copy + apply: `httpx_edge.authorised` (incl. `headers_for`)",
                (TRANSPORT, HTTPX_AUTH),
                functools.partial(httpx_edge.authorised, flow, lease, request))
-    yield Step("httpx Auth notes its headers: `httpx_edge.marked`", (HTTPX_AUTH,),
-               functools.partial(httpx_edge.marked, request, sent))
+    note = httpx_edge.digests(flow.authoriser.headers_for(lease) or {})
+    yield Step("httpx Auth notes its headers: `httpx_edge.with_note` (digests once a lease)",
+               (HTTPX_AUTH,), functools.partial(httpx_edge.with_note, sent, note))
     yield Step("httpx: `httpx_edge.needs_body(response)`", (TRANSPORT, HTTPX_AUTH),
                functools.partial(httpx_edge.needs_body, answer))
 
@@ -193,7 +212,7 @@ def _async_rows(bench: Bench, endpoint: Endpoint, count: int,
     import anyio  # noqa: PLC0415 - optional, as httpx
     import httpx  # noqa: PLC0415 - optional
 
-    from unified_auth.core.async_lease import advance_async  # noqa: PLC0415 - needs anyio
+    from unified_auth.core.async_lease import run_request_async  # noqa: PLC0415 - needs anyio
 
     flow = bench.hub._flow
     target = flow.owner(endpoint.url)
@@ -204,10 +223,14 @@ def _async_rows(bench: Bench, endpoint: Endpoint, count: int,
     inner = httpx.MockTransport(lambda request: answer)
     transport = bench.hub.httpx_async_transport(inner)
 
+    async def answered(lease: object) -> int:
+        return 200
+
+    async def closed(answer: object) -> None:
+        return None
+
     async def flow_once() -> None:
-        steps = request_flow(target, can_replay=True)
-        await advance_async(flow, steps, None)
-        await advance_async(flow, steps, 200)
+        await run_request_async(flow, target, answered, _status, closed, can_replay=True)
 
     async def stub() -> None:
         await inner.handle_async_request(request)
@@ -269,13 +292,13 @@ def _table(steps: dict[str, dict[str, Step]], timings: Timings,
         rows.append((label, ", ".join(step.runs_in), *(
             ns(figure[s, label]) if not (step.http_only and s == "https")
             else f"({ns(figure[s, label])}, not run)" for s in schemes)))
-    flow_label = "flow: `request_flow` + `advance` x2 (incl. its one lease)"
+    flow_label = FLOW_LABEL
     lease_label = "lease: `broker.lease(target)`"
     rows.append(("flow net of its lease", "", *(
         ns(figure[s, flow_label] - figure[s, lease_label]) for s in schemes)))
     if async_figures:
-        rows.append(("async flow: `request_flow` + `advance_async` x2 (incl. its lease)",
-                     "async httpx transport, async httpx Auth",
+        rows.append(("async flow: `run_request_async` on a 200 (incl. its lease)",
+                     "async httpx transport",
                      *(ns(async_figures[s]["flow"]) for s in schemes)))
     for driver in DRIVERS:
         labels = [label for label, step in first.items() if driver in step.runs_in]
