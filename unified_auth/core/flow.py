@@ -24,8 +24,12 @@ and finally returns an :class:`Outcome`. The rules it encodes, for every client 
    answer from a URL of another target, or of none, is not judged at all.
 
 Drivers (:mod:`unified_auth.clients`) only convert their request and answer types at their
-edge and run the steps: :meth:`RequestFlow.advance` does the broker's part for sync clients,
-:func:`unified_auth.core.async_lease.advance_async` for coroutines.
+edge and run the steps: :meth:`RequestFlow.run_request` (and
+:func:`unified_auth.core.async_lease.run_request_async`) for a driver that sends itself,
+:meth:`RequestFlow.advance` (:func:`~unified_auth.core.async_lease.advance_async`) for one
+that hands each request to its library, as an httpx Auth yields it. The common path, an
+answer :func:`settled` at once, takes the lease and the send inline: the generator, the
+one place the 401 policy is written, is made only for a 401.
 """
 
 from __future__ import annotations
