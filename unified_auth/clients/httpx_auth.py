@@ -23,19 +23,17 @@ from unified_auth.clients.httpx_edge import (
     authorised,
     copied_headers,
     digests,
-    explain,
     is_replayable,
     marked,
-    needs_body,
-    refused,
-    small_body_length,
+    settle,
+    settle_async,
     with_note,
     without_copied,
 )
 from unified_auth.core.async_lease import advance_async
 from unified_auth.core.broker import Lease
-from unified_auth.core.flow import Outcome, RequestFlow, Send, request_flow
-from unified_auth.core.proxies import bypasses_proxy, environment_proxy
+from unified_auth.core.flow import RequestFlow, Send, request_flow
+from unified_auth.core.proxies import refuse_environment_proxy
 from unified_auth.model import Target
 
 __all__ = ["TargetHttpxAuth"]
@@ -72,11 +70,7 @@ class TargetHttpxAuth(httpx.Auth):
             response = yield self._send(step, request)
             self._check_hops(response)
             step = self._flow.advance(steps, response.status_code)
-        if step is Outcome.REFUSED:
-            body = response.read() if small_body_length(response) else b""
-            raise refused(self._flow, self.target, request, response, body)
-        if needs_body(response):
-            explain(self._flow, self.target, request, response, response.read())
+        settle(self._flow, self.target, step, request, response)
 
     async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request,
                                                                                httpx.Response]:
@@ -90,11 +84,7 @@ class TargetHttpxAuth(httpx.Auth):
             response = yield self._send(step, request)
             self._check_hops(response)
             step = await advance_async(self._flow, steps, response.status_code)
-        if step is Outcome.REFUSED:
-            body = await response.aread() if small_body_length(response) else b""
-            raise refused(self._flow, self.target, request, response, body)
-        if needs_body(response):
-            explain(self._flow, self.target, request, response, await response.aread())
+        await settle_async(self._flow, self.target, step, request, response)
 
     def _check_hops(self, response: httpx.Response) -> None:
         """Say so, once, when httpx followed a redirect copying this Auth's headers along."""
@@ -112,10 +102,7 @@ class TargetHttpxAuth(httpx.Auth):
     def _owns(self, request: httpx.Request) -> bool:
         url = str(request.url)
         if self._flow.owner(url) is self.target:
-            if request.url.scheme == "http":
-                # The client picks its proxy after the Auth ran: refuse a clear-text hop.
-                bypasses_proxy(url, environment_proxy(url), credentials=True,
-                               can_bypass=False)
+            refuse_environment_proxy(url)  # the client picks its proxy after the Auth ran
             return True
         log.warning("target %s: not authenticating %s, which is not one of its hosts",
                     self.target.name, request.url.host)

@@ -21,7 +21,7 @@ import httpx
 
 from unified_auth.core.authorise import EXPLAINED_STATUSES, MAX_EXPLAINED_BODY
 from unified_auth.core.broker import Lease
-from unified_auth.core.flow import RequestFlow
+from unified_auth.core.flow import Outcome, RequestFlow
 from unified_auth.core.messages import AuthAnswer, AuthRequest, Headers, StreamedBody
 from unified_auth.errors import AccessDenied, AuthFailed
 from unified_auth.model import Target
@@ -36,6 +36,8 @@ __all__ = [
     "marked",
     "needs_body",
     "refused",
+    "settle",
+    "settle_async",
     "small_body_length",
     "to_auth_request",
     "with_note",
@@ -196,6 +198,31 @@ def explain(flow: RequestFlow, target: Target, request: httpx.Request,
     except AccessDenied as error:
         _attach(error, response, request, body)
         raise
+
+
+def settle(flow: RequestFlow, target: Target, outcome: Outcome, request: httpx.Request,
+           response: httpx.Response) -> httpx.Response:
+    """What a finished flow hands the caller: ``response``, explained if it is a 403 or a
+    404, or, for :attr:`Outcome.REFUSED`, the error it means (its short body read)."""
+    if outcome is Outcome.REFUSED:
+        body = response.read() if small_body_length(response) else b""
+        response.close()
+        raise refused(flow, target, request, response, body)
+    if needs_body(response):
+        explain(flow, target, request, response, response.read())
+    return response
+
+
+async def settle_async(flow: RequestFlow, target: Target, outcome: Outcome,
+                       request: httpx.Request, response: httpx.Response) -> httpx.Response:
+    """:func:`settle` for async clients, the body awaited."""
+    if outcome is Outcome.REFUSED:
+        body = await response.aread() if small_body_length(response) else b""
+        await response.aclose()
+        raise refused(flow, target, request, response, body)
+    if needs_body(response):
+        explain(flow, target, request, response, await response.aread())
+    return response
 
 
 def refused(flow: RequestFlow, target: Target, request: httpx.Request,

@@ -22,16 +22,14 @@ import httpx
 
 from unified_auth.clients.httpx_edge import (
     authorised,
-    explain,
     is_replayable,
-    needs_body,
-    refused,
-    small_body_length,
+    settle,
+    settle_async,
     without_copied,
 )
 from unified_auth.core.async_lease import run_request_async
 from unified_auth.core.broker import Lease
-from unified_auth.core.flow import Outcome, RequestFlow
+from unified_auth.core.flow import RequestFlow
 from unified_auth.core.proxies import bypasses_proxy
 from unified_auth.model import Target
 
@@ -60,10 +58,9 @@ class AuthTransport(httpx.BaseTransport):
         target = self._flow.owner(url)
         if target is None:
             return self.inner.handle_request(request)
-        if self._direct is not None and _goes_direct(url, self.proxy, can_bypass=True):
-            return self._direct.handle_request(request)
-        _goes_direct(url, self.proxy, can_bypass=False)  # refuses what may not take it
-
+        direct = self._direct
+        if _goes_direct(url, self.proxy, direct is not None) and direct is not None:
+            return direct.handle_request(request)
         inner, flow = self.inner, self._flow
 
         def send(lease: Lease) -> httpx.Response:
@@ -71,13 +68,7 @@ class AuthTransport(httpx.BaseTransport):
 
         outcome, response, _ = flow.run_request(target, send, _status, httpx.Response.close,
                                                 can_replay=is_replayable(request))
-        if outcome is Outcome.REFUSED:
-            body = response.read() if small_body_length(response) else b""
-            response.close()
-            raise refused(self._flow, target, request, response, body)
-        if needs_body(response):
-            explain(self._flow, target, request, response, response.read())
-        return response
+        return settle(flow, target, outcome, request, response)
 
     def close(self) -> None:
         self.inner.close()
@@ -109,9 +100,9 @@ class AsyncAuthTransport(httpx.AsyncBaseTransport):
         target = self._flow.owner(url)
         if target is None:
             return await self.inner.handle_async_request(request)
-        if self._direct is not None and _goes_direct(url, self.proxy, can_bypass=True):
-            return await self._direct.handle_async_request(request)
-        _goes_direct(url, self.proxy, can_bypass=False)  # refuses what may not take it
+        direct = self._direct
+        if _goes_direct(url, self.proxy, direct is not None) and direct is not None:
+            return await direct.handle_async_request(request)
         return await self._run(target, request)
 
     async def _run(self, target: Target, request: httpx.Request) -> httpx.Response:
@@ -123,13 +114,7 @@ class AsyncAuthTransport(httpx.AsyncBaseTransport):
         outcome, response, _ = await run_request_async(
             flow, target, send, _status, httpx.Response.aclose,
             can_replay=is_replayable(request))
-        if outcome is Outcome.REFUSED:
-            body = await response.aread() if small_body_length(response) else b""
-            await response.aclose()
-            raise refused(self._flow, target, request, response, body)
-        if needs_body(response):
-            explain(self._flow, target, request, response, await response.aread())
-        return response
+        return await settle_async(flow, target, outcome, request, response)
 
     async def aclose(self) -> None:
         await self.inner.aclose()
@@ -148,7 +133,8 @@ def _status(response: httpx.Response) -> int:
     return response.status_code
 
 
-def _goes_direct(url: str, proxy: str | None, *, can_bypass: bool) -> bool:
-    """The proxy rule for a request with credentials through a transport with ``proxy``."""
+def _goes_direct(url: str, proxy: str | None, can_bypass: bool) -> bool:
+    """The proxy rule for a request with credentials through a transport with ``proxy``:
+    ``True``, send it through the direct transport; else as it is, or refused (raises)."""
     return proxy is not None and bypasses_proxy(url, proxy, credentials=True,
                                                 can_bypass=can_bypass)

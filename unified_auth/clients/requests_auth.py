@@ -35,7 +35,7 @@ from unified_auth.clients.requests_edge import (
 from unified_auth.core.authorise import replayable
 from unified_auth.core.broker import Lease
 from unified_auth.core.flow import Outcome, RequestFlow, answer_flow, settled
-from unified_auth.core.proxies import bypasses_proxy, chosen_proxies, environment_proxy
+from unified_auth.core.proxies import chosen_proxies, refuse_environment_proxy
 from unified_auth.model import Target
 
 __all__ = ["TargetAuth"]
@@ -69,9 +69,7 @@ class TargetAuth(AuthBase):
         if owner is not self.target:
             log.warning("%s", self._not_ours(url, owner))
             return request
-        if url.startswith("http:"):
-            # requests picks the proxy after auth has run: refuse a clear-text hop.
-            bypasses_proxy(url, environment_proxy(url), credentials=True, can_bypass=False)
+        refuse_environment_proxy(url)  # requests picks the proxy after auth has run
         flow = self._flow
         lease = flow.broker.lease(self.target)
         headers = flow.authoriser.headers_for(lease)

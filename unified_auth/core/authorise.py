@@ -63,10 +63,6 @@ class Authoriser:
         self._explained: set[tuple[str, int]] = set()
         self._explained_lock = threading.Lock()
 
-    def lease(self, target: Target) -> Lease:
-        """The target's current lease (fetched or refreshed by the broker as needed)."""
-        return self.broker.lease(target)
-
     def headers_for(self, lease: Lease) -> Mapping[str, str] | None:
         """The headers ``lease`` puts on every request, or ``None`` when its plugin signs
         each request itself (then :meth:`apply` is called per request)."""

@@ -38,7 +38,7 @@ from unified_auth.core.routing import is_loopback
 from unified_auth.errors import InsecureTransportError
 
 __all__ = ["UNSEEN", "bypasses_proxy", "chosen_proxies", "environment_proxy",
-           "session_proxies"]
+           "refuse_environment_proxy", "session_proxies"]
 
 UNSEEN = "a transport of the caller's own"
 """The proxy of a transport the caller built: whether it has one cannot be seen."""
@@ -168,6 +168,17 @@ def environment_proxy(url: str) -> str | None:
     if "?" in origin or "#" in origin:
         origin = origin.partition("?")[0].partition("#")[0]
     return _ENVIRONMENT.proxy(url, origin)
+
+
+def refuse_environment_proxy(url: str) -> None:
+    """For a client that picks its proxy only after the credentials are on (an
+    ``AuthBase``, an ``httpx.Auth``): refuse a plain-http ``url`` the environment would
+    send through a proxy, as :func:`bypasses_proxy` would with no way around it.
+
+    :raises InsecureTransportError: with the fix (``NO_PROXY``, or a client of the hub's).
+    """
+    if url.startswith("http:"):
+        bypasses_proxy(url, environment_proxy(url), credentials=True, can_bypass=False)
 
 
 def _shown(proxy: str) -> str:
