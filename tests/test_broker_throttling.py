@@ -17,29 +17,19 @@ from typing import Any
 
 import attrs
 import pytest
+from observers import Recorder
 from raw_server import raw_server
 from recorder import echo_server
 from toy_provider import ToyPlugin, toy_target, write_secret
 
 import unified_auth
-from unified_auth import CredentialsEvent, RetryPolicy, hookimpl
+from unified_auth import RetryPolicy
 from unified_auth.errors import CredentialsRejected, TokenEndpointError
 from unified_auth.testing import LianaEmulator, ManualClock, load_isolated
 
 NO_SLEEP = RetryPolicy(sleep=lambda seconds: None)
 SCHEDULE = [1, 2, 4, 8, 16, 32, 60, 60]
 
-
-class Recorder:
-    def __init__(self) -> None:
-        self.events: list[CredentialsEvent] = []
-
-    @hookimpl
-    def credentials_event(self, event: CredentialsEvent) -> None:
-        self.events.append(event)
-
-    def failures(self) -> list[CredentialsEvent]:
-        return [event for event in self.events if event.kind == "fetch_failed"]
 
 
 def hub(config: dict[str, Any], clock: ManualClock, *observers: object,

@@ -16,6 +16,7 @@ from typing import Any
 import attrs
 import pytest
 import requests
+from observers import Recorder
 from toy_provider import ToyPlugin, toy_target, write_secret
 
 import unified_auth
@@ -26,19 +27,6 @@ from unified_auth.testing import LianaEmulator, LiquidPlannerEmulator, ManualClo
 
 LIFETIME = 900
 
-
-class Recorder:
-    """An observer plugin that keeps every event it sees."""
-
-    def __init__(self) -> None:
-        self.events: list[CredentialsEvent] = []
-
-    @hookimpl
-    def credentials_event(self, event: CredentialsEvent) -> None:
-        self.events.append(event)
-
-    def kinds(self) -> list[str]:
-        return [event.kind for event in self.events]
 
 
 class Exploding:
