@@ -6,7 +6,11 @@ from unified_auth import CredentialsEvent, hookimpl
 
 
 class Recorder:
-    """An observer plugin that keeps every event it sees."""
+    """An observer plugin that keeps every event it sees.
+
+    Observers are called from the hub's delivery thread, a moment after the call that
+    caused the event: ``assert hub.flush_events()`` before reading what it saw.
+    """
 
     def __init__(self) -> None:
         self.events: list[CredentialsEvent] = []

@@ -180,6 +180,7 @@ def test_the_backoff_doubles_to_a_minute_and_events_say_until_when(
         with pytest.raises(TokenEndpointError, match="503"):
             ua.credentials("api")
         assert liana_emulator.counters.token_requests == sent + 1
+    assert ua.flush_events()
     waits = [round((e.throttled_until - e.at).total_seconds(), 3)  # type: ignore[operator]
              for e in recorder.failures()]
     assert waits == [*SCHEDULE, 60]

@@ -9,6 +9,7 @@ one-line error.
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Literal
@@ -17,7 +18,7 @@ import attrs
 
 from unified_auth.core.redaction import redact
 
-__all__ = ["CredentialsEvent", "EventKind", "TargetStats", "describe_error"]
+__all__ = ["CredentialsEvent", "EventKind", "TargetStats", "describe_error", "error_kind"]
 
 EventKind = Literal[
     "fetched", "refreshed_in_background", "fetch_failed", "rejected", "invalidated"]
@@ -46,6 +47,27 @@ class CredentialsEvent:
         until then a caller without valid credentials gets this failure again at once (the
         broker's backoff, 1 s doubling to 60 s, or the endpoint's ``Retry-After``);
         otherwise ``None``.
+    :param provider: the target's provider (``"liana"``); ``None`` only in events built
+        by hand.
+    :param duration: for ``fetched``, ``refreshed_in_background`` and ``fetch_failed``, the
+        seconds the fetch took (retries and their pauses included), measured on a monotonic
+        clock; otherwise ``None``.
+    :param background: the fetch ran in the background while the previous credentials were
+        still in use: ``True`` for every ``refreshed_in_background`` event, and for a
+        ``fetch_failed`` of such a refresh (no caller waited for it).
+    :param valid_until: for ``fetch_failed``, when the credentials still in use expire: the
+        failure failed no request, and this is how long it may go on doing so; ``None``
+        when no valid credentials were held (callers got the failure).
+    :param error_type: for ``fetch_failed``, the error's class name (the public one of
+        :mod:`unified_auth.errors` it is an instance of, e.g. ``"TokenEndpointError"``),
+        for grouping without reading the message; otherwise ``None``.
+    :param refused: for ``fetch_failed``, whether the provider refused the secret
+        (:class:`~unified_auth.errors.CredentialsRejected`) rather than failing to answer.
+    :param context: the :mod:`contextvars` context of the thread that ran the fetch, as the
+        fetch began (a tracer's current span lives there): the caller's for a fetch callers
+        waited for, a fresh one for a background refresh. Opaque, and left out of
+        equality, hashing and ``repr``. A tracing observer starts its span in it
+        (``event.context.run(...)``), so the span is a child of the caller's.
     """
 
     kind: EventKind
@@ -54,6 +76,21 @@ class CredentialsEvent:
     expires_at: datetime | None = None
     error: str | None = None
     throttled_until: datetime | None = None
+    provider: str | None = None
+    duration: float | None = None
+    background: bool = False
+    valid_until: datetime | None = None
+    error_type: str | None = None
+    refused: bool = False
+    context: contextvars.Context | None = attrs.field(
+        default=None, eq=False, hash=False, repr=False)
+
+    @property
+    def seconds_left(self) -> float | None:
+        """Seconds from :attr:`at` until the credentials concerned expire: ``expires_at``,
+        or for a failed refresh ``valid_until``; ``None`` when neither is known."""
+        until = self.expires_at or self.valid_until
+        return None if until is None else (until - self.at).total_seconds()
 
 
 @attrs.frozen
@@ -70,6 +107,9 @@ class TargetStats:
     :param throttled: calls answered at once with the last fetch's failure, without a token
         request, while the broker backed off from it (here or, with a shared cache, in
         another process of the fleet).
+    :param dropped_events: events of the target the ``credentials_event`` observers never
+        saw: the hub's delivery queue was full (an observer fell behind), so they were
+        dropped rather than delay the request that caused them.
     """
 
     fetches: int = 0
@@ -78,6 +118,7 @@ class TargetStats:
     rejections: int = 0
     expires_at: datetime | None = None
     throttled: int = 0
+    dropped_events: int = 0
 
 
 def describe_error(error: BaseException, secrets: Iterable[str] = ()) -> str:
@@ -93,3 +134,12 @@ def describe_error(error: BaseException, secrets: Iterable[str] = ()) -> str:
     text = redact(text, secrets, _REDACTED)  # every form, as the leak checker looks
     line = f"{type(error).__name__}: {text}"
     return line if len(line) <= _MAX_ERROR else line[:_MAX_ERROR - 3] + "..."
+
+
+def error_kind(error: BaseException) -> str:
+    """The name of the public :mod:`unified_auth.errors` class ``error`` is an instance of
+    (an internal subclass is shown as its public base), else its own class name."""
+    for cls in type(error).__mro__:
+        if cls.__module__ == "unified_auth.errors" and not cls.__name__.startswith("_"):
+            return cls.__name__
+    return type(error).__name__

@@ -220,14 +220,25 @@ def credentials_event(event: CredentialsEvent) -> None:
     (``event.kind == "fetched"``) or refreshed in the background
     (``"refreshed_in_background"``), when a fetch failed (``"fetch_failed"``), when the API
     answered 401 to them (``"rejected"``) and when the core dropped them after that
-    (``"invalidated"``). The same moments are counted in ``ua.stats(name)``.
+    (``"invalidated"``). The same moments are counted in ``ua.stats(name)``. A request that
+    needs no new credentials causes no event.
 
-    Called in the thread that saw the moment, sometimes a request's: keep it quick, no
-    blocking I/O. An exception raised here is logged with the plugin's name and never
-    reaches a request; the other observers are still called.
+    Called from the hub's own delivery thread, never from a request's: a slow observer
+    (a blocking export) delays no request, only the events queued behind it. The events
+    arrive in the order they happened, a target's own always; one observer is called
+    after the other, each with every event. When the queue is full (an observer fell
+    1,000 events behind) an event is dropped rather than wait, and counted in
+    ``ua.stats(name).dropped_events``. ``ua.flush_events(timeout)`` waits until every
+    event so far was delivered (tests, a report before exit); ``ua.close()`` and the
+    interpreter's exit flush within a bound too. An exception raised here is logged with
+    the plugin's name and never reaches a request; the other observers are still called.
 
     :param event: a :class:`~unified_auth.CredentialsEvent` with ``kind``, ``target`` (the
-        target's name), ``at``, ``expires_at`` and ``error`` (one redacted line, or
-        ``None``). It never holds a secret or a token.
+        target's name), ``provider``, ``at``, ``expires_at``, for a fetch its
+        ``duration`` and whether it ran in the ``background``, for a failure ``error``
+        (one redacted line), ``error_type``, ``refused`` and ``valid_until`` (when the
+        credentials still in use expire), and ``context``, the fetching thread's
+        :mod:`contextvars` context, so a tracer's span can be the caller's child. It
+        never holds a secret or a token.
     :returns: nothing; the return value is ignored.
     """

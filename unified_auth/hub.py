@@ -1,4 +1,9 @@
-"""The hub: a config, the plugins, a broker and caches, and what a script asks of them."""
+"""The hub: a config, the plugins, a broker and caches, and what a script asks of them.
+
+It runs past 300 lines because it is the public API's one object: each method is a
+documented hand-off of a few lines to the module that does the work, and the docstrings,
+not the code, are most of it.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +24,7 @@ from unified_auth.config.loading import CacheSettings, Config, load_config
 from unified_auth.core.authorise import Authoriser
 from unified_auth.core.broker import Broker
 from unified_auth.core.clock import Clock, system_clock, to_datetime
+from unified_auth.core.delivery import EventDelivery
 from unified_auth.core.flow import RequestFlow
 from unified_auth.core.messages import AuthRequest, Headers
 from unified_auth.core.plugin_manager import BrokenPlugin, Hooks, ProviderInfo, make_plugin_manager
@@ -67,8 +73,9 @@ class UnifiedAuth:
         self._hooks = hooks
         self._cache = cache
         self._http = TokenSession(retry)
+        self._events = EventDelivery(hooks)
         self.broker = Broker(config.targets.values(), hooks, cache, self._http, clock=clock,
-                             refresh=config.refresh, retry=retry)
+                             refresh=config.refresh, retry=retry, events=self._events)
         self._authoriser = Authoriser(self.broker, hooks, clock)
         self._flow = RequestFlow(config.router, self._authoriser)
 
@@ -161,6 +168,16 @@ class UnifiedAuth:
         """The target's counts: fetches, background refreshes, failed fetches, 401s, expiry."""
         return self.broker.stats(self.target(name))
 
+    def flush_events(self, timeout: float = 5.0) -> bool:
+        """Wait, at most ``timeout`` seconds, until the ``credentials_event`` observers saw
+        every event so far: they run in the hub's delivery thread, a moment after the call
+        that caused the event returned. For tests, and a report before exit.
+
+        :returns: ``True`` when every event was delivered, ``False`` on timeout (an
+            observer is still busy) or when called from an observer.
+        """
+        return self._events.flush(timeout)
+
     def headers(self, name: str, url: str | None = None) -> dict[str, str]:
         """The headers the target's credentials put on a GET of ``url`` (default: its first host).
 
@@ -197,7 +214,9 @@ class UnifiedAuth:
         return found
 
     def close(self) -> None:
-        """Close the token session and the cache."""
+        """Deliver the pending events (waiting at most 5 s for the observers), then close
+        the token session and the cache."""
+        self._events.close(timeout=5.0)
         self._http.close()
         self._cache.close()
 

@@ -21,7 +21,8 @@ class Metrics:
 
     @hookimpl
     def credentials_event(self, event: CredentialsEvent) -> None:
-        # Called in the thread that saw the moment: count, don't block.
+        # Called from the hub's delivery thread: a slow observer delays no request,
+        # only the events queued behind it (and a full queue drops them).
         self.counts[event.target, event.kind] += 1
 
 

@@ -32,10 +32,12 @@ retries, deadlines and the check of what it returned) is :mod:`unified_auth.core
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import logging
 import math
 import threading
+import time
 from collections.abc import Iterable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -48,11 +50,18 @@ from unified_auth.cache import CachedCredentials, CredentialCache
 from unified_auth.config import secret_sources
 from unified_auth.config.loading import RefreshSettings
 from unified_auth.core.clock import Clock, to_datetime
+from unified_auth.core.delivery import EventDelivery
 from unified_auth.core.fetch import FAILURE_BACKOFF_MAX, Failure, Fetcher, failure_backoff
 from unified_auth.core.plugin_manager import Hooks
 from unified_auth.core.token_session import RetryPolicy, TokenSession
 from unified_auth.errors import CredentialsRejected, PluginError, SecretError, TokenEndpointError
-from unified_auth.events import CredentialsEvent, EventKind, TargetStats, describe_error
+from unified_auth.events import (
+    CredentialsEvent,
+    EventKind,
+    TargetStats,
+    describe_error,
+    error_kind,
+)
 from unified_auth.model import Credentials, Secret, SecretRef, Target
 from unified_auth.notices import Notice, log_notice
 
@@ -123,10 +132,10 @@ class _Slot:
     """A target's state. ``lease`` and ``last_failure`` are read without a lock: replacing
     them is atomic."""
 
-    __slots__ = ("background_refreshes", "failed_fetches", "fetch_number", "fetches",
-                 "forced_at", "forced_strikes", "held_warned", "inflight", "last_failure",
-                 "lease", "lock", "rejections", "resolved", "retry_after", "secret_checked_at",
-                 "target", "throttled", "warned")
+    __slots__ = ("background_refreshes", "failed_fetches", "fetch_context", "fetch_number",
+                 "fetch_started", "fetches", "forced_at", "forced_strikes", "held_warned",
+                 "inflight", "last_failure", "lease", "lock", "rejections", "resolved",
+                 "retry_after", "secret_checked_at", "target", "throttled", "warned")
 
     def __init__(self, target: Target) -> None:
         self.target = target
@@ -150,6 +159,10 @@ class _Slot:
         self.forced_at = -math.inf
         self.forced_strikes = 0
         self.throttled = 0  # callers given the last failure again; counted under the lock
+        # The fetch in flight (single flight: one per slot): when it began, on a monotonic
+        # clock, and the context of the thread running it, both for its event.
+        self.fetch_started = 0.0
+        self.fetch_context: contextvars.Context | None = None
 
 
 class Broker:
@@ -165,9 +178,11 @@ class Broker:
         clock: Clock,
         refresh: RefreshSettings,
         retry: RetryPolicy,
+        events: EventDelivery,
     ) -> None:
         self._slots = {target.name: _Slot(target) for target in targets}
         self._hooks = hooks
+        self._events = events
         self._cache = cache
         self._http = http
         self._clock = clock
@@ -246,7 +261,7 @@ class Broker:
             fetches=slot.fetches, background_refreshes=slot.background_refreshes,
             failed_fetches=slot.failed_fetches, rejections=slot.rejections,
             expires_at=lease.credentials.expires_at if lease is not None else None,
-            throttled=slot.throttled)
+            throttled=slot.throttled, dropped_events=self._events.dropped(target.name))
 
     def resolve(self, target: Target) -> Target:
         """``target`` with every secret reference in its options resolved."""
@@ -395,6 +410,7 @@ class Broker:
             ).start()
 
     def _run_fetch(self, slot: _Slot, future: Future[Lease], *, background: bool) -> None:
+        _fetch_begins(slot)
         try:
             try:
                 lease = self._fetch(slot, background=background)
@@ -426,7 +442,8 @@ class Broker:
                 self._warn_held_over(slot, exc)
             if isinstance(exc, Exception) and last is not None and not last.remote:
                 # still the only fetch of the slot: counts hold
-                self._fetch_failed(slot, exc, throttled_until=last.until)
+                self._fetch_failed(slot, exc, throttled_until=last.until,
+                                   background=background)
             slot.resolved = None  # the next try reads the secrets again: they may be new
             with slot.lock:
                 slot.inflight = None
@@ -457,7 +474,7 @@ class Broker:
                 raise
             last = slot.last_failure
             if last is None or not last.remote:  # another process's failure: none sent here
-                self._fetch_failed(slot, exc, target)
+                self._fetch_failed(slot, exc, target, background=background)
             log.info("target %s: credentials were rejected and the secret has changed "
                      "at its source; trying the new one", slot.target.name)
             slot.resolved = fresh
@@ -479,6 +496,7 @@ class Broker:
             if self._cache.shared:
                 self._follow_fleet(slot, target, key)
             obtained_at = self._clock()
+            _fetch_begins(slot)
             try:
                 credentials = self._fetcher.fetch(target, obtained_at)
             except Exception as exc:
@@ -498,7 +516,7 @@ class Broker:
         slot.fetches += 1
         slot.background_refreshes += background
         self._emit("refreshed_in_background" if background else "fetched", slot,
-                   expires_at=credentials.expires_at)
+                   expires_at=credentials.expires_at, fetch=True, background=background)
         return self._lease(target, key, entry, previous=slot.lease)
 
     def _record_failure(self, slot: _Slot, error: Exception,
@@ -584,19 +602,33 @@ class Broker:
                      min(advisory, expires), min(mandatory, expires), expires)
 
     def _fetch_failed(self, slot: _Slot, error: Exception, target: Target | None = None, *,
-                      throttled_until: float | None = None) -> None:
+                      throttled_until: float | None = None, background: bool = False) -> None:
         slot.failed_fetches += 1
         secrets = _secrets_of(target or slot.resolved)
-        self._emit("fetch_failed", slot, error=describe_error(error, secrets),
-                   throttled_until=throttled_until)
+        held = slot.lease
+        valid = held is not None and self._clock() < held.usable_until
+        self._emit("fetch_failed", slot, error=error, secrets=secrets,
+                   throttled_until=throttled_until, fetch=True, background=background,
+                   valid_until=held.credentials.expires_at if held is not None and valid
+                   else None)
 
     def _emit(self, kind: EventKind, slot: _Slot, *, expires_at: datetime | None = None,
-              error: str | None = None, throttled_until: float | None = None) -> None:
-        """Tell the ``credentials_event`` observers; they can't break the caller."""
-        self._hooks.credentials_event(CredentialsEvent(
+              error: Exception | None = None, secrets: list[str] | None = None,
+              throttled_until: float | None = None, fetch: bool = False,
+              background: bool = False, valid_until: datetime | None = None) -> None:
+        """Hand the ``credentials_event`` observers an event; their thread delivers it, so
+        they can neither delay nor break the caller."""
+        self._events.submit(CredentialsEvent(
             kind=kind, target=slot.target.name, at=to_datetime(self._clock()),
-            expires_at=expires_at, error=error,
-            throttled_until=None if throttled_until is None else to_datetime(throttled_until)))
+            expires_at=expires_at,
+            error=None if error is None else describe_error(error, secrets or ()),
+            throttled_until=None if throttled_until is None else to_datetime(throttled_until),
+            provider=slot.target.provider,
+            duration=time.monotonic() - slot.fetch_started if fetch else None,
+            background=background, valid_until=valid_until,
+            error_type=None if error is None else error_kind(error),
+            refused=isinstance(error, CredentialsRejected),
+            context=slot.fetch_context if fetch else None))
 
     def _warn_held_over(self, slot: _Slot, exc: BaseException) -> None:
         why = ("the provider refused the secret (rotated at the provider but not yet at its "
@@ -617,6 +649,12 @@ class Broker:
         for warning in warnings:
             log_notice(log, Notice("target_warning", f"target {target.name}: {warning}",
                                    target=target.name))
+
+
+def _fetch_begins(slot: _Slot) -> None:
+    """Note when the slot's fetch begins and in which context (the caller's span, say)."""
+    slot.fetch_started = time.monotonic()
+    slot.fetch_context = contextvars.copy_context()
 
 
 def _fingerprint(target: Target) -> str:

@@ -218,8 +218,17 @@ class Hooks:
     def probe(self, target: Target, http: requests.Session) -> str | None:
         return cast("str | None", self._firstresult("probe", target=target, http=http))
 
+    def has_observers(self) -> bool:
+        """Whether any plugin implements ``credentials_event`` (wrappers aside)."""
+        return any(not (impl.hookwrapper or impl.wrapper)
+                   for impl in self.pm.hook.credentials_event.get_hookimpls())
+
     def credentials_event(self, event: CredentialsEvent) -> None:
-        """Tell every observer, each on its own: one that raises is logged and skipped."""
+        """Tell every observer, each on its own: one that raises is logged and skipped.
+
+        Called from the hub's delivery thread only (:mod:`unified_auth.core.delivery`),
+        never from a request's.
+        """
         for impl in self.pm.hook.credentials_event.get_hookimpls():
             if impl.hookwrapper or impl.wrapper:
                 continue  # nothing to wrap: every observer is called on its own

@@ -140,6 +140,7 @@ class Story:
             statuses.append(self._get(self.lists_url).status_code)
             digest = self._digest(MAILER)
             if digest != seen:
+                self._hub.flush_events(timeout=HTTP_TIMEOUT)  # the observer's thread
                 margin = self.log.last_refresh_margin(MAILER) or 0.0
                 self.n.at(f"renewed in the background {margin:.1f} s before expiry: token "
                           f"digest {seen} -> {digest}")
@@ -267,6 +268,8 @@ class Story:
                      "carried none")
 
     def _summary(self) -> None:
+        for hub in (self._hub, *self.other_hubs):
+            hub.flush_events(timeout=HTTP_TIMEOUT)  # what the observer saw, complete
         console = self.n.console
         console.print()
         grid = output.table(console, "target", "provider", "calls", "token\nfetches",
