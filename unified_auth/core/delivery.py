@@ -63,6 +63,12 @@ class EventDelivery:
         """Whether any plugin observes events (asked per event: plugins may come later)."""
         return self._hooks.has_observers()
 
+    @property
+    def running(self) -> bool:
+        """Whether the delivery thread is running (it ends after :data:`IDLE` seconds idle)."""
+        with self._changed:
+            return self._thread is not None
+
     def submit(self, event: CredentialsEvent) -> None:
         """Queue ``event`` for the observers; never waits for them. Nothing happens when
         nobody observes; when the queue is full, or the hub was closed, it is dropped and
