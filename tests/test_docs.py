@@ -6,8 +6,9 @@ snippets are copies of files that run, and config blocks load.
   (mkdocstrings: ``::: unified_auth.hookspecs.<hook>``) rather than paraphrasing it; no
   other section is named like a hook. tests/test_docs_site.py builds the site.
 - Every relative link in README.md and docs/*.md points to an existing file (and heading).
-- Every docs/examples/*.py runs: modules are imported and their ``main()`` called; the
-  tests of ``test_*.py`` examples are collected into this module and run by pytest.
+- Every docs/examples/*.py runs: modules are imported and their ``main()`` called (in a
+  process of their own when they say ``OWN_PROCESS = True``); the tests of ``test_*.py``
+  examples are collected into this module and run by pytest.
 - A code block marked ``<!-- example: docs/examples/NAME.py -->`` is a verbatim part of
   that file; in the pages written from examples every Python block is marked.
 - Every TOML block parses; config blocks load (or, marked ``<!-- error -->``, fail with
@@ -42,7 +43,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 EXAMPLES = DOCS / "examples"
 PAGES = [ROOT / "README.md", *sorted(DOCS.glob("*.md"))]
-WRITTEN_FROM_EXAMPLES = ["quickstart.md", "config.md", "plugins.md", "security.md", "index.md"]
+WRITTEN_FROM_EXAMPLES = ["quickstart.md", "config.md", "plugins.md", "security.md", "index.md",
+                         "observability.md"]
 CONFIG_PAGES = ["quickstart.md", "config.md", "plugins.md"]
 WRITTEN_ELSEWHERE = {DOCS / "cli.md", DOCS / "providers.md"}  # others write these
 PUBLIC_MODULES = {"unified_auth", "unified_auth.errors", "unified_auth.testing"}
@@ -231,6 +233,12 @@ def test_every_example_runs(path: Path) -> None:
     missing = set(getattr(module, "NEEDS", ())) - installed_providers()
     if missing:
         pytest.skip(f"needs the providers {sorted(missing)}")
+    if getattr(module, "OWN_PROCESS", False):
+        # It sets process-wide state (OpenTelemetry's global providers, settable once).
+        done = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
+                              timeout=120, check=False)
+        assert done.returncode == 0, done.stderr
+        return
     main = getattr(module, "main", None)
     if main is not None:
         main()
