@@ -22,6 +22,7 @@ SECTIONS: tuple[str, ...] = (
     "load",            # load() of configs of up to 10,000 targets
     "refresh",         # a herd of threads through refreshes of 4 s tokens
     "fleet",           # processes sharing memory, file and redis caches
+    "otel",            # the OpenTelemetry plugin on the per-request path; a 1.5 s observer
     "targets",         # issue 16's targets against this run's figures
 )
 """Section modules, run in this order."""

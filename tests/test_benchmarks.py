@@ -41,6 +41,9 @@ def test_the_quick_run_prints_every_table_with_its_rows() -> None:
         header = out.split(table, 1)[1].split("\n")[2]
         assert "| http us/GET |" in header and "| https us/GET |" in header, table
     assert "| http ns | http x fastest peer |" in out
+    # The OpenTelemetry section: the per-request path with the plugin, a slow observer.
+    assert "| **unified-auth** `ua.session()`, with the plugin + SDK | " in out
+    assert "| an observer sleeping 1.5 s per event | " in out
     assert "### targets of issue 16" in out
     for peer in ("Authlib", "requests-auth", "requests-oauthlib"):
         assert f"| {peer} " in out or "pip install -e '.[bench]'" in out, peer
