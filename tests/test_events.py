@@ -6,10 +6,12 @@ the toy provider (a plugin written as a third party would).
 
 from __future__ import annotations
 
+import contextvars
 import logging
+import pickle
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -179,6 +181,8 @@ def test_a_rotated_secret_shows_as_one_refused_fetch_then_a_fetch(
     assert (stats.fetches, stats.failed_fetches, stats.background_refreshes) == (2, 1, 0)
     assert hub.flush_events()
     assert recorder.kinds() == ["fetched", "fetch_failed", "fetched"]
+    [refused] = recorder.failures()
+    assert (refused.refused, refused.error_type) == (True, "CredentialsRejected")
 
 
 def test_a_raising_observer_breaks_nothing_and_the_others_still_see_every_event(
@@ -239,6 +243,46 @@ def test_event_times_come_from_the_hub_clock(
     assert hub.flush_events()
     assert recorder.events[0].at == datetime.fromtimestamp(unified_auth_clock(),
                                                            recorder.events[0].at.tzinfo)
+
+
+def test_fetch_events_carry_provider_duration_background_and_what_is_held(
+        liana_emulator: LianaEmulator, unified_auth_clock: ManualClock,
+        secret_file: tuple[str, Path]) -> None:
+    recorder = Recorder()
+    hub = hub_for(liana_emulator, unified_auth_clock, secret_file, recorder)
+    first = hub.credentials("api")
+    liana_emulator.inject_fault("status", status=503, times=10)
+    unified_auth_clock.advance(LIFETIME * 0.8)  # a background refresh, which fails
+    assert hub.credentials("api") == first
+    wait_until(lambda: hub.stats("api").failed_fetches == 1)
+    liana_emulator.clear_faults()
+    unified_auth_clock.advance(LIFETIME * 0.15)  # past the mandatory window: callers wait
+    hub.credentials("api")
+    assert hub.flush_events()
+    fetched, failed, again = recorder.events
+    assert (fetched.kind, fetched.provider, fetched.background) == ("fetched", "toy", False)
+    assert fetched.duration is not None and 0 <= fetched.duration < 10
+    assert fetched.seconds_left == pytest.approx(LIFETIME)
+    assert (failed.kind, failed.background, failed.refused) == ("fetch_failed", True, False)
+    assert failed.valid_until == first.expires_at  # the held token still worked
+    assert failed.error_type == "TokenEndpointError" and failed.duration is not None
+    assert (again.kind, again.background, again.valid_until) == ("fetched", False, None)
+    assert all(event.context is not None for event in recorder.events)
+
+
+def test_an_event_pickles_without_its_context_and_seconds_left_counts_from_at() -> None:
+    at = datetime.fromtimestamp(1_800_000_000, UTC)
+    event = CredentialsEvent(kind="fetched", target="api", at=at, provider="toy",
+                             expires_at=at + timedelta(seconds=900), duration=0.25,
+                             context=contextvars.copy_context())
+    copy = pickle.loads(pickle.dumps(event))
+    assert copy == event and copy.context is None and copy.duration == 0.25
+    assert "context" not in repr(event)
+    assert event.seconds_left == 900
+    failed = CredentialsEvent(kind="fetch_failed", target="api", at=at,
+                              valid_until=at + timedelta(seconds=30))
+    assert failed.seconds_left == 30
+    assert CredentialsEvent(kind="rejected", target="api", at=at).seconds_left is None
 
 
 def test_an_error_whose_message_cannot_be_read_is_still_described() -> None:

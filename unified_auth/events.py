@@ -66,7 +66,7 @@ class CredentialsEvent:
     :param context: the :mod:`contextvars` context of the thread that ran the fetch, as the
         fetch began (a tracer's current span lives there): the caller's for a fetch callers
         waited for, a fresh one for a background refresh. Opaque, and left out of
-        equality, hashing and ``repr``. A tracing observer starts its span in it
+        equality, hashing, ``repr`` and pickling. A tracing observer starts its span in it
         (``event.context.run(...)``), so the span is a child of the caller's.
     """
 
@@ -84,6 +84,16 @@ class CredentialsEvent:
     refused: bool = False
     context: contextvars.Context | None = attrs.field(
         default=None, eq=False, hash=False, repr=False)
+
+    def __getstate__(self) -> dict[str, object]:
+        # The context belongs to the process that fetched: it neither pickles nor means
+        # anything elsewhere, so an event sent to another process arrives without it.
+        return {field.name: None if field.name == "context" else getattr(self, field.name)
+                for field in attrs.fields(type(self))}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
 
     @property
     def seconds_left(self) -> float | None:

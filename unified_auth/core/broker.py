@@ -25,8 +25,9 @@ shared cache the failure is written there too (under the cache key and ``!failed
 the processes of a fleet back off together instead of each asking in turn.
 
 Being the one place that sees every fetch and every 401, the broker also counts them per
-target (``ua.stats``) and reports them to the ``credentials_event`` observers; that, not a
-second job, is why it runs past 300 lines. One fetch itself (the plugin's call, with
+target (``ua.stats``) and hands them, as events, to the ``credentials_event`` observers'
+delivery thread (:mod:`unified_auth.core.delivery`), which never makes the caller wait;
+that, not a second job, is why it runs past 300 lines. One fetch itself (the plugin's call, with
 retries, deadlines and the check of what it returned) is :mod:`unified_auth.core.fetch`.
 """
 
