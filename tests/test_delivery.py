@@ -247,3 +247,35 @@ def test_the_interpreter_exit_delivers_the_pending_events(tmp_path: Path) -> Non
                           timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["returned", "observed fetched api"]
+
+
+def test_a_forked_child_delivers_its_own_events() -> None:
+    # A hub made before a fork (gunicorn's preload): the parent's delivery thread does not
+    # exist in the child, which must start its own.
+    program = textwrap.dedent("""
+        import os, sys
+        from datetime import UTC, datetime
+        sys.path.insert(0, "tests")
+        from observers import Recorder
+        from unified_auth import CredentialsEvent
+        from unified_auth.core.delivery import EventDelivery
+        from unified_auth.core.plugin_manager import Hooks, make_plugin_manager
+
+        recorder = Recorder()
+        events = EventDelivery(Hooks(make_plugin_manager([recorder], entry_points=False)[0]))
+        def event(kind):
+            return CredentialsEvent(kind=kind, target="api", at=datetime.now(UTC))
+        events.submit(event("fetched"))
+        assert events.flush(10) and events.running
+        pid = os.fork()
+        if pid == 0:
+            events.submit(event("rejected"))
+            ok = events.flush(10) and recorder.kinds() == ["fetched", "rejected"]
+            os._exit(0 if ok else 1)
+        _, status = os.waitpid(pid, 0)
+        print(os.waitstatus_to_exitcode(status), recorder.kinds())
+    """)
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                          timeout=60, check=False, cwd=Path(__file__).parent.parent)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "0 ['fetched']\n"

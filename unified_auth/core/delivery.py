@@ -11,9 +11,10 @@ target (``ua.stats(name).dropped_events``) instead of waiting for room.
 
 No thread runs for a hub without observers, and the thread is started at the first event
 and ends after :data:`IDLE` seconds without one, so a hub nobody closes leaves no thread
-behind for long. :meth:`EventDelivery.flush` waits, with a bound, until the events handed
-over so far were delivered: for tests, and for :meth:`unified_auth.UnifiedAuth.close` and
-the interpreter's exit, which flush what is pending within a bound too.
+behind for long; a forked child starts its own. :meth:`EventDelivery.flush` waits, with a
+bound, until the events handed over so far were delivered: for tests, and for
+:meth:`unified_auth.UnifiedAuth.close` and the interpreter's exit, which flush what is
+pending within a bound too.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import atexit
 import collections
 import logging
+import os
 import threading
 import time
 import weakref
@@ -57,6 +59,14 @@ class EventDelivery:
         self._thread: threading.Thread | None = None
         self._closed = False
         _LIVE.add(self)
+
+    def _forked(self) -> None:
+        """In a forked child: the parent's thread is not running here, and its lock may
+        have been held at the fork. Start afresh; the parent delivers its own events."""
+        self._changed = threading.Condition(threading.Lock())
+        self._thread = None
+        self._delivered = self._accepted
+        self._pending.clear()
 
     @property
     def observed(self) -> bool:
@@ -148,3 +158,13 @@ def _flush_at_exit() -> None:
     deadline = time.monotonic() + EXIT_TIMEOUT
     for delivery in list(_LIVE):
         delivery.flush(deadline - time.monotonic())
+
+
+def _after_fork_in_child() -> None:
+    for delivery in list(_LIVE):
+        delivery._forked()
+
+
+# A hub made before a fork (gunicorn's preload, multiprocessing's fork) keeps observing in
+# the children.
+os.register_at_fork(after_in_child=_after_fork_in_child)
