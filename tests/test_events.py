@@ -7,6 +7,7 @@ the toy provider (a plugin written as a third party would).
 from __future__ import annotations
 
 import contextvars
+import copy as copy_module
 import logging
 import pickle
 import time
@@ -277,6 +278,7 @@ def test_an_event_pickles_without_its_context_and_seconds_left_counts_from_at() 
                              context=contextvars.copy_context())
     copy = pickle.loads(pickle.dumps(event))
     assert copy == event and copy.context is None and copy.duration == 0.25
+    assert copy_module.deepcopy(event).context is event.context  # in-process: kept
     assert "context" not in repr(event)
     assert event.seconds_left == 900
     failed = CredentialsEvent(kind="fetch_failed", target="api", at=at,

@@ -95,6 +95,12 @@ class CredentialsEvent:
         for name, value in state.items():
             object.__setattr__(self, name, value)
 
+    def __copy__(self) -> CredentialsEvent:
+        return self  # immutable: a copy may as well be the same event, context and all
+
+    def __deepcopy__(self, memo: dict[int, object]) -> CredentialsEvent:
+        return self
+
     @property
     def seconds_left(self) -> float | None:
         """Seconds from :attr:`at` until the credentials concerned expire: ``expires_at``,
