@@ -12,6 +12,8 @@ bounded, else a :class:`~unified_auth.core.messages.StreamedBody` it refuses to 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import aiohttp
 from yarl import URL
 
@@ -22,13 +24,14 @@ from unified_auth.core.messages import AuthAnswer, AuthRequest, Headers, Streame
 from unified_auth.errors import AccessDenied, AuthFailed
 from unified_auth.model import Target
 
-__all__ = ["MAX_SIGNED_BODY", "Saved", "authorise", "is_replayable", "restore", "settle"]
+__all__ = ["MAX_SIGNED_BODY", "Saved", "authorise", "is_replayable", "restore", "settle",
+           "settled", "sign"]
 
 MAX_SIGNED_BODY = 16 * 1024 * 1024
 """Bytes of a streamed body (a file, a multipart form) read into memory for a signer."""
 
-Saved = list[tuple[str, list[str]]]
-"""Header names a send set, each with the caller's values it replaced (``[]``: none)."""
+Saved = list[tuple[str, Sequence[str]]]
+"""Header names a send set, each with the caller's values it replaced (none: empty)."""
 
 
 def is_replayable(request: aiohttp.ClientRequest) -> bool:
@@ -38,18 +41,20 @@ def is_replayable(request: aiohttp.ClientRequest) -> bool:
     return isinstance(request.body, bytes | aiohttp.BytesPayload)
 
 
-async def authorise(flow: RequestFlow, lease: Lease, request: aiohttp.ClientRequest,
-                    saved: Saved) -> None:
-    """Put ``lease`` on ``request``, after taking off what an earlier send put there."""
-    restore(request, saved)
+def authorise(flow: RequestFlow, lease: Lease, request: aiohttp.ClientRequest,
+              saved: Saved) -> bool:
+    """Put ``lease``'s headers on ``request``, after taking off what an earlier send put
+    there; ``False`` when its plugin signs each request instead (then await :func:`sign`)."""
+    if saved:  # the retry after a 401
+        restore(request, saved)
     headers = flow.authoriser.headers_for(lease)
     if headers is None:
-        await _sign(flow, lease, request, saved)
-        return
+        return False
     found = request.headers
     for name, value in headers.items():
-        saved.append((name, found.getall(name, [])))
+        saved.append((name, found.getall(name, ())))
         found[name] = value
+    return True
 
 
 def restore(request: aiohttp.ClientRequest, saved: Saved) -> None:
@@ -62,8 +67,10 @@ def restore(request: aiohttp.ClientRequest, saved: Saved) -> None:
     saved.clear()
 
 
-async def _sign(flow: RequestFlow, lease: Lease, request: aiohttp.ClientRequest,
-                saved: Saved) -> None:
+async def sign(flow: RequestFlow, lease: Lease, request: aiohttp.ClientRequest,
+               saved: Saved) -> None:
+    """Let ``lease``'s plugin sign ``request`` (what it changed noted in ``saved``)."""
+    restore(request, saved)
     body = await _body_of(request)
     headers = Headers()
     for name, value in request.headers.items():
@@ -77,7 +84,7 @@ async def _sign(flow: RequestFlow, lease: Lease, request: aiohttp.ClientRequest,
     for key in sorted(before.keys() | after.keys()):
         spelled, now = after.get(key, (key, None))
         if now != before.get(key):
-            saved.append((spelled, found.getall(spelled, [])))
+            saved.append((spelled, found.getall(spelled, ())))
             found.popall(spelled, None)
             if now is not None:
                 found[spelled] = now
@@ -111,6 +118,11 @@ def _answer(response: aiohttp.ClientResponse, body: bytes) -> AuthAnswer:
     return AuthAnswer(response.status, response.reason or "", response.headers,
                       str(response.url),
                       text=lambda: body.decode(response.charset or "utf-8", "replace"))
+
+
+def settled(outcome: Outcome, response: aiohttp.ClientResponse) -> bool:
+    """Whether ``response`` goes to the caller as it is, without :func:`settle`."""
+    return outcome is Outcome.ANSWER and response.status not in EXPLAINED_STATUSES
 
 
 async def settle(flow: RequestFlow, target: Target, outcome: Outcome,
