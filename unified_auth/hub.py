@@ -1,4 +1,7 @@
-"""The hub: a config, the plugins, a broker and caches, and what a script asks of them."""
+"""The hub: a config, the plugins, a broker and caches, and what a script asks of them.
+
+(Past 300 lines: one short method per client it builds, each only importing its driver.)
+"""
 
 from __future__ import annotations
 
