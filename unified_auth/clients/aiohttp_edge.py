@@ -75,15 +75,15 @@ async def sign(flow: RequestFlow, lease: Lease, request: aiohttp.ClientRequest,
     headers = Headers()
     for name, value in request.headers.items():
         headers[name] = f"{headers[name]}, {value}" if name in headers else value
-    before = {name.lower(): value for name, value in headers.items()}
+    before = {name.lower(): (name, value) for name, value in headers.items()}
     seen = AuthRequest(request.method, str(request.url), headers, body)
     flow.authoriser.apply(lease, seen)
     after: dict[str, tuple[str, str | None]] = {
         name.lower(): (name, value) for name, value in seen.headers.items()}
     found = request.headers
     for key in sorted(before.keys() | after.keys()):
-        spelled, now = after.get(key, (key, None))
-        if now != before.get(key):
+        spelled, now = after.get(key) or (before[key][0], None)
+        if now != before.get(key, (None, None))[1]:
             saved.append((spelled, found.getall(spelled, ())))
             found.popall(spelled, None)
             if now is not None:
