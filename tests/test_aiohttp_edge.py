@@ -52,3 +52,19 @@ def test_what_a_signer_changes_is_sent_and_the_callers_headers_come_back(
     # Once answered, the request's headers are the caller's again.
     assert after["X-Gone"] == "mine"
     assert "X-Signed-Path" not in after and "Authorization" not in after
+
+
+def test_a_retry_after_a_401_is_signed_afresh_over_the_callers_request(
+        hub: unified_auth.UnifiedAuth, recorder: Recorder) -> None:
+    url = f"{recorder.url}/q/hop?case=retry&status=200&to=nowhere&unauth=1"
+
+    async def main() -> int:
+        async with hub.aiohttp_session() as session, \
+                session.post(url, data=b'{"x": 1}') as response:
+            return response.status
+
+    assert anyio.run(main) == 200
+    first, retry = recorder.matching("case=retry")
+    for seen in (first, retry):  # one key and one rewrite each, not the first's twice
+        assert seen.target.count("api_key=") == 1
+        assert seen.body == b'{"x": 1}\n'

@@ -30,8 +30,16 @@ __all__ = ["MAX_SIGNED_BODY", "Saved", "authorise", "is_replayable", "restore", 
 MAX_SIGNED_BODY = 16 * 1024 * 1024
 """Bytes of a streamed body (a file, a multipart form) read into memory for a signer."""
 
-Saved = list[tuple[str, Sequence[str]]]
-"""Header names a send set, each with the caller's values it replaced (none: empty)."""
+class Saved:
+    """What the sends of one hop replaced on its request, to be put back: header names
+    with the caller's values (none: empty), and the URL and body a signer changed."""
+
+    __slots__ = ("body", "headers", "url")
+
+    def __init__(self) -> None:
+        self.headers: list[tuple[str, Sequence[str]]] = []
+        self.url: URL | None = None
+        self.body: aiohttp.Payload | None = None
 
 
 def is_replayable(request: aiohttp.ClientRequest) -> bool:
@@ -45,32 +53,38 @@ def authorise(flow: RequestFlow, lease: Lease, request: aiohttp.ClientRequest,
               saved: Saved) -> bool:
     """Put ``lease``'s headers on ``request``, after taking off what an earlier send put
     there; ``False`` when its plugin signs each request instead (then await :func:`sign`)."""
-    if saved:  # the retry after a 401
+    if saved.headers:  # the retry after a 401
         restore(request, saved)
     headers = flow.authoriser.headers_for(lease)
     if headers is None:
         return False
-    found = request.headers
+    found, replaced = request.headers, saved.headers
     for name, value in headers.items():
-        saved.append((name, found.getall(name, ())))
+        replaced.append((name, found.getall(name, ())))
         found[name] = value
     return True
 
 
 def restore(request: aiohttp.ClientRequest, saved: Saved) -> None:
-    """Put back the caller's headers that the sends in ``saved`` replaced."""
+    """Put back the caller's headers that the sends noted in ``saved`` replaced."""
     found = request.headers
-    for name, values in reversed(saved):
+    for name, values in reversed(saved.headers):
         found.popall(name, None)
         for value in values:
             found.add(name, value)
-    saved.clear()
+    saved.headers.clear()
 
 
 async def sign(flow: RequestFlow, lease: Lease, request: aiohttp.ClientRequest,
                saved: Saved) -> None:
-    """Let ``lease``'s plugin sign ``request`` (what it changed noted in ``saved``)."""
+    """Let ``lease``'s plugin sign ``request`` (what it changed noted in ``saved``), as the
+    caller made it: a retry's signature is made afresh, not over the first one's."""
     restore(request, saved)
+    if saved.url is not None:
+        request.url, saved.url = saved.url, None
+    if saved.body is not None:
+        await request.update_body(saved.body)
+        saved.body = None
     body = await _body_of(request)
     headers = Headers()
     for name, value in request.headers.items():
@@ -84,14 +98,16 @@ async def sign(flow: RequestFlow, lease: Lease, request: aiohttp.ClientRequest,
     for key in sorted(before.keys() | after.keys()):
         spelled, now = after.get(key) or (before[key][0], None)
         if now != before.get(key, (None, None))[1]:
-            saved.append((spelled, found.getall(spelled, ())))
+            saved.headers.append((spelled, found.getall(spelled, ())))
             found.popall(spelled, None)
             if now is not None:
                 found[spelled] = now
     if seen.url != str(request.url):
-        request.url = URL(seen.url)
+        saved.url, request.url = request.url, URL(seen.url)
     signed = seen.body.encode("utf-8") if isinstance(seen.body, str) else seen.body
     if isinstance(signed, bytes) and signed != (body if isinstance(body, bytes) else b""):
+        if isinstance(request.body, aiohttp.BytesPayload):  # sent again after a 401
+            saved.body = request.body
         await request.update_body(signed)
 
 

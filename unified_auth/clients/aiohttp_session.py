@@ -63,7 +63,7 @@ class AuthMiddleware:
         target = flow.owner(url)
         if target is None:
             return await handler(request)
-        saved: Saved = []
+        saved = Saved()
         try:
             proxy = request.proxy
             if proxy is not None and bypasses_proxy(url, str(proxy), credentials=True):
@@ -88,7 +88,7 @@ class AuthMiddleware:
             error.__class__ = _client_error(type(error))
             raise
         finally:
-            if saved:
+            if saved.headers:
                 restore(request, saved)
 
 
