@@ -19,6 +19,7 @@ SECTIONS: tuple[str, ...] = (
     "steps",           # the per-request path cut into its steps, ns each, and each driver
     "per_request",     # requests GETs, stubbed and loopback: unified-auth, peers, plain
     "httpx_overhead",  # httpx GETs, sync and async, MockTransport and loopback
+    "aiohttp_overhead",  # aiohttp GETs over loopback, against a plain ClientSession
     "load",            # load() of configs of up to 10,000 targets
     "refresh",         # a herd of threads through refreshes of 4 s tokens
     "fleet",           # processes sharing memory, file and redis caches

@@ -106,7 +106,7 @@ def machine() -> str:
     """The machine and versions, for the header of a run."""
     packages = ", ".join(f"{name} {version(name)}" for name in (
         "unified-auth", "requests", "urllib3", "pluggy", "Authlib", "requests-auth",
-        "requests-oauthlib", "httpx", "httpx-auth", "trustme"))
+        "requests-oauthlib", "httpx", "httpx-auth", "aiohttp", "trustme"))
     load = (", load average " + " ".join(f"{value:.1f}" for value in os.getloadavg())
             if hasattr(os, "getloadavg") else "")
     return (f"{platform.platform()}, {os.cpu_count()} CPUs, {platform.processor() or '?'}"

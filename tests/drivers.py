@@ -10,7 +10,10 @@ A driver is one way a script sends a request with a hub's credentials:
 - ``httpx-mounted``: ``ua.httpx_client(mounts={"all://": ua.httpx_transport()})``, the
   caller's own mount;
 - ``httpx-auth`` / ``httpx-auth-async``: ``httpx.Client(auth=ua.httpx_auth(name))``, which
-  follows redirects through ``response.next_request`` (httpx's default), as documented.
+  follows redirects through ``response.next_request`` (httpx's default), as documented;
+- ``aiohttp``: ``ua.aiohttp_session(trust_env=True)``, which follows redirects itself
+  (aiohttp's default), its middleware called for every hop, and takes its proxies from the
+  environment (aiohttp's default is not to, which would leave the proxy rule untested).
 
 :meth:`Drivers.send` follows redirects for every driver and returns the last answer as a
 :class:`Reply`, or raises what the driver raised.
@@ -23,6 +26,7 @@ import ssl
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 import anyio
 import attrs
 import httpx
@@ -33,8 +37,9 @@ import unified_auth
 REQUESTS_DRIVERS = ("session", "auth")
 HTTPX_DRIVERS = ("httpx", "httpx-async", "httpx-transport", "httpx-mounted", "httpx-auth",
                  "httpx-auth-async")
-DRIVERS = REQUESTS_DRIVERS + HTTPX_DRIVERS
-ASYNC_DRIVERS = ("httpx-async", "httpx-auth-async")
+AIOHTTP_DRIVERS = ("aiohttp",)
+DRIVERS = REQUESTS_DRIVERS + HTTPX_DRIVERS + AIOHTTP_DRIVERS
+ASYNC_DRIVERS = ("httpx-async", "httpx-auth-async", "aiohttp")
 
 MAX_HOPS = 6
 
@@ -72,6 +77,8 @@ class Drivers:
             answer = requests.request(method, url, auth=self.hub.auth(target),
                                       timeout=timeout, **kwargs)
             return Reply(answer.status_code, answer.content)
+        if driver in AIOHTTP_DRIVERS:
+            return anyio.run(self._send_aiohttp, method, url, timeout, kwargs)
         body = _httpx_body(kwargs)
         if driver in ASYNC_DRIVERS:
             return anyio.run(self._send_async, driver, target, method, url, timeout, body)
@@ -93,6 +100,14 @@ class Drivers:
             response = await client.request(method, url, **body)
             response = await _follow_async(client.send, response)
             return Reply(response.status_code, await response.aread())
+
+    async def _send_aiohttp(self, method: str, url: str, timeout: float,
+                            kwargs: dict[str, Any]) -> Reply:
+        async with self.hub.aiohttp_session(
+                timeout=aiohttp.ClientTimeout(total=timeout), trust_env=True,
+                connector=aiohttp.TCPConnector(ssl=_CONTEXT)) as session, \
+                session.request(method, url, **kwargs) as response:
+            return Reply(response.status, await response.read())
 
     def session(self) -> requests.Session:
         if self._session is None:

@@ -9,11 +9,12 @@ import logging
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import aiohttp
 import anyio
 import httpx
 import pytest
 import requests
-from drivers import ASYNC_DRIVERS, DRIVERS, REQUESTS_DRIVERS, Drivers
+from drivers import AIOHTTP_DRIVERS, ASYNC_DRIVERS, DRIVERS, REQUESTS_DRIVERS, Drivers
 from httpx_support import Entry, send
 
 import unified_auth
@@ -77,10 +78,18 @@ def test_a_second_401_raises_auth_failed_naming_the_target_with_the_explanation(
     assert "disconnected" in message
     error = failure.value
     # The error carries the driver's own answer and request objects.
-    library = requests if driver in REQUESTS_DRIVERS else httpx
-    assert isinstance(error.response, library.Response) and error.response.status_code == 401
-    assert isinstance(error.request, library.Request if library is httpx else
-                      requests.PreparedRequest)
+    if driver in AIOHTTP_DRIVERS:
+        assert isinstance(error, aiohttp.ClientError)  # aiohttp passes it on as it is
+        assert isinstance(error.response, aiohttp.ClientResponse)
+        assert error.response.status == 401
+        assert isinstance(error.request, aiohttp.RequestInfo)
+        assert "authorization" not in error.request.headers  # taken off once answered
+    else:
+        library = requests if driver in REQUESTS_DRIVERS else httpx
+        assert isinstance(error.response, library.Response)
+        assert error.response.status_code == 401
+        assert isinstance(error.request, library.Request if library is httpx else
+                          requests.PreparedRequest)
     assert lp.counters.api_requests == 2  # once, and once more: never a loop
 
 

@@ -25,7 +25,8 @@ def test_the_quick_run_prints_every_table_with_its_rows() -> None:
     assert "Machine: " in out and "Python " in out
     for row in ("| plain requests + fixed header | ", "| **unified-auth** `ua.session()` | ",
                 "| **unified-auth** `ua.auth(name)` | ", "| plain httpx + fixed header | ",
-                "| **unified-auth** `ua.httpx_client()` | ", "| 1 | ", "| 100 | ",
+                "| **unified-auth** `ua.httpx_client()` | ", "| plain aiohttp + fixed header | ",
+                "| **unified-auth** `ua.aiohttp_session()` | ", "| 1 | ", "| 100 | ",
                 "| 10,000 | ", "| 1,000 | ", "| route: `flow.owner(url)` | ",
                 "| copy + apply: `requests_edge.authorised_copy` (incl. `headers_for`) | ",
                 "| proxy rule: `environment_proxy` + `bypasses_proxy` | ",
@@ -37,7 +38,7 @@ def test_the_quick_run_prints_every_table_with_its_rows() -> None:
     # Every per-request table measures both URLs: plain http (intranet) and https.
     for table in ("### requests, stubbed", "### requests, loopback", "### httpx sync, stubbed",
                   "### httpx async (asyncio), stubbed", "### httpx sync, loopback",
-                  "### httpx async (asyncio), loopback"):
+                  "### httpx async (asyncio), loopback", "### aiohttp, loopback"):
         header = out.split(table, 1)[1].split("\n")[2]
         assert "| http us/GET |" in header and "| https us/GET |" in header, table
     assert "| http ns | http x fastest peer |" in out

@@ -31,7 +31,7 @@ KEY = "proxied-matrix-key-0123456789"
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
 
 # Drivers that route each request and can send it around the client's proxy.
-ROUTING = ("session", "httpx", "httpx-async", "httpx-mounted")
+ROUTING = ("session", "httpx", "httpx-async", "httpx-mounted", "aiohttp")
 # Drivers that run before their client picks a proxy: they can only refuse.
 BEFORE_THE_PROXY = ("auth", "httpx-auth", "httpx-auth-async")
 

@@ -36,6 +36,7 @@ from unified_auth.model import Credentials, Secret, SecretRef, Target
 from unified_auth.notices import Notice, log_notice
 
 if TYPE_CHECKING:
+    import aiohttp
     import httpx
 
     from unified_auth.clients.httpx_auth import TargetHttpxAuth
@@ -159,6 +160,21 @@ class UnifiedAuth:
         from unified_auth.clients.httpx_auth import TargetHttpxAuth  # noqa: PLC0415 - optional extra
 
         return TargetHttpxAuth(self.target(name), self._flow)
+
+    def aiohttp_session(self, **kwargs: Any) -> aiohttp.ClientSession:
+        """An :class:`aiohttp.ClientSession` (``kwargs`` passed on) whose every request,
+        redirect hops included, gets its host's credentials, through aiohttp's client
+        middlewares (after any of yours). Make it in a coroutine, as aiohttp requires; a
+        token fetch runs in a worker thread. Needs the extra ``unified-auth[aiohttp]``."""
+        try:
+            from unified_auth.clients import aiohttp_session  # noqa: PLC0415 - optional extra
+        except ImportError as exc:
+            if exc.name not in ("aiohttp", "anyio"):
+                raise
+            raise ImportError(f"ua.aiohttp_session() needs aiohttp 3.12 or newer and anyio "
+                              f"({exc}): pip install 'unified-auth[aiohttp]'",
+                              name=exc.name) from None
+        return aiohttp_session.session(self._flow, **kwargs)
 
     def credentials(self, name: str) -> Credentials:
         """The target's current credentials, fetched or cached."""

@@ -30,7 +30,8 @@ from unified_auth.core.flow import (
 )
 from unified_auth.model import Target
 
-__all__ = ["advance_async", "lease_async", "run_request_async"]
+__all__ = ["advance_async", "current_lease", "lease_async", "run_answer_async",
+           "run_request_async"]
 
 R = TypeVar("R")
 
@@ -119,12 +120,28 @@ async def run_request_async(flow: RequestFlow, target: Target,
                             close: Callable[[R], Awaitable[None]], *,
                             can_replay: bool) -> tuple[Outcome, R, R | None]:
     """:meth:`RequestFlow.run_request` for coroutines, its broker steps awaited."""
-    lease = await lease_async(flow.broker, target)
+    lease = await current_lease(flow, target)
     answer = await send(lease)
-    code = status(answer)
-    if settled(code):
+    if settled(status(answer)):
         return Outcome.ANSWER, answer, None
-    steps = answer_flow(target, lease, code, can_replay=can_replay)
+    return await run_answer_async(flow, target, lease, answer, send, status, close,
+                                  can_replay=can_replay)
+
+
+async def current_lease(flow: RequestFlow, target: Target) -> Lease:
+    """:func:`lease_async`, without even a coroutine for a valid lease: every request's
+    path (a driver that takes the first steps inline calls it)."""
+    lease = flow.broker.lease_nowait(target)
+    return lease if lease is not None else await lease_async(flow.broker, target)
+
+
+async def run_answer_async(flow: RequestFlow, target: Target, sent: Lease, answer: R,
+                           send: Callable[[Lease], Awaitable[R]], status: Callable[[R], int],
+                           close: Callable[[R], Awaitable[None]], *,
+                           can_replay: bool) -> tuple[Outcome, R, R | None]:
+    """:func:`run_request_async` from the first answer on (one :func:`settled` says needs
+    more), for a driver that took the lease and the first send inline."""
+    steps = answer_flow(target, sent, status(answer), can_replay=can_replay)
     first: R | None = None
     step = await advance_async(flow, steps, None)
     while isinstance(step, Send):
