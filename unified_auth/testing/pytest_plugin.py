@@ -20,11 +20,13 @@ if TYPE_CHECKING:
     from unified_auth.testing.environment import EmulatedEnvironment
     from unified_auth.testing.liana import LianaEmulator
     from unified_auth.testing.liquidplanner import LiquidPlannerEmulator
+    from unified_auth.testing.oauth2 import OAuth2Emulator
 
 __all__ = [
     "classic_emulator",
     "liana_emulator",
     "liquidplanner_emulator",
+    "oauth2_emulator",
     "unified_auth_clock",
     "unified_auth_config",
     "unified_auth_environment",
@@ -71,6 +73,19 @@ def classic_emulator(unified_auth_clock: ManualClock) -> Iterator[ClassicEmulato
 
     with ClassicEmulator(clock=unified_auth_clock) as classic:
         yield classic
+
+
+@pytest.fixture
+def oauth2_emulator(unified_auth_clock: ManualClock) -> Iterator[OAuth2Emulator]:
+    """A running :class:`OAuth2Emulator` (a generic authorization server) on the clock.
+
+    Register clients with ``create_client()`` (a secret) or ``create_key_client()`` (a key
+    pair for ``private_key_jwt``, which needs the ``jwt`` extra).
+    """
+    from unified_auth.testing.oauth2 import OAuth2Emulator  # noqa: PLC0415 (lazy)
+
+    with OAuth2Emulator(clock=unified_auth_clock) as oauth2:
+        yield oauth2
 
 
 @pytest.fixture
