@@ -17,6 +17,7 @@ import attrs
 # Secret must be importable at run time: the core reads these type hints to know which
 # keys take secret references.
 from unified_auth import Secret
+from unified_auth.errors import ConfigError
 from unified_auth_oauth2.assertion import require_jwt_library
 
 __all__ = [
@@ -106,32 +107,43 @@ def _is_loopback(host: str) -> bool:
 
 
 def _check(options: OAuth2Options) -> None:
+    # Checks of several keys together: ConfigError(key=...) pins each to the key at fault.
     for key in ("audience", "resource"):
         if getattr(options, key) is not None and key in options.extra_params:
-            raise ValueError(f"extra_params sets the {key} form field, and so does the "
-                             f"target's own {key} key; keep one of them")
-    _credential_for_method(options)
+            raise ConfigError(f"extra_params sets the {key} form field, and so does the "
+                              f"target's own {key} key; keep one of them", key="extra_params")
+    problem = _credential_for_method(options)
+    if problem is not None:
+        raise ConfigError(problem[1], key=problem[0])
     if options.auth_method == "private_key_jwt":
-        require_jwt_library()
+        try:
+            require_jwt_library()
+        except ValueError as exc:
+            raise ConfigError(str(exc), key="auth_method") from None
 
 
-def _credential_for_method(options: OAuth2Options) -> None:
+def _credential_for_method(options: OAuth2Options) -> tuple[str, str] | None:
+    """``(key, problem)`` when the secret keys do not fit ``auth_method``."""
     if options.auth_method == "private_key_jwt":
         if options.private_key is None:
-            raise ValueError("private_key is required with auth_method = "
-                             "\"private_key_jwt\": a secret reference to the PEM private key")
+            return "private_key", ("private_key is required with auth_method = "
+                                   "\"private_key_jwt\": a secret reference to the PEM "
+                                   "private key")
         if options.client_secret is not None:
-            raise ValueError("client_secret is not used with auth_method = "
-                             "\"private_key_jwt\" (the client signs with private_key); "
-                             "remove it")
-        return
+            return "client_secret", ("client_secret is not used with auth_method = "
+                                     "\"private_key_jwt\" (the client signs with "
+                                     "private_key); remove it")
+        return None
     if options.client_secret is None:
-        raise ValueError(f"client_secret is required with auth_method = "
-                         f"\"{options.auth_method}\": a secret reference to the client "
-                         f"secret (or use auth_method = \"private_key_jwt\" with private_key)")
+        return "client_secret", (f"client_secret is required with auth_method = "
+                                 f"\"{options.auth_method}\": a secret reference to the "
+                                 f"client secret (or use auth_method = \"private_key_jwt\" "
+                                 f"with private_key)")
     if options.private_key is not None:
-        raise ValueError(f"private_key is only used with auth_method = \"private_key_jwt\", "
-                         f"not \"{options.auth_method}\"; remove it or change auth_method")
+        return "private_key", (f"private_key is only used with auth_method = "
+                               f"\"private_key_jwt\", not \"{options.auth_method}\"; remove "
+                               f"it or change auth_method")
+    return None
 
 
 @attrs.frozen(kw_only=True)
