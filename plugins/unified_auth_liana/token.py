@@ -14,14 +14,14 @@ __all__ = ["LIANA", "request_liana_token"]
 
 LIANA = Wording(
     endpoint="the Liana token endpoint",
-    rejected_secret=(
+    refused_client=(
         "Either the client id or secret is wrong (fix client_id, or the secret at the source "
         "client_secret points to); or the secret was rotated in LianaAccount, which stops the "
         "old one at once (put the new secret in that source: it is read again without a "
         "restart); or the credential was deleted or has passed its expiration date (create a "
         "new one in LianaAccount, then update client_id, client_secret's source and "
         "expires_on)."),
-    rejected_assertion=GENERIC.rejected_assertion,  # Liana takes no assertions
+    refused_assertion=GENERIC.refused_assertion,  # Liana takes no assertions
     hints={
         "invalid_scope": "check the target's scope: the credential may not be allowed it",
         "unauthorized_client": "this credential may not use the client credentials grant; "

@@ -37,9 +37,9 @@ class Wording:
 
     endpoint: str
     """How the token endpoint is named: ``the token endpoint``, ``the Liana token endpoint``."""
-    rejected_secret: str
+    refused_client: str
     """After an ``invalid_client`` (or a bare 401) for a client secret: causes and fixes."""
-    rejected_assertion: str
+    refused_assertion: str
     """After an ``invalid_client`` for a client assertion (``private_key_jwt``)."""
     hints: Mapping[str, str]
     """RFC 6749 5.2 error code -> what to check, naming the key likely at fault."""
@@ -51,12 +51,12 @@ class Wording:
 
 GENERIC = Wording(
     endpoint="the token endpoint",
-    rejected_secret=(
+    refused_client=(
         "Either the client id or secret is wrong (fix client_id, or the secret at the source "
         "client_secret points to); or the secret was rotated at the authorization server "
         "(put the new secret in that source: it is read again without a restart); or the "
         "client was deleted or disabled there, or may not use this auth_method."),
-    rejected_assertion=(
+    refused_assertion=(
         "The server did not accept the client assertion: either client_id is wrong, or the "
         "key private_key points to is not the one registered for the client (register its "
         "public key, check alg and key_id); or the server refused the assertion's claims: "
@@ -112,8 +112,8 @@ def _refusal(target: Target, options: OAuth2Options, wording: Wording,
              said: str | None) -> CredentialsRejected:
     status = response.status_code
     if status == 401 or error == "invalid_client":
-        why = wording.rejected_assertion if options.auth_method == "private_key_jwt" else \
-            wording.rejected_secret
+        why = wording.refused_assertion if options.auth_method == "private_key_jwt" else \
+            wording.refused_client
         return CredentialsRejected(
             f"{where} rejected client id {options.client_id!r} "
             f"({status} {said or 'Unauthorized'}). {why}",

@@ -7,6 +7,11 @@ audiences (``audience`` and RFC 8707 ``resource``) and answers RFC 6749 5.1/5.2.
 protected API (``/api/whoami``) says which client a token belongs to. In Python, an admin
 surface registers clients, rotates secrets, revokes tokens, injects faults and reads
 counters. Checking an assertion needs the ``jwt`` extra (joserfc).
+
+It runs past 300 lines because it is one server with one state (clients, tokens, seen
+``jti`` values, faults and counters under one lock) that the token endpoint, the API and
+the admin methods share; the pure parts, reading a token request and checking an
+assertion's claims, live in ``_token_form`` and ``_assertion_check``.
 """
 
 from __future__ import annotations
