@@ -10,6 +10,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import tomllib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -405,3 +406,17 @@ def test_probe_url_is_fetched_with_the_token(
 
 def test_the_core_never_offers_it_another_providers_target() -> None:
     assert_never_offered_a_foreign_target(unified_auth_oauth2)
+
+
+def test_the_providers_guide_shows_one_config_per_client_authentication() -> None:
+    # test_docs.py loads every config block of the guide; this pins that the oauth2
+    # section has one for each method, the default one written without auth_method.
+    page = (Path(__file__).parent.parent / "docs" / "providers.md").read_text(encoding="utf-8")
+    section = page.split("## `oauth2`", 1)[1].split("\n## ", 1)[0]
+    configs = [tomllib.loads(block) for block in section.split("```toml\n")[1:]
+               for block in [block.split("```", 1)[0]]]
+    methods = [next(iter(c["targets"].values())).get("auth_method", "client_secret_basic")
+               for c in configs]
+    assert methods == ["client_secret_basic", "client_secret_post", "private_key_jwt"]
+    for config in configs:
+        assert load(**config["targets"]).targets  # they load as written
