@@ -38,12 +38,13 @@ from unified_auth.testing._server import (
 )
 from unified_auth.testing._token_form import ASSERTION_TYPE, TokenForm, oauth_error, parse
 
-__all__ = ["ClientMethod", "OAuth2Counters", "OAuth2Emulator", "OAuth2FaultKind"]
+__all__ = ["WHOAMI", "ClientMethod", "OAuth2Counters", "OAuth2Emulator", "OAuth2FaultKind"]
 
 ClientMethod = Literal["client_secret_basic", "client_secret_post", "private_key_jwt"]
 OAuth2FaultKind = Literal["delay", "status", "malformed", "drop"]
 
 WHOAMI = "/api/whoami"
+"""The protected API's one path: who the bearer token was issued to."""
 _TOKEN_HEADERS = (("Cache-Control", "no-store"), ("Pragma", "no-cache"))
 
 
