@@ -22,6 +22,7 @@ import requests
 import responses
 import unified_auth_oauth2
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from oauthlib_server import OAuthlibServer
 from toy_provider import assert_never_offered_a_foreign_target
 
@@ -281,6 +282,11 @@ def test_a_public_key_or_a_key_of_the_wrong_kind_is_refused_before_any_request(
     cases = [({"private_key": secret_file(tmp_path, "public.pem", public)}, "is a public key"),
              ({"alg": "ES256", "private_key": secret_file(tmp_path, "rsa.pem", pem)},
               "is not a P-256 EC private key")]
+    short = rsa.generate_private_key(public_exponent=65537, key_size=1024).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()).decode()
+    cases.append(({"private_key": secret_file(tmp_path, "short.pem", short)},
+                  "is an RSA key of 1024 bits; RS256 needs at least 2048"))
     for options, complaint in cases:
         hub = load(unified_auth_clock, api={**key_target(oauth2_emulator, client_id,
                                                          {"env": "UNUSED"}), **options})

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import uuid
+import warnings
 from collections import OrderedDict
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -31,6 +32,7 @@ minutes servers commonly allow."""
 EXTRA = "unified-auth[jwt]"
 
 _KEYS_KEPT = 32
+_MIN_RSA_BITS = 2048
 _KEY_TYPES = {"RS256": "an RSA", "ES256": "a P-256 EC"}
 
 
@@ -88,14 +90,17 @@ _keys = _ParsedKeys()
 
 
 def _parse(target: Target, pem: Secret, alg: str) -> RSAKey | ECKey:
-    from joserfc.errors import JoseError  # noqa: PLC0415 (lazy: the extra is optional)
+    from joserfc.errors import JoseError, SecurityWarning  # noqa: PLC0415 (lazy: the extra)
     from joserfc.jwk import ECKey, RSAKey  # noqa: PLC0415 (lazy: the extra is optional)
 
     expected = _KEY_TYPES[alg]
     key: RSAKey | ECKey
     try:
-        key = RSAKey.import_key(pem.reveal()) if alg == "RS256" else \
-            ECKey.import_key(pem.reveal())
+        with warnings.catch_warnings():
+            # A short RSA key is refused below, in words that name the key.
+            warnings.simplefilter("ignore", SecurityWarning)
+            key = RSAKey.import_key(pem.reveal()) if alg == "RS256" else \
+                ECKey.import_key(pem.reveal())
     except (JoseError, ValueError, TypeError):
         # The library's words are not shown: they may quote the value.
         raise _unusable(target, f"is not {expected} private key in PEM form (alg = "
@@ -105,6 +110,11 @@ def _parse(target: Target, pem: Secret, alg: str) -> RSAKey | ECKey:
                                 "(the server holds the public one)")
     if isinstance(key, ECKey) and key.curve_name != "P-256":
         raise _unusable(target, f"is an EC key on {key.curve_name}; ES256 needs P-256")
+    bits = getattr(key.raw_value, "key_size", _MIN_RSA_BITS)
+    if isinstance(key, RSAKey) and bits < _MIN_RSA_BITS:
+        # RFC 7518 3.3; servers (Entra ID among them) refuse shorter keys too.
+        raise _unusable(target, f"is an RSA key of {bits} bits; RS256 needs at least "
+                                f"{_MIN_RSA_BITS}")
     return key
 
 
