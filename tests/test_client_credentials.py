@@ -9,8 +9,10 @@ test_plugin_liana.py, the generic provider's in test_plugin_oauth2.py.
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -497,3 +499,37 @@ def test_loopback_token_url_may_use_plain_http(unified_auth_clock: ManualClock,
     for url in ("http://127.0.0.1:8080/token", "http://localhost/token", "http://[::1]/t"):
         target = load(unified_auth_clock, api=mocked(provider, token_url=url)).targets["api"]
         assert target.options.token_url == url
+
+
+def test_16_threads_share_one_token_fetch(server: Server, unified_auth_clock: ManualClock,
+                                          write_secret: Any) -> None:
+    client_id, secret = server.create()
+    hub = load(unified_auth_clock, api=server.target(client_id, write_secret(secret)))
+    session = hub.session()
+    barrier = threading.Barrier(16)
+
+    def call(_: int) -> int:
+        barrier.wait(timeout=10)
+        return session.get(server.api, timeout=10).status_code
+
+    with ThreadPoolExecutor(16) as pool:
+        statuses = list(pool.map(call, range(16)))
+
+    assert statuses == [200] * 16
+    assert server.emulator.counters.token_requests == 1
+    assert server.emulator.max_token_requests_in_flight == 1
+
+
+def test_two_hubs_sharing_a_file_cache_fetch_once(server: Server, unified_auth_clock: ManualClock,
+                                                  write_secret: Any, tmp_path: Path) -> None:
+    client_id, secret = server.create()
+    config = {"cache": {"backend": "file", "path": str(tmp_path / "cache")},
+              "targets": {"api": server.target(client_id, write_secret(secret))}}
+    tokens = []
+    for _ in range(2):
+        with unified_auth.load(config, clock=unified_auth_clock) as hub:
+            assert hub.session().get(server.api, timeout=10).status_code == 200
+            tokens.append(hub.credentials("api").value.reveal())
+
+    assert tokens[0] == tokens[1]
+    assert server.emulator.counters.token_requests == 1
