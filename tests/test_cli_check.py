@@ -32,10 +32,11 @@ from unified_auth.testing.environment import (
     LEGACY,
     MAILER,
     PLANNER,
+    REPORTS,
     EmulatedEnvironment,
 )
 
-ALL = [CLASSIC, CLASSIC_KEY, MAILER, LEGACY, PLANNER]
+ALL = [CLASSIC, CLASSIC_KEY, MAILER, LEGACY, PLANNER, REPORTS]
 
 
 @pytest.fixture
@@ -76,6 +77,10 @@ def test_all_good_exits_0_with_sources_and_expiry(box: EmulatedEnvironment) -> N
     expires = datetime.fromisoformat(mailer["expires_at"])
     assert timedelta(minutes=14) < expires - datetime.now(UTC) <= timedelta(minutes=15)
     assert targets[PLANNER]["expires_at"] is None
+    assert targets[REPORTS]["provider"] == "oauth2"
+    assert targets[REPORTS]["verified"] is True
+    assert targets[REPORTS]["acts_as"] == (f"client {box.config['targets'][REPORTS]['client_id']}"
+                                           f" (GET {box.oauth2.url}/api/whoami: 200 OK)")
     assert all(t["ok"] and t["credentials"] and t["error"] is None and t["warnings"] == []
                for t in targets.values())
     assert_no_leaks(result.output, box.secret_values())
@@ -110,7 +115,7 @@ def test_the_table_for_people(deep_box: EmulatedEnvironment) -> None:
         PLANNER, "liquidplanner", f"{box.planner.url}/",
         "ok, acts as Eddie Editor, 1 workspace", "never", "-"]
     _assert_path_shown(planner[3].removeprefix("token: file "), box.secret_file(PLANNER))
-    assert "5 target(s): 5 ok, 0 failed, 0 not verified, 0 with warnings." in wide.stdout
+    assert "6 target(s): 6 ok, 0 failed, 0 not verified, 0 with warnings." in wide.stdout
     narrow = _check(box.config_path)
     assert narrow.exit_code == 0
     assert all(len(line) <= 80 for line in narrow.stdout.splitlines())
@@ -155,7 +160,7 @@ def test_a_rejected_credential_fails_its_target_and_exits_1(box: EmulatedEnviron
     table = _check(box.config_path, columns=220)
     assert table.exit_code == 1
     assert "FAILED: " in table.stdout
-    assert "5 target(s): 4 ok, 1 failed" in table.stdout
+    assert "6 target(s): 5 ok, 1 failed" in table.stdout
     assert_no_leaks(result.output + table.output, box.secret_values())
 
 

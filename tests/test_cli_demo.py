@@ -51,8 +51,9 @@ def test_the_demo_runs_green_and_its_steps_agree_with_its_summary(tmp_path: Path
     assert int(fetches) >= 3
     assert failed == "1", "the rotated-out secret, refused once"
     assert summary["planner"][5] == "2", "the disconnected owner: one 401, one retry"
-    for name in ("mailer-legacy", "classic", "classic-key"):
+    for name in ("mailer-legacy", "classic", "classic-key", "reports"):
         assert summary[name][2:] == ["1", "0", "0", "0"], name
+    assert summary["reports"][:2] == ["oauth2", "2"]
     # The emulator's own count agrees with the summary: every fetch and refusal is a request.
     emulator = re.search(r"Liana emulator: (\d+) token requests", done.stdout)
     assert emulator is not None
@@ -70,7 +71,7 @@ def test_the_demo_runs_green_and_its_steps_agree_with_its_summary(tmp_path: Path
 
     output = done.stdout + done.stderr
     secrets = [p.read_text().strip() for p in (tmp_path / "work").glob("*.secret")]
-    assert len(secrets) == 5
+    assert len(secrets) == 6
     assert_no_leaks(output, secrets)
     shaped = [w for w in _SECRET_SHAPED.findall(output) if w not in tmp_path.parts]  # TMPDIR
     assert shaped == [], "nothing shaped like a token or secret"

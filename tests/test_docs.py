@@ -45,7 +45,7 @@ EXAMPLES = DOCS / "examples"
 PAGES = [ROOT / "README.md", *sorted(DOCS.glob("*.md"))]
 WRITTEN_FROM_EXAMPLES = ["quickstart.md", "config.md", "plugins.md", "security.md", "index.md",
                          "observability.md"]
-CONFIG_PAGES = ["quickstart.md", "config.md", "plugins.md"]
+CONFIG_PAGES = ["quickstart.md", "config.md", "plugins.md", "providers.md"]
 WRITTEN_ELSEWHERE = {DOCS / "cli.md", DOCS / "providers.md"}  # others write these
 PUBLIC_MODULES = {"unified_auth", "unified_auth.errors", "unified_auth.testing"}
 

@@ -1,4 +1,4 @@
-"""All five bundled providers through one session, against the emulators (issue: emulators).
+"""All six bundled providers through one session, against the emulators (issue: emulators).
 
 Uses the pytest plugin's own fixtures, as a user's suite would.
 """
@@ -19,12 +19,13 @@ from unified_auth.testing import (
     LianaEmulator,
     LiquidPlannerEmulator,
     ManualClock,
+    OAuth2Emulator,
     assert_no_leaks,
 )
 
 
 @pytest.fixture
-def five_targets(unified_auth_config: dict[str, Any]) -> dict[str, Any]:
+def six_targets(unified_auth_config: dict[str, Any]) -> dict[str, Any]:
     return unified_auth_config
 
 
@@ -37,13 +38,15 @@ def secret_file(config: dict[str, Any], target: str, key: str) -> Path:
     return Path(config["targets"][target][key]["file"])
 
 
-def test_one_session_for_five_providers_with_rotation_and_owner_disconnect(
-        five_targets: dict[str, Any], liana_emulator: LianaEmulator,
+def test_one_session_for_six_providers_with_rotation_and_owner_disconnect(
+        six_targets: dict[str, Any], liana_emulator: LianaEmulator,
         liquidplanner_emulator: LiquidPlannerEmulator, classic: ClassicEmulator,
-        unified_auth_clock: ManualClock, caplog: pytest.LogCaptureFixture) -> None:
+        oauth2_emulator: OAuth2Emulator, unified_auth_clock: ManualClock,
+        caplog: pytest.LogCaptureFixture) -> None:
     liana, lp, clock = liana_emulator, liquidplanner_emulator, unified_auth_clock
-    hub = unified_auth.load(five_targets, clock=clock, retry=RetryPolicy(sleep=lambda s: None))
-    assert set(hub.targets) == {"liana", "liana-legacy", "liquidplanner", "basic", "api-key"}
+    hub = unified_auth.load(six_targets, clock=clock, retry=RetryPolicy(sleep=lambda s: None))
+    assert set(hub.targets) == {"liana", "liana-legacy", "liquidplanner", "basic", "api-key",
+                                "oauth2"}
     session = hub.session()
     outputs: list[str] = []
 
@@ -63,13 +66,14 @@ def test_one_session_for_five_providers_with_rotation_and_owner_disconnect(
         assert call("GET", f"{lp.url}/api/workspaces/v1")["data"]
         assert call("GET", f"{classic.url}/basic/me")["method"] == "basic"
         assert call("GET", f"{classic.url}/keyed/status")["method"] == "api-key"
+        assert call("GET", f"{oauth2_emulator.url}/api/whoami")["scope"] == "reports:read"
 
         # Rotation in LianaAccount mid-run: the old secret dies at once; the new one is
         # written where the config points, and the next refresh picks it up.
-        client_id = five_targets["targets"]["liana"]["client_id"]
-        old_secret = secret_file(five_targets, "liana", "client_secret").read_text().strip()
+        client_id = six_targets["targets"]["liana"]["client_id"]
+        old_secret = secret_file(six_targets, "liana", "client_secret").read_text().strip()
         new_secret = liana.rotate_secret(client_id)
-        secret_file(five_targets, "liana", "client_secret").write_text(new_secret)
+        secret_file(six_targets, "liana", "client_secret").write_text(new_secret)
         clock.advance(900 * 0.95)
         assert call("GET", f"{liana.url}/v1/lists")["succeed"] is True
         assert call("POST", f"{liana.url}/api/v1/echoMessage", json=["after"])["result"] == [
@@ -88,8 +92,9 @@ def test_one_session_for_five_providers_with_rotation_and_owner_disconnect(
     assert counters.expired_token_requests == 0
     assert counters.token_requests == 3  # first, the rejected old secret, the new one
     assert classic.counters.basic_requests == 1 and classic.counters.api_key_requests == 1
+    assert oauth2_emulator.counters.tokens_issued == 1
     secrets = [old_secret, new_secret]
-    secrets += [secret_file(five_targets, t, k).read_text().strip() for t, k in (
+    secrets += [secret_file(six_targets, t, k).read_text().strip() for t, k in (
         ("liana-legacy", "secret"), ("liquidplanner", "token"),
-        ("basic", "password"), ("api-key", "key"))]
+        ("basic", "password"), ("api-key", "key"), ("oauth2", "client_secret"))]
     assert_no_leaks([*outputs, caplog.text, message, repr(failure.value)], secrets)

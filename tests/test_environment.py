@@ -15,7 +15,14 @@ import requests
 import unified_auth
 from unified_auth.testing import EmulatedEnvironment, LianaEmulator, write_secret
 from unified_auth.testing.classic import ClassicEmulator
-from unified_auth.testing.environment import CLASSIC, CLASSIC_KEY, LEGACY, MAILER, PLANNER
+from unified_auth.testing.environment import (
+    CLASSIC,
+    CLASSIC_KEY,
+    LEGACY,
+    MAILER,
+    PLANNER,
+    REPORTS,
+)
 
 
 def leftovers() -> set[str]:
@@ -26,7 +33,8 @@ def test_the_environment_writes_a_config_with_secrets_in_private_files(tmp_path:
     with EmulatedEnvironment(directory=tmp_path / "box") as env:
         config = tomllib.loads(env.config_path.read_text())
         assert config == env.config
-        assert set(config["targets"]) == {MAILER, LEGACY, PLANNER, CLASSIC, CLASSIC_KEY}
+        assert set(config["targets"]) == {MAILER, LEGACY, PLANNER, CLASSIC, CLASSIC_KEY,
+                                          REPORTS}
         for name in config["targets"]:
             path = env.secret_file(name)
             assert stat.S_IMODE(path.stat().st_mode) == 0o600
@@ -38,6 +46,8 @@ def test_the_environment_writes_a_config_with_secrets_in_private_files(tmp_path:
             assert session.get(f"{env.liana.url}/v1/lists", timeout=5).status_code == 200
             assert session.get(f"{env.classic.url}/basic/x", timeout=5).json()["method"] \
                 == "basic"
+            assert session.get(f"{env.oauth2.url}/api/whoami", timeout=5).json()["scope"] \
+                == "reports:read"
     assert (tmp_path / "box" / "unified-auth.toml").exists(), "a given directory is kept"
 
 
@@ -57,7 +67,7 @@ def test_start_then_with_provisions_once_and_leaves_nothing_behind() -> None:
     with env:
         assert env.directory == first
         assert len(env.liana.credentials()) == 1, "credentials provisioned once"
-        assert len(env.secret_values()) == 5
+        assert len(env.secret_values()) == 6
     env.close()  # closing twice is harmless
     assert not first.exists()
     assert leftovers() == before

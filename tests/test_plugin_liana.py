@@ -1,4 +1,8 @@
-"""The ``liana`` provider: client-credentials tokens, their refusals and Liana's answers."""
+"""The ``liana`` provider in Liana's terms: its wording, expiration dates, license and keys.
+
+What it shares with ``oauth2`` (the token request, the answers, refusals, rotation) runs
+over both providers in test_client_credentials.py.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +13,8 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
 
 import pytest
-import requests
 import responses
 import unified_auth_liana
 from toy_provider import assert_never_offered_a_foreign_target
@@ -24,7 +26,6 @@ from unified_auth.errors import (
     AuthFailed,
     ConfigError,
     CredentialsRejected,
-    TokenEndpointError,
 )
 from unified_auth.testing import LianaEmulator, ManualClock, assert_no_leaks
 
@@ -74,212 +75,15 @@ def assert_clean(exc: BaseException, caplog: pytest.LogCaptureFixture, *secrets:
     assert_no_leaks([str(exc), repr(exc), caplog.text], secrets or (CANARY,))
 
 
-def form(request: requests.PreparedRequest) -> dict[str, list[str]]:
-    assert isinstance(request.body, str)
-    return parse_qs(request.body)
-
-
 def token_answer(**fields: Any) -> dict[str, Any]:
     return {"access_token": TOKEN_CANARY, "token_type": "Bearer", "expires_in": 900,
             "scope": "default", **fields}
 
 
-# -- fetching and applying ---------------------------------------------------------------
-
-
-def test_session_sends_a_bearer_token_fetched_once(
-        liana_emulator: LianaEmulator, unified_auth_clock: ManualClock, write_secret: Any,
-        logs: pytest.LogCaptureFixture) -> None:
-    client_id, secret = liana_emulator.create_credential("tests")
-    hub = load(unified_auth_clock, mailer=emulated(liana_emulator, client_id, write_secret(secret)))
-    session = hub.session()
-
-    first = session.get(f"{liana_emulator.url}/v1/lists")
-    second = session.get(f"{liana_emulator.url}/v1/lists")
-
-    assert first.status_code == second.status_code == 200
-    assert first.json()["result"][0]["name"] == "Newsletter"
-    assert liana_emulator.counters.token_requests == 1
-    token = hub.credentials("mailer").value.reveal()
-    assert second.request.headers["Authorization"] == f"Bearer {token}"
-    assert_no_leaks([logs.text, repr(hub.credentials("mailer")), repr(hub.targets)],
-                    [secret, token])
-
-
-def test_expires_at_counts_from_when_the_request_was_sent(unified_auth_clock: ManualClock,
-                                                          canary_env: None) -> None:
-    def slow_token_endpoint(request: requests.PreparedRequest) -> tuple[int, dict[str, str],
-                                                                          str]:
-        unified_auth_clock.advance(5)  # the answer arrives 5 s after the request left
-        return 200, {}, json.dumps(token_answer(expires_in=600))
-
-    with responses.RequestsMock() as mock:
-        mock.add_callback(responses.POST, TOKEN_URL, callback=slow_token_endpoint)
-        credentials = load(unified_auth_clock, mailer=mocked()).credentials("mailer")
-
-    assert credentials.expires_at == START + timedelta(seconds=600)
-    assert credentials.token_type == "Bearer"
-    assert credentials.scope == "default"
-
-
-def test_token_request_is_a_form_post_of_the_client_credentials(unified_auth_clock: ManualClock,
-                                                                 canary_env: None) -> None:
-    target = mocked()
-    with responses.RequestsMock() as mock:
-        mock.post(TOKEN_URL, json=token_answer())
-        load(unified_auth_clock, mailer=target).credentials("mailer")
-        sent = mock.calls[0].request
-
-    assert sent.headers["Content-Type"] == "application/x-www-form-urlencoded"
-    assert "Authorization" not in sent.headers
-    assert form(sent) == {"grant_type": ["client_credentials"],
-                          "client_id": [target["client_id"]], "client_secret": [CANARY]}
-    assert str(sent.body).startswith("grant_type=client_credentials&client_id=")
-
-
-def test_scope_and_extra_params_are_sent_on_every_refetch(unified_auth_clock: ManualClock,
-                                                          canary_env: None) -> None:
-    hub = load(unified_auth_clock,
-               mailer=mocked(scope="lists:read", extra_params={"audience": "mailer"}))
-    with responses.RequestsMock() as mock:
-        mock.post(TOKEN_URL, json=token_answer(expires_in=60))
-        hub.credentials("mailer")
-        unified_auth_clock.advance(61)
-        hub.credentials("mailer")
-        bodies = [form(call.request) for call in mock.calls]
-
-    assert len(bodies) == 2
-    for body in bodies:
-        assert body["scope"] == ["lists:read"]
-        assert body["audience"] == ["mailer"]
-
-
-def test_client_auth_basic_sends_the_secret_in_a_basic_header(
-        liana_emulator: LianaEmulator, unified_auth_clock: ManualClock, write_secret: Any) -> None:
-    client_id, secret = liana_emulator.create_credential("tests")
-    hub = load(unified_auth_clock, mailer=emulated(liana_emulator, client_id, write_secret(secret),
-                                                   client_auth="basic"))
-
-    assert hub.session().get(f"{liana_emulator.url}/v1/lists").status_code == 200
-
-
-def test_client_auth_basic_keeps_the_secret_out_of_the_form(unified_auth_clock: ManualClock,
-                                                            canary_env: None) -> None:
-    with responses.RequestsMock() as mock:
-        mock.post(TOKEN_URL, json=token_answer())
-        load(unified_auth_clock, mailer=mocked(client_auth="basic")).credentials("mailer")
-        sent = mock.calls[0].request
-
-    assert sent.headers["Authorization"].startswith("Basic ")
-    assert form(sent) == {"grant_type": ["client_credentials"]}
-
-
-@pytest.mark.usefixtures("canary_env")
-@pytest.mark.parametrize(("fields", "ttl"), [
-    ({"token_type": "bearer"}, 900),  # token_type is case-insensitive
-    ({"expires_in": "1200"}, 1200),  # some servers send the number as a string
-    ({"expires_in": 1.5}, 1.5),
-])
-def test_lenient_but_valid_answers_are_accepted(unified_auth_clock: ManualClock,
-                                                fields: dict[str, Any],
-                                                ttl: float) -> None:
-    with responses.RequestsMock() as mock:
-        mock.post(TOKEN_URL, json=token_answer(**fields))
-        credentials = load(unified_auth_clock, mailer=mocked()).credentials("mailer")
-    assert credentials.expires_at == START + timedelta(seconds=ttl)
-
-
-def test_missing_expires_in_uses_default_ttl_with_one_note(
-        unified_auth_clock: ManualClock, canary_env: None, logs: pytest.LogCaptureFixture) -> None:
-    answer = token_answer()
-    del answer["expires_in"]
-    hub = load(unified_auth_clock, mailer=mocked(default_ttl=600))
-    with responses.RequestsMock() as mock:
-        mock.post(TOKEN_URL, json=answer)
-        first = hub.credentials("mailer")
-        unified_auth_clock.advance(601)
-        second = hub.credentials("mailer")
-        assert len(mock.calls) == 2
-
-    assert first.expires_at == START + timedelta(seconds=600)
-    assert second.expires_at == START + timedelta(seconds=1201)
-    notes = [r for r in logs.records if "without expires_in" in r.getMessage()]
-    assert len(notes) == 1
-    assert "default_ttl = 600" in notes[0].getMessage()
-
-
-# -- malformed answers: retried, then a TokenEndpointError that says what was wrong ------
-
-
-MALFORMED = [
-    pytest.param("<html>Service Unavailable</html>", "is not JSON", id="not-json"),
-    pytest.param("[1, 2]", "is JSON an array, not an object", id="json-array"),
-    pytest.param({"token_type": "Bearer", "expires_in": 900}, "has no access_token",
-                 id="no-access-token"),
-    pytest.param(token_answer(access_token=""), "not a token", id="empty-access-token"),
-    pytest.param(token_answer(access_token=12345), "an integer, not a token",
-                 id="numeric-access-token"),
-    pytest.param(token_answer(access_token=f"{TOKEN_CANARY}\r\nX-Evil: 1"),
-                 "holds a line break", id="header-injection"),
-    pytest.param(token_answer(token_type="mac"), "token_type 'mac'", id="token-type-mac"),
-    pytest.param(token_answer(token_type=None), "token_type null", id="token-type-null"),
-    pytest.param(token_answer(expires_in="soon"), "non-numeric expires_in (a string)",
-                 id="expires-in-text"),
-    pytest.param(token_answer(expires_in=True), "non-numeric expires_in (a boolean)",
-                 id="expires-in-bool"),
-    pytest.param(f'{{"access_token": "{TOKEN_CANARY}", "expires_in": NaN}}',
-                 "non-numeric expires_in (not finite)", id="expires-in-nan"),
-    pytest.param(token_answer(expires_in=-60), "expires_in -60", id="expires-in-negative"),
-    pytest.param(token_answer(expires_in=0), "must be positive", id="expires-in-zero"),
-    pytest.param(token_answer(expires_in=10**10), "not a plausible", id="expires-in-absurd"),
-]
-
-
-@pytest.mark.usefixtures("canary_env")
-@pytest.mark.parametrize(("answer", "complaint"), MALFORMED)
-def test_malformed_answer_is_retried_then_explained(
-        unified_auth_clock: ManualClock, logs: pytest.LogCaptureFixture, answer: Any,
-        complaint: str) -> None:
-    body = answer if isinstance(answer, str) else json.dumps(answer)
-    hub = load(unified_auth_clock, mailer=mocked())
-    with responses.RequestsMock() as mock:
-        mock.post(TOKEN_URL, body=body, content_type="application/json")
-        with pytest.raises(TokenEndpointError) as caught:
-            hub.credentials("mailer")
-        assert len(mock.calls) == 3  # the core's bounded retries
-
-    message = str(caught.value)
-    assert complaint in message
-    assert "target mailer" in message
-    assert "giving up after 3 attempts" in message
-    assert_clean(caught.value, logs, CANARY, TOKEN_CANARY)
-
-
-def test_one_malformed_answer_is_survived(liana_emulator: LianaEmulator,
-                                          unified_auth_clock: ManualClock,
-                                          write_secret: Any) -> None:
-    client_id, secret = liana_emulator.create_credential("tests")
-    liana_emulator.inject_fault("malformed")
-    hub = load(unified_auth_clock, mailer=emulated(liana_emulator, client_id, write_secret(secret)))
-
-    assert hub.session().get(f"{liana_emulator.url}/v1/lists").status_code == 200
-    assert liana_emulator.counters.token_requests == 2
-
-
-@pytest.mark.usefixtures("canary_env")
-@pytest.mark.parametrize("status", [429, 408])
-def test_throttling_is_retried_not_rejected(unified_auth_clock: ManualClock, status: int) -> None:
-    with responses.RequestsMock() as mock:
-        mock.post(TOKEN_URL, status=status, json={"error": "slow_down"})
-        with pytest.raises(TokenEndpointError, match=f"answered {status}"):
-            load(unified_auth_clock, mailer=mocked()).credentials("mailer")
-        assert len(mock.calls) == 3
-
-
 # -- refusals from the token endpoint ----------------------------------------------------
 
 
-def test_wrong_secret_is_rejected_with_every_cause_and_fix(
+def test_wrong_secret_is_rejected_with_every_cause_and_fix_in_lianaaccount(
         liana_emulator: LianaEmulator, unified_auth_clock: ManualClock, write_secret: Any,
         logs: pytest.LogCaptureFixture) -> None:
     client_id, _ = liana_emulator.create_credential("tests")
@@ -296,83 +100,6 @@ def test_wrong_secret_is_rejected_with_every_cause_and_fix(
         assert needed in message
     assert liana_emulator.counters.token_requests == 1  # the unchanged secret is not tried twice
     assert_clean(caught.value, logs)
-
-
-@pytest.mark.usefixtures("canary_env")
-def test_a_bare_401_is_rejected_as_a_wrong_client(unified_auth_clock: ManualClock) -> None:
-    with responses.RequestsMock() as mock:
-        mock.post(TOKEN_URL, status=401, body="Unauthorized")
-        with pytest.raises(CredentialsRejected, match=r"401 Unauthorized\)\. Either the "):
-            load(unified_auth_clock, mailer=mocked()).credentials("mailer")
-
-
-@pytest.mark.usefixtures("canary_env")
-@pytest.mark.parametrize(("status", "answer", "expected"), [
-    (400, {"error": "invalid_scope", "error_description": "scope 'x' not granted"},
-     "(400 invalid_scope: scope 'x' not granted); check the target's scope"),
-    (400, {"error": "unauthorized_client"}, "(400 unauthorized_client); this credential"),
-    (400, {"error": "invalid_request", "error_description": f"bad secret {CANARY}\n!"},
-     "(400 invalid_request: bad secret ******** !); check token_url and extra_params"),
-    (403, {"message": "nope"}, "(403 Forbidden); check the target's options"),
-])
-def test_other_refusals_quote_the_oauth_error_without_the_secret(
-        unified_auth_clock: ManualClock, logs: pytest.LogCaptureFixture, status: int,
-        answer: dict[str, str], expected: str) -> None:
-    with responses.RequestsMock() as mock:
-        mock.post(TOKEN_URL, status=status, json=answer)
-        with pytest.raises(CredentialsRejected) as caught:
-            load(unified_auth_clock, mailer=mocked()).credentials("mailer")
-        assert len(mock.calls) == 1
-
-    assert expected in str(caught.value)
-    assert_clean(caught.value, logs)
-
-
-def test_rotated_secret_is_picked_up_from_the_rewritten_file(
-        liana_emulator: LianaEmulator, unified_auth_clock: ManualClock, write_secret: Any,
-        logs: pytest.LogCaptureFixture) -> None:
-    client_id, old = liana_emulator.create_credential("tests")
-    hub = load(unified_auth_clock, mailer=emulated(liana_emulator, client_id, write_secret(old)))
-    session = hub.session()
-    assert session.get(f"{liana_emulator.url}/v1/lists").status_code == 200
-
-    new = liana_emulator.rotate_secret(client_id)
-    write_secret(new)
-    unified_auth_clock.advance(901)  # the token expired: the next fetch uses the old secret first
-
-    assert session.get(f"{liana_emulator.url}/v1/lists").status_code == 200
-    assert liana_emulator.counters.token_requests == 3  # issued, refused (old secret), issued
-    assert "the secret has changed at its source" in logs.text
-    assert_no_leaks([logs.text], [old, new])
-
-
-def test_rotation_with_revoked_tokens_recovers_through_the_401(
-        liana_emulator: LianaEmulator, unified_auth_clock: ManualClock, write_secret: Any) -> None:
-    client_id, old = liana_emulator.create_credential("tests")
-    hub = load(unified_auth_clock, mailer=emulated(liana_emulator, client_id, write_secret(old)))
-    session = hub.session()
-    assert session.get(f"{liana_emulator.url}/v1/lists").status_code == 200
-
-    write_secret(liana_emulator.rotate_secret(client_id))
-    liana_emulator.revoke_tokens(client_id)
-    response = session.get(f"{liana_emulator.url}/v1/lists")
-
-    assert response.status_code == 200
-    assert [r.status_code for r in response.history] == [401]
-    assert liana_emulator.counters.token_requests == 2
-
-
-def test_deleted_credential_is_rejected(liana_emulator: LianaEmulator,
-                                        unified_auth_clock: ManualClock,
-                                        write_secret: Any) -> None:
-    client_id, secret = liana_emulator.create_credential("tests")
-    hub = load(unified_auth_clock, mailer=emulated(liana_emulator, client_id, write_secret(secret)))
-    hub.credentials("mailer")
-    liana_emulator.delete_credential(client_id)
-    unified_auth_clock.advance(901)
-
-    with pytest.raises(CredentialsRejected, match="deleted"):
-        hub.credentials("mailer")
 
 
 # -- the credential's own expiration date -------------------------------------------------
@@ -519,13 +246,6 @@ def test_config_errors_name_the_key(unified_auth_clock: ManualClock, options: di
         load(unified_auth_clock, mailer=mocked(**options))
     assert f"targets.mailer.{key}" in str(caught.value)
     assert complaint in str(caught.value)
-
-
-def test_loopback_token_url_may_use_plain_http(unified_auth_clock: ManualClock) -> None:
-    for url in ("http://127.0.0.1:8080/token", "http://localhost/token", "http://[::1]/t"):
-        assert load(unified_auth_clock,
-                    mailer=mocked(token_url=url)).targets["mailer"].options.token_url \
-            == url
 
 
 def test_defaults_and_toml_values(unified_auth_clock: ManualClock, tmp_path: Path) -> None:

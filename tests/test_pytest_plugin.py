@@ -27,9 +27,12 @@ def secret(ref):
 
 
 def test_config_shape(unified_auth_config, liana_emulator, liquidplanner_emulator,
-                      classic_emulator):
+                      classic_emulator, oauth2_emulator):
     targets = unified_auth_config["targets"]
-    assert set(targets) == {"liana", "liana-legacy", "liquidplanner", "basic", "api-key"}
+    assert set(targets) == {"liana", "liana-legacy", "liquidplanner", "basic", "api-key",
+                            "oauth2"}
+    assert targets["oauth2"]["hosts"] == [f"{oauth2_emulator.url}/api/"]
+    assert targets["oauth2"]["token_url"] == oauth2_emulator.token_url
     assert targets["basic"]["hosts"] == [f"{classic_emulator.url}/basic/"]
     assert targets["api-key"]["hosts"] == [f"{classic_emulator.url}/keyed/"]
     assert targets["liana"]["hosts"] == [f"{liana_emulator.url}/v1/"]
@@ -76,6 +79,17 @@ def test_legacy_secret_signs_requests(unified_auth_config, unified_auth_clock):
     assert response.json() == {"succeed": True, "result": {"ping": 1}}
 
 
+def test_oauth2_client_gets_its_scope(unified_auth_config, oauth2_emulator):
+    target = unified_auth_config["targets"]["oauth2"]
+    token = requests.post(target["token_url"], timeout=5, auth=(
+        target["client_id"], secret(target["client_secret"])), data={
+        "grant_type": "client_credentials", "scope": " ".join(target["scope"])}).json()
+    whoami = requests.get(f"{oauth2_emulator.url}/api/whoami", timeout=5, headers={
+        "Authorization": "Bearer " + token["access_token"]}).json()
+    assert whoami["client_id"] == target["client_id"]
+    assert whoami["scope"] == "reports:read"
+
+
 def test_liquidplanner_token_acts_as_the_editor(unified_auth_config, liquidplanner_emulator):
     target = unified_auth_config["targets"]["liquidplanner"]
     example = liquidplanner_emulator.example
@@ -93,7 +107,7 @@ def test_fixtures_work_when_loaded_from_the_entry_point(pytester: pytest.Pyteste
 
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
 
-    result.assert_outcomes(passed=4)
+    result.assert_outcomes(passed=5)
 
 
 def test_a_test_without_the_fixtures_loads_no_emulator(pytester: pytest.Pytester) -> None:
@@ -105,6 +119,7 @@ def test_a_test_without_the_fixtures_loads_no_emulator(pytester: pytest.Pytester
             assert request.config.pluginmanager.has_plugin("unified_auth")
             assert "unified_auth.testing.liana" not in sys.modules
             assert "unified_auth.testing.liquidplanner" not in sys.modules
+            assert "unified_auth.testing.oauth2" not in sys.modules
         """
     )
 

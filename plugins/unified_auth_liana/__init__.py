@@ -1,6 +1,7 @@
 """The ``liana`` provider: OAuth 2.0 client-credentials tokens from Liana's token endpoint.
 
-Config keys are the fields of :class:`LianaOptions`. Tokens are fetched with a form post of
+Config keys are the fields of :class:`LianaOptions`. Tokens are fetched through the ``oauth2``
+provider (one request, one answer parser) with a form post of
 ``grant_type``, ``client_id`` and ``client_secret`` and sent as ``Authorization: Bearer``;
 the core caches them and fetches a new one before ``expires_in`` runs out.
 """
@@ -16,7 +17,7 @@ from unified_auth_liana.expiry import expiry_warnings, refuse_if_expired
 from unified_auth_liana.explain import explain
 from unified_auth_liana.options import LianaOptions
 from unified_auth_liana.probe import probe_echo
-from unified_auth_liana.token import request_token
+from unified_auth_liana.token import request_liana_token
 
 __all__ = [
     "PROVIDER",
@@ -40,7 +41,7 @@ def register_providers(register: RegisterProvider) -> None:
 @hookimpl
 def get_credentials(target: Target, http: requests.Session, now: datetime) -> Credentials | None:
     refuse_if_expired(target, target.options, now)
-    return request_token(target, http, now)
+    return request_liana_token(target, http, now)
 
 
 @hookimpl

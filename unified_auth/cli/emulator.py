@@ -28,26 +28,30 @@ _SHORT_LIFETIME = 40
 
 
 @click.command()
-@click.option("--port", type=click.IntRange(0, 65533), default=0, show_default=True,
+@click.option("--port", type=click.IntRange(0, 65532), default=0, show_default=True,
               metavar="PORT",
               help="First port: Liana on PORT, LiquidPlanner on PORT+1, the classic "
-                   "(Basic, API key) server on PORT+2. 0: any free ports.")
+                   "(Basic, API key) server on PORT+2, the OAuth 2.0 server on PORT+3. "
+                   "0: any free ports.")
 @click.option("--liana-port", type=_PORT, default=None, metavar="PORT",
               help="Port of the Liana emulator.")
 @click.option("--lp-port", type=_PORT, default=None, metavar="PORT",
               help="Port of the LiquidPlanner emulator.")
 @click.option("--classic-port", type=_PORT, default=None, metavar="PORT",
               help="Port of the classic (Basic, API key) server.")
+@click.option("--oauth2-port", type=_PORT, default=None, metavar="PORT",
+              help="Port of the generic OAuth 2.0 authorization server.")
 @click.option("--token-lifetime", type=click.IntRange(min=1), default=900, show_default=True,
               metavar="SECONDS",
-              help="Seconds a Liana token lives.")
+              help="Seconds a Liana or OAuth 2.0 token lives.")
 @click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=None,
               metavar="DIR",
               help="Write the config and secret files here and keep them. Default: a "
                    "private temporary directory, deleted on exit.")
 def emulator(port: int, liana_port: int | None, lp_port: int | None,
-             classic_port: int | None, token_lifetime: int, workdir: Path | None) -> None:
-    """Run the Liana, LiquidPlanner and classic emulators on 127.0.0.1 until Ctrl-C.
+             classic_port: int | None, oauth2_port: int | None, token_lifetime: int,
+             workdir: Path | None) -> None:
+    """Run the Liana, LiquidPlanner, classic and OAuth 2.0 emulators on 127.0.0.1 until Ctrl-C.
 
     Prints a ready-to-use config for them on stdout, with fresh throwaway credentials
     whose secrets sit in 0600 files referenced with { file = ... }.
@@ -56,6 +60,7 @@ def emulator(port: int, liana_port: int | None, lp_port: int | None,
         liana_port=_pick(liana_port, port, 0),
         planner_port=_pick(lp_port, port, 1),
         classic_port=_pick(classic_port, port, 2),
+        oauth2_port=_pick(oauth2_port, port, 3),
         token_lifetime=token_lifetime,
         # Refresh windows are fractions of a token's lifetime, but never closer together
         # than min_interval (5 s by default): short tokens need a shorter one.
@@ -78,6 +83,8 @@ def emulator(port: int, liana_port: int | None, lp_port: int | None,
             f"LiquidPlanner  {environment.planner.url}  (API /api/)",
             f"classic        {environment.classic.url}  (Basic under /basic/, API key under "
             f"/keyed/)",
+            f"OAuth 2.0      {environment.oauth2.url}  (token endpoint /token, API "
+            f"/api/whoami)",
             f"config         {environment.config_path}",
             "",
             f"Try: UNIFIED_AUTH_CONFIG={environment.config_path} unified-auth check",

@@ -302,6 +302,11 @@ class _Builder:
             self.check_validator(fields[key], value, target, key)
         try:
             return cls(**values)
+        except ConfigError as exc:
+            # A check of several keys together (in __attrs_post_init__) pins its error to
+            # the key it is about by raising ConfigError(message, key=...).
+            detail = str(exc).removeprefix(f"{exc.key}: ") if exc.key else str(exc)
+            raise self.error(f"invalid value: {detail}", target, exc.key) from None
         except (TypeError, ValueError) as exc:
             # A validator that needs the whole instance (or checks several keys together)
             # fails only here, where the key it meant cannot be known for certain.

@@ -50,7 +50,8 @@ class SecretForm:
 def secret_forms(secret: str | Secret) -> list[SecretForm]:
     """The forms of ``secret`` that output may carry: plain, URL-encoded (``quote``,
     ``quote_plus``), JSON-escaped, and base64 / urlsafe base64 of each at every alignment
-    (so inside an HTTP Basic ``user:secret`` header too)."""
+    (so inside an HTTP Basic ``user:secret`` header too); for a PEM (a private key), each
+    body line and the body joined, as base64 and urlsafe base64 of the DER."""
     value = secret.reveal() if isinstance(secret, Secret) else secret
     if not value:
         return []
@@ -64,6 +65,7 @@ def secret_forms(secret: str | Secret) -> list[SecretForm]:
             forms.append(SecretForm(name, text))
     if len(value) < MIN_SECRET_LENGTH:
         return forms
+    forms += _pem_forms(value, forms)
     seen: set[str] = set()
     for text in [form.text for form in forms]:
         for core in _base64_cores(text.encode()):
@@ -116,6 +118,33 @@ def redact(text: str, secrets: Iterable[str | Secret | None], mask: str = MASK, 
         elif position == 0 or not masked[position - 1]:
             out.append(mask)
     return "".join(out)
+
+
+_PEM = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.DOTALL)
+# A PEM body line is 64 characters; a shorter run of one is still too long to occur by chance.
+_PEM_PIECE = 16
+
+
+def _pem_forms(value: str, known: list[SecretForm]) -> list[SecretForm]:
+    """A PEM's pieces that travel alone: each body line, and the body joined (the DER in
+    base64), plain and urlsafe, so a key logged line by line or re-wrapped is still found."""
+    forms: list[SecretForm] = []
+    texts = {form.text for form in known}
+    for match in _PEM.finditer(value):
+        lines = [line.strip() for line in match.group(2).splitlines()]
+        body = [line for line in lines if line and ":" not in line]  # not the headers
+        joined = "".join(body)
+        pieces = [("PEM body (DER base64)", joined),
+                  ("PEM body (DER urlsafe base64)",
+                   joined.translate(str.maketrans("+/", "-_")).rstrip("=")),
+                  *(("PEM line", line.rstrip("=")) for line in body),
+                  *(("PEM line (urlsafe)", line.translate(str.maketrans("+/", "-_")).rstrip("="))
+                    for line in body)]
+        for name, text in pieces:
+            if len(text) >= _PEM_PIECE and text not in texts:
+                texts.add(text)
+                forms.append(SecretForm(name, text))
+    return forms
 
 
 def _looks_opaque(word: str) -> bool:

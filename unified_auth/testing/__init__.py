@@ -24,6 +24,7 @@ if TYPE_CHECKING:
         LiquidPlannerEmulator,
         TokenInfo,
     )
+    from unified_auth.testing.oauth2 import OAuth2Counters, OAuth2Emulator
 
 __all__ = [
     "Change",
@@ -37,6 +38,8 @@ __all__ = [
     "LiquidPlannerCounters",
     "LiquidPlannerEmulator",
     "ManualClock",
+    "OAuth2Counters",
+    "OAuth2Emulator",
     "TokenInfo",
     "assert_no_leaks",
     "load_isolated",
@@ -58,6 +61,8 @@ _LAZY = {
     "LiquidPlannerCounters": "unified_auth.testing.liquidplanner",
     "LiquidPlannerEmulator": "unified_auth.testing.liquidplanner",
     "TokenInfo": "unified_auth.testing.liquidplanner",
+    "OAuth2Counters": "unified_auth.testing.oauth2",
+    "OAuth2Emulator": "unified_auth.testing.oauth2",
 }
 
 

@@ -26,6 +26,7 @@ from unified_auth.testing._server import Clock, EmulatorServer
 from unified_auth.testing.classic import ClassicEmulator
 from unified_auth.testing.liana import LianaEmulator
 from unified_auth.testing.liquidplanner import ExampleOrg, LiquidPlannerEmulator
+from unified_auth.testing.oauth2 import WHOAMI, OAuth2Emulator
 
 __all__ = [
     "BASIC_USER",
@@ -35,6 +36,8 @@ __all__ = [
     "LEGACY",
     "MAILER",
     "PLANNER",
+    "REPORTS",
+    "REPORTS_SCOPE",
     "EmulatedEnvironment",
     "write_secret",
 ]
@@ -49,6 +52,10 @@ CLASSIC = "classic"
 """The ``basic`` target, on the classic emulator's ``/basic/``."""
 CLASSIC_KEY = "classic-key"
 """The ``api-key`` target, on the classic emulator's ``/keyed/``."""
+REPORTS = "reports"
+"""The ``oauth2`` target (client_secret_basic), on the OAuth 2.0 emulator's ``/api/``."""
+REPORTS_SCOPE = "reports:read"
+"""The scope the ``oauth2`` target requests, and its client is granted."""
 BASIC_USER = "demo@example.com"
 """The user name of the ``basic`` target."""
 CONFIG_NAME = "unified-auth.toml"
@@ -74,11 +81,11 @@ def write_secret(path: Path, value: str) -> Path:
 
 
 class EmulatedEnvironment:
-    """Liana, LiquidPlanner and classic (Basic, API key) emulators, ready to use.
+    """Liana, LiquidPlanner, classic (Basic, API key) and OAuth 2.0 emulators, ready to use.
 
     :meth:`start` (or ``with``) starts the emulators, creates credentials on each, writes
-    their secrets to 0600 files and a config for five targets (:data:`MAILER`,
-    :data:`LEGACY`, :data:`PLANNER`, :data:`CLASSIC`, :data:`CLASSIC_KEY`) to
+    their secrets to 0600 files and a config for six targets (:data:`MAILER`,
+    :data:`LEGACY`, :data:`PLANNER`, :data:`CLASSIC`, :data:`CLASSIC_KEY`, :data:`REPORTS`) to
     :attr:`config_path`. :meth:`close` stops the emulators it started and deletes the
     directory it made. Both may be called more than once; credentials are provisioned once.
 
@@ -87,11 +94,14 @@ class EmulatedEnvironment:
         stopped here.
     :param planner: a LiquidPlanner emulator to use, likewise.
     :param classic: a classic emulator to use, likewise.
+    :param oauth2: an OAuth 2.0 emulator to use, likewise.
     :param clock: the clock of the emulators started here (default :func:`time.time`).
     :param liana_port: the port of a Liana emulator started here (0: any free port).
     :param planner_port: the same for LiquidPlanner.
     :param classic_port: the same for the classic emulator.
-    :param token_lifetime: seconds the tokens of a Liana emulator started here live.
+    :param oauth2_port: the same for the OAuth 2.0 emulator.
+    :param token_lifetime: seconds the tokens of a Liana or OAuth 2.0 emulator started here
+        live.
     :param min_interval: the config's ``[refresh] min_interval``, if set.
     :param directory: where the config and secret files go; kept afterwards. By default a
         private temporary directory (``unified-auth-*`` in ``$TMPDIR``), deleted by
@@ -104,10 +114,12 @@ class EmulatedEnvironment:
         liana: LianaEmulator | None = None,
         planner: LiquidPlannerEmulator | None = None,
         classic: ClassicEmulator | None = None,
+        oauth2: OAuth2Emulator | None = None,
         clock: Clock | None = None,
         liana_port: int = 0,
         planner_port: int = 0,
         classic_port: int = 0,
+        oauth2_port: int = 0,
         token_lifetime: int = 900,
         min_interval: float | None = None,
         directory: Path | None = None,
@@ -116,9 +128,12 @@ class EmulatedEnvironment:
                                             expires_in=token_lifetime)
         self.planner = planner or LiquidPlannerEmulator(clock=clock, port=planner_port)
         self.classic = classic or ClassicEmulator(clock=clock, port=classic_port)
+        self.oauth2 = oauth2 or OAuth2Emulator(clock=clock, port=oauth2_port,
+                                               expires_in=token_lifetime)
         self._owned: list[EmulatorServer] = [
             server for server, given in ((self.liana, liana), (self.planner, planner),
-                                         (self.classic, classic)) if given is None]
+                                         (self.classic, classic), (self.oauth2, oauth2))
+            if given is None]
         self._min_interval = min_interval
         self._requested_directory = directory
         self._started = False
@@ -144,7 +159,7 @@ class EmulatedEnvironment:
         self._started = True
         try:
             self._make_directory()
-            for server in (self.liana, self.planner, self.classic):
+            for server in (self.liana, self.planner, self.classic, self.oauth2):
                 server.start()
             self.config = self._provision()
             self.config_path.write_text(self.toml(), encoding="utf-8")
@@ -205,6 +220,8 @@ class EmulatedEnvironment:
                                              created_by=org.admin_id)
         password = classic.add_user(BASIC_USER)
         api_key = classic.create_api_key("unified-auth environment")
+        oauth2 = self.oauth2
+        oauth2_id, oauth2_secret = oauth2.create_client(scopes={REPORTS_SCOPE})
         config: dict[str, Any] = {}
         if self._min_interval is not None:
             config["refresh"] = {"min_interval": self._min_interval}
@@ -240,6 +257,15 @@ class EmulatedEnvironment:
                 "hosts": [f"{classic.url}/keyed/"],
                 "key": self.write_secret(CLASSIC_KEY, api_key),
                 "probe_url": f"{classic.url}/keyed/whoami",
+            },
+            REPORTS: {
+                "provider": "oauth2",
+                "hosts": [f"{oauth2.url}/api/"],
+                "token_url": oauth2.token_url,
+                "client_id": oauth2_id,
+                "client_secret": self.write_secret(REPORTS, oauth2_secret),
+                "scope": [REPORTS_SCOPE],
+                "probe_url": f"{oauth2.url}{WHOAMI}",
             },
         }
         return config

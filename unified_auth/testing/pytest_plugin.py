@@ -20,11 +20,13 @@ if TYPE_CHECKING:
     from unified_auth.testing.environment import EmulatedEnvironment
     from unified_auth.testing.liana import LianaEmulator
     from unified_auth.testing.liquidplanner import LiquidPlannerEmulator
+    from unified_auth.testing.oauth2 import OAuth2Emulator
 
 __all__ = [
     "classic_emulator",
     "liana_emulator",
     "liquidplanner_emulator",
+    "oauth2_emulator",
     "unified_auth_clock",
     "unified_auth_config",
     "unified_auth_environment",
@@ -74,22 +76,36 @@ def classic_emulator(unified_auth_clock: ManualClock) -> Iterator[ClassicEmulato
 
 
 @pytest.fixture
+def oauth2_emulator(unified_auth_clock: ManualClock) -> Iterator[OAuth2Emulator]:
+    """A running :class:`OAuth2Emulator` (a generic authorization server) on the clock.
+
+    Register clients with ``create_client()`` (a secret) or ``create_key_client()`` (a key
+    pair for ``private_key_jwt``, which needs the ``jwt`` extra).
+    """
+    from unified_auth.testing.oauth2 import OAuth2Emulator  # noqa: PLC0415 (lazy)
+
+    with OAuth2Emulator(clock=unified_auth_clock) as oauth2:
+        yield oauth2
+
+
+@pytest.fixture
 def unified_auth_environment(
     liana_emulator: LianaEmulator,
     liquidplanner_emulator: LiquidPlannerEmulator,
     classic_emulator: ClassicEmulator,
+    oauth2_emulator: OAuth2Emulator,
     tmp_path: Path,
 ) -> Iterator[EmulatedEnvironment]:
-    """An :class:`EmulatedEnvironment` on the three emulator fixtures, files under ``tmp_path``.
+    """An :class:`EmulatedEnvironment` on the four emulator fixtures, files under ``tmp_path``.
 
-    Its config (``.config``, and the TOML file ``.config_path``) has five targets with fresh
+    Its config (``.config``, and the TOML file ``.config_path``) has six targets with fresh
     credentials, secrets in 0600 files: ``mailer``, ``mailer-legacy``, ``planner``,
-    ``classic`` and ``classic-key``.
+    ``classic``, ``classic-key`` and ``reports``.
     """
     from unified_auth.testing.environment import EmulatedEnvironment  # noqa: PLC0415 (lazy)
 
     with EmulatedEnvironment(liana=liana_emulator, planner=liquidplanner_emulator,
-                             classic=classic_emulator,
+                             classic=classic_emulator, oauth2=oauth2_emulator,
                              directory=tmp_path / "unified_auth_secrets") as environment:
         yield environment
 
@@ -98,9 +114,10 @@ def unified_auth_environment(
 def unified_auth_config(unified_auth_environment: EmulatedEnvironment) -> dict[str, Any]:
     """A config dict with one target per bundled provider, each named after its provider.
 
-    ``liana``, ``liana-legacy``, ``liquidplanner``, ``basic`` and ``api-key``: the targets of
-    ``unified_auth_environment``, renamed. Secrets are in 0600 files, referenced as
-    ``{"file": path}``; the LiquidPlanner token belongs to the example org's project editor.
+    ``liana``, ``liana-legacy``, ``liquidplanner``, ``basic``, ``api-key`` and ``oauth2``: the
+    targets of ``unified_auth_environment``, renamed. Secrets are in 0600 files, referenced
+    as ``{"file": path}``; the LiquidPlanner token belongs to the example org's project
+    editor.
     """
     targets = unified_auth_environment.config["targets"]
     return {"targets": {target["provider"]: dict(target) for target in targets.values()}}

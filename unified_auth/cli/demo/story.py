@@ -2,9 +2,10 @@
 
 The claims: a token fetched once and reused, renewed before it expires, one fetch for 16
 threads, a rotated secret picked up, a disconnected owner explained, signed, Basic and
-API-key calls, and credentials going nowhere else (an unclaimed host, a redirect). The
-counts shown come from ``ua.stats()`` and a ``credentials_event`` observer, and the summary
-table adds up the same counts. Tokens are named by a short digest, never shown.
+API-key calls, a generic OAuth 2.0 server (:mod:`.oauth2_step`), and credentials going
+nowhere else (an unclaimed host, a redirect). The counts shown come from ``ua.stats()`` and
+a ``credentials_event`` observer, and the summary table adds up the same counts. Tokens are
+named by a short digest, never shown.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import unified_auth
 from unified_auth import TargetStats
 from unified_auth.cli import output
 from unified_auth.cli.demo.narrator import Narrator
+from unified_auth.cli.demo.oauth2_step import show_oauth2
 from unified_auth.cli.demo.tally import EventLog, ScaledClock, total
 from unified_auth.errors import AuthFailed, UnifiedAuthError
 from unified_auth.testing.environment import (
@@ -29,6 +31,7 @@ from unified_auth.testing.environment import (
     LEGACY,
     MAILER,
     PLANNER,
+    REPORTS,
     EmulatedEnvironment,
 )
 
@@ -42,7 +45,7 @@ REFRESH_WATCH = 5.0
 ROTATION_WAIT = 2.0 * TOKEN_LIFETIME
 THREADS = 16
 HTTP_TIMEOUT = 10.0
-TARGETS = (MAILER, LEGACY, PLANNER, CLASSIC, CLASSIC_KEY)
+TARGETS = (MAILER, LEGACY, PLANNER, CLASSIC, CLASSIC_KEY, REPORTS)
 
 
 class Story:
@@ -68,7 +71,7 @@ class Story:
             steps: list[Callable[[], None]] = [
                 self._first_call, self._reuse, self._proactive_refresh, self._single_flight,
                 self._rotation, self._liquidplanner, self._legacy, self._classic,
-                self._isolation]
+                lambda: show_oauth2(self.n, hub, self.env, self._get), self._isolation]
             for step in steps:
                 try:
                     step()
@@ -106,6 +109,7 @@ class Story:
                    f"{TOKEN_LIFETIME} s here, 900 s in real life)")
         self.n.say(f"LiquidPlanner  {env.planner.url}")
         self.n.say(f"classic        {env.classic.url}  (HTTP Basic and an API key)")
+        self.n.say(f"OAuth 2.0      {env.oauth2.url}  (any authorization server)")
         self.n.say(f"config         {env.config_path}  (secrets in 0600 files beside it):")
         for line in env.toml().splitlines():
             if line and not line.startswith("#"):

@@ -1,4 +1,4 @@
-"""Turning the token endpoint's 200 answer into :class:`Credentials`, or saying why not.
+"""Turning a token endpoint's 200 answer (RFC 6749 5.1) into :class:`Credentials`, or why not.
 
 Every complaint is a :class:`TokenEndpointError`, which the core retries a bounded number of
 times: a garbled answer is usually a proxy or a deploy in progress, not a config mistake.
@@ -13,38 +13,42 @@ import threading
 from datetime import datetime, timedelta
 from typing import Any
 
+import attrs
 import requests
 
 from unified_auth import Credentials, Secret
 from unified_auth.errors import TokenEndpointError
-from unified_auth_liana.options import MAX_TTL
+from unified_auth_oauth2.options import MAX_TTL
 
 __all__ = ["credentials_from_answer"]
 
-log = logging.getLogger("unified_auth.liana")
-
+log = logging.getLogger("unified_auth.oauth2")
 
 
 def credentials_from_answer(
     response: requests.Response, *, where: str, now: datetime, default_ttl: int,
-    scope: str | None, note_key: tuple[str, ...],
+    scope: str | None, note_key: tuple[str, ...], endpoint_hint: str,
 ) -> Credentials:
     """The credentials in a token answer; ``expires_at`` counts from ``now`` (the request).
 
-    :param where: how messages start: ``target NAME: the Liana token endpoint HOST``.
-    :param note_key: identifies the target for the once-only note about a missing lifetime.
+    ``token_type`` is Bearer in any case, or absent (taken as Bearer); ``scope``, when the
+    answer has none, is the one requested (RFC 6749 5.1).
+
+    :param where: how messages start: ``target NAME: the token endpoint HOST``.
+    :param note_key: identifies the target for the once-only warning about a missing lifetime.
+    :param endpoint_hint: ends a complaint: how to check that the URL is the right endpoint.
     """
-    document = _json_object(response, where)
+    said = _Answer(response, where, endpoint_hint)
+    document = _json_object(said)
     token = document.get("access_token")
     if not isinstance(token, str) or not token:
-        raise _malformed(where, response, "has no access_token" if token is None else
-                         f"has an access_token that is {_kind(token)}, not a token")
+        raise said.malformed("has no access_token" if token is None else
+                             f"has an access_token that is {_kind(token)}, not a token")
     token_type = document.get("token_type", "Bearer")
     if not isinstance(token_type, str) or token_type.lower() != "bearer":
         shown = _describe_token_type(token_type)
-        raise _malformed(where, response, f"has token_type {shown}; only Bearer tokens "
-                                          f"are supported")
-    lifetime = _lifetime(document.get("expires_in"), where, response)
+        raise said.malformed(f"has token_type {shown}; only Bearer tokens are supported")
+    lifetime = _lifetime(document.get("expires_in"), said)
     if lifetime is None:
         _note_default_ttl(note_key, where, default_ttl)
         lifetime = float(default_ttl)
@@ -57,19 +61,20 @@ def credentials_from_answer(
     )
 
 
-def _json_object(response: requests.Response, where: str) -> dict[str, Any]:
+def _json_object(said: _Answer) -> dict[str, Any]:
+    response = said.response
     try:
         document = response.json()
     except ValueError:
         content_type = response.headers.get("Content-Type", "no content type")
-        raise _malformed(where, response, f"is not JSON ({content_type}, "
-                                          f"{len(response.content)} bytes)") from None
+        raise said.malformed(f"is not JSON ({content_type}, "
+                             f"{len(response.content)} bytes)") from None
     if not isinstance(document, dict):
-        raise _malformed(where, response, f"is JSON {_kind(document)}, not an object")
+        raise said.malformed(f"is JSON {_kind(document)}, not an object")
     return document
 
 
-def _lifetime(value: Any, where: str, response: requests.Response) -> float | None:
+def _lifetime(value: Any, said: _Answer) -> float | None:
     if value is None:
         return None
     seconds: float | None = None
@@ -82,15 +87,15 @@ def _lifetime(value: Any, where: str, response: requests.Response) -> float | No
         except ValueError:
             seconds = None
     if seconds is None:
-        raise _malformed(where, response, f"has a non-numeric expires_in ({_kind(value)})")
+        raise said.malformed(f"has a non-numeric expires_in ({_kind(value)})")
     if not math.isfinite(seconds):
-        raise _malformed(where, response, "has a non-numeric expires_in (not finite)")
+        raise said.malformed("has a non-numeric expires_in (not finite)")
     if seconds <= 0:
-        raise _malformed(where, response, f"has expires_in {seconds:g}: a token's "
-                                          f"lifetime must be positive")
+        raise said.malformed(f"has expires_in {seconds:g}: a token's lifetime must be "
+                             f"positive")
     if seconds > MAX_TTL:
-        raise _malformed(where, response, f"has expires_in {seconds:g}: more than a year "
-                                          f"is not a plausible token lifetime")
+        raise said.malformed(f"has expires_in {seconds:g}: more than a year is not a "
+                             f"plausible token lifetime")
     return seconds
 
 
@@ -115,15 +120,22 @@ _noted = _Once()
 
 def _note_default_ttl(key: tuple[str, ...], where: str, default_ttl: int) -> None:
     if _noted.first(key):
-        log.info("%s answered without expires_in; assuming the token lives default_ttl = "
-                 "%d s (set default_ttl in the target to change it)", where, default_ttl)
+        log.warning("%s answered without expires_in; assuming the token lives default_ttl "
+                    "= %d s (set default_ttl in the target to change it)", where, default_ttl)
 
 
-def _malformed(where: str, response: requests.Response, problem: str) -> TokenEndpointError:
-    return TokenEndpointError(
-        f"{where} answered {response.status_code} with a token answer that {problem}; "
-        f"if this persists, check that token_url points at Liana's token endpoint",
-        response=response)
+@attrs.frozen
+class _Answer:
+    """The answer being read, and how a complaint about it is worded."""
+
+    response: requests.Response
+    where: str
+    endpoint_hint: str
+
+    def malformed(self, problem: str) -> TokenEndpointError:
+        return TokenEndpointError(
+            f"{self.where} answered {self.response.status_code} with a token answer that "
+            f"{problem}; if this persists, {self.endpoint_hint}", response=self.response)
 
 
 # Registered OAuth token types (RFC 6750, 7800, 9449 and the IANA registry): safe to name.
