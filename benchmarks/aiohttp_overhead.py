@@ -89,7 +89,7 @@ def _table(endpoints: Sequence[Endpoint], timings: Timings, note: str) -> Table:
 
 
 def run(options: Options) -> list[Table]:
-    count, per_round = options.pick(31, 2), options.pick(40, 5)
+    count, per_round = options.pick(41, 2), options.pick(200, 5)
     with bench_api() as bench:
         endpoints = [endpoint for endpoint in bench.endpoints if endpoint.live]
         timings = asyncio.run(_measure(bench, endpoints, count, per_round))

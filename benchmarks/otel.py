@@ -4,8 +4,10 @@
   :mod:`benchmarks._clients`), through a hub without the plugin and through one with it
   and an OpenTelemetry SDK configured (a meter provider with an in-memory reader, a
   tracer provider exporting every span): the plugin observes fetches and 401s, not
-  requests, so the two should be the same. Stubbed below urllib3 and over loopback, in
-  interleaved rounds; the ratio is the median of with / without within each round.
+  requests, so the two should be the same. A third hub like the first (an A/A control)
+  shows how far apart this machine measures two equal hubs. Stubbed below urllib3 and over
+  loopback, in interleaved rounds; the ratio is the median of with / without within each
+  round.
 - **a 1.5 s observer**: the first GET of a fresh hub, which fetches a token from the Liana
   emulator, without an observer and with one that sleeps 1.5 s per event (a blocking
   export): observers run in the hub's delivery thread, so the GET should not wait for it.
@@ -47,6 +49,8 @@ RATIO_TARGETS = {"stubbed": 1.02, "loopback": 1.03}  # as the per_request sectio
 SLOW = 1.5
 ADDED_TARGET = 0.05  # seconds a 1.5 s observer may add to the first GET: noise, not 1.5 s
 WITHOUT, WITH = "without the plugin", "with the plugin + SDK"
+CONTROL = "without the plugin, a second hub (A/A control)"
+"""Two hubs that differ in nothing: how far apart this machine measures equal work."""
 
 
 class _Sdk:
@@ -99,15 +103,16 @@ def _measure(sessions: dict[str, Any], endpoints: Sequence[Endpoint], count: int
 def _per_request_table(mode: str, endpoints: Sequence[Endpoint], timings: Timings,
                        notes: tuple[str, ...]) -> Table:
     rows = []
-    for name in (WITHOUT, WITH):
+    for name in (WITHOUT, CONTROL, WITH):
         row = [f"**unified-auth** `ua.session()`, {name}"]
         for endpoint in endpoints:
             key = f"{endpoint.scheme} {name}"
             ratio = timings.ratio(key, f"{endpoint.scheme} {WITHOUT}")
+            control = timings.ratio(f"{endpoint.scheme} {CONTROL}", f"{endpoint.scheme} {WITHOUT}")
             limit = RATIO_TARGETS[mode]
             verdict = record(f"otel plugin installed, requests {mode}", endpoint.scheme,
-                             f"{ratio:.3f}x without", f"<= {limit:.2f}x without",
-                             ratio <= limit) if name == WITH else ""
+                             f"{ratio:.3f}x without (A/A control {control:.3f}x)",
+                             f"<= {limit:.2f}x without", ratio <= limit) if name == WITH else ""
             row += [us(timings.seconds(key)), f"{ratio:.3f}", verdict]
         rows.append(tuple(row))
     columns = [f"{e.scheme} {c}" for e in endpoints for c in ("us/GET", "x without", "target")]
@@ -160,9 +165,10 @@ def run(options: Options) -> list[Table]:
     count = options.pick(31, 2)
     per_stubbed, per_loopback = options.pick(150, 10), options.pick(50, 5)
     with bench_api() as bench:
-        without, with_otel = _hub(bench), _hub(bench, unified_auth_otel)
+        without, with_otel, control = _hub(bench), _hub(bench, unified_auth_otel), _hub(bench)
         warm_spans, warm_fetches = sdk.spans(), sdk.fetches()
-        sessions = {WITHOUT: without.session(), WITH: with_otel.session()}
+        sessions = {WITHOUT: without.session(), WITH: with_otel.session(),
+                    CONTROL: control.session()}
         try:
             with stubbed_network():
                 stubbed = _measure(sessions, bench.endpoints, count, per_stubbed)
@@ -170,13 +176,15 @@ def run(options: Options) -> list[Table]:
             loopback = _measure(sessions, live, count, per_loopback)
             with_otel.flush_events(5.0)
         finally:
-            without.close()
-            with_otel.close()
+            for hub in (without, with_otel, control):
+                hub.close()
         spans, fetches = sdk.spans() - warm_spans, sdk.fetches() - warm_fetches
-    recorded = (f"both hubs have only the api-key provider's plugin, one the otel plugin "
-                f"too; the SDK recorded {warm_fetches:.0f} fetches and {warm_spans} spans "
-                f"while the hubs warmed up (the plugin is active), then {fetches:.0f} fetches "
-                f"and {spans} spans during the measured GETs")
+    recorded = (f"the hubs have only the api-key provider's plugin, one the otel plugin "
+                f"too; the A/A control is a third hub like the first, so its ratio is what "
+                f"this machine makes of no difference at all; the SDK recorded "
+                f"{warm_fetches:.0f} fetches and {warm_spans} spans while the hubs warmed "
+                f"up (the plugin is active), then {fetches:.0f} fetches and {spans} spans "
+                f"during the measured GETs")
     return [
         _per_request_table("stubbed", bench.endpoints, stubbed, (
             f"{count} interleaved rounds x {per_stubbed} GETs per hub and URL, answered "
