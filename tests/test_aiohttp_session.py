@@ -161,3 +161,26 @@ except ImportError as error:
                           timeout=60, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "pip install 'unified-auth[aiohttp]'" in done.stdout
+
+
+def test_owners_remembered_per_url_stay_bounded_and_right(
+        hub: unified_auth.UnifiedAuth, api: Recorder, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The middleware remembers each URL's owner; with room for two, the third URL and the
+    # ones after still get exactly their own target's credentials, or none.
+    from unified_auth.clients import aiohttp_session as module
+
+    monkeypatch.setattr(module, "URL_CACHE_SIZE", 2)
+    paths = ["/keyed/1", "/other/1", "/keyed/2", "/keyed/1", "/other/2", "/keyed/3"]
+
+    async def main() -> int:
+        async with hub.aiohttp_session() as session:
+            for path in paths:
+                async with session.get(f"{api.url}{path}") as response:
+                    assert response.status == 200
+            middleware = session._middlewares[-1]
+            return len(middleware._owners)
+
+    remembered = anyio.run(main)
+    assert remembered <= 2
+    sent = [(seen.target, seen.headers.get("X-API-Key")) for seen in api.seen]
+    assert sent == [(path, KEY if path.startswith("/keyed/") else None) for path in paths]

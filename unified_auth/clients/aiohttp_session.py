@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 import aiohttp
+from yarl import URL
 
 from unified_auth.clients.aiohttp_edge import (
     Saved,
@@ -28,15 +29,24 @@ from unified_auth.clients.aiohttp_edge import (
     sign,
 )
 from unified_auth.core.async_lease import lease_async, run_answer_async
+from unified_auth.core.authorise import EXPLAINED_STATUSES
 from unified_auth.core.broker import Lease
 from unified_auth.core.flow import Outcome, RequestFlow
 from unified_auth.core.flow import settled as settled_status
 from unified_auth.core.proxies import bypasses_proxy
+from unified_auth.core.routing import URL_CACHE_SIZE
 from unified_auth.errors import UnifiedAuthError
+from unified_auth.model import Target
 
 __all__ = ["AuthMiddleware", "session"]
 
 _CLIENT_ERRORS: dict[type[UnifiedAuthError], type[UnifiedAuthError]] = {}
+
+_JUDGED = EXPLAINED_STATUSES | {401}
+"""Statuses whose answer is more than handed back: a 401 (retried), a 403 or 404
+(explained)."""
+
+_UNKNOWN: Any = object()
 
 def session(flow: RequestFlow, **kwargs: Any) -> aiohttp.ClientSession:
     """An :class:`aiohttp.ClientSession` built from ``kwargs``, :class:`AuthMiddleware`
@@ -48,10 +58,20 @@ def session(flow: RequestFlow, **kwargs: Any) -> aiohttp.ClientSession:
 class AuthMiddleware:
     """An aiohttp client middleware: each hop goes out with its host's credentials."""
 
-    __slots__ = ("_flow",)
+    __slots__ = ("_flow", "_owners")
 
     def __init__(self, flow: RequestFlow) -> None:
         self._flow = flow
+        # The owner of each URL seen lately, by yarl URL (equal URLs, equal strings): the
+        # string the router takes costs more to build than the routing.
+        self._owners: dict[URL, Target | None] = {}
+
+    def _route(self, url: URL) -> Target | None:
+        owners = self._owners
+        if len(owners) >= URL_CACHE_SIZE:
+            owners.clear()
+        target = owners[url] = self._flow.owner(str(url))
+        return target
 
     def __repr__(self) -> str:
         return "<unified-auth AuthMiddleware>"
@@ -59,37 +79,53 @@ class AuthMiddleware:
     async def __call__(self, request: aiohttp.ClientRequest,
                        handler: aiohttp.ClientHandlerType) -> aiohttp.ClientResponse:
         flow = self._flow
-        url = str(request.url)
-        target = flow.owner(url)
+        target = self._owners.get(request.url, _UNKNOWN)
+        if target is _UNKNOWN:
+            target = self._route(request.url)
         if target is None:
             return await handler(request)
         saved = Saved()
         try:
             proxy = request.proxy
-            if proxy is not None and bypasses_proxy(url, str(proxy), credentials=True):
+            if proxy is not None and bypasses_proxy(str(request.url), str(proxy),
+                                                    credentials=True):
                 request.proxy = request.proxy_headers = None  # loopback: reached directly
-            # run_request_async's first steps inline: no coroutine for a valid lease.
+            # run_request_async's first steps inline: no coroutine for a valid lease, and
+            # no closure for an answer that stands.
             lease = flow.broker.lease_nowait(target) or await lease_async(flow.broker, target)
-
-            async def send(lease: Lease) -> aiohttp.ClientResponse:
-                if not authorise(flow, lease, request, saved):
-                    await sign(flow, lease, request, saved)
-                return await handler(request)
-
-            outcome, response = Outcome.ANSWER, await send(lease)
-            if not settled_status(response.status):
-                outcome, response, _ = await run_answer_async(
-                    flow, target, lease, response, send, _status, _release,
-                    can_replay=is_replayable(request))
-            if settled(outcome, response):
+            if not authorise(flow, lease, request, saved):
+                await sign(flow, lease, request, saved)
+            response = await handler(request)
+            if response.status not in _JUDGED:
                 return response
-            return await settle(flow, target, outcome, response)
+            return await self._judge(target, lease, request, handler, saved, response)
         except UnifiedAuthError as error:
             error.__class__ = _client_error(type(error))
             raise
         finally:
             if saved.headers:
                 restore(request, saved)
+
+    async def _judge(self, target: Target, lease: Lease, request: aiohttp.ClientRequest,
+                     handler: aiohttp.ClientHandlerType, saved: Saved,
+                     response: aiohttp.ClientResponse) -> aiohttp.ClientResponse:
+        """The rest of the flow for an answer that may not stand: a 401 (retried once), a
+        403 or 404 (explained)."""
+        flow = self._flow
+
+        async def send(lease: Lease) -> aiohttp.ClientResponse:
+            if not authorise(flow, lease, request, saved):
+                await sign(flow, lease, request, saved)
+            return await handler(request)
+
+        outcome = Outcome.ANSWER
+        if not settled_status(response.status):
+            outcome, response, _ = await run_answer_async(
+                flow, target, lease, response, send, _status, _release,
+                can_replay=is_replayable(request))
+        if settled(outcome, response):
+            return response
+        return await settle(flow, target, outcome, response)
 
 
 def _client_error(kind: type[UnifiedAuthError]) -> type[UnifiedAuthError]:
