@@ -27,13 +27,18 @@ from unified_auth.clients.httpx_edge import (
     settle_async,
     without_copied,
 )
-from unified_auth.core.async_lease import run_request_async
+from unified_auth.core.async_lease import current_lease, run_answer_async
+from unified_auth.core.authorise import EXPLAINED_STATUSES
 from unified_auth.core.broker import Lease
 from unified_auth.core.flow import RequestFlow
 from unified_auth.core.proxies import bypasses_proxy
 from unified_auth.model import Target
 
 __all__ = ["AsyncAuthTransport", "AuthTransport"]
+
+_JUDGED = EXPLAINED_STATUSES | {401}
+"""Statuses whose answer is more than handed back: a 401 (retried), a 403 or 404
+(explained)."""
 
 
 class AuthTransport(httpx.BaseTransport):
@@ -62,12 +67,18 @@ class AuthTransport(httpx.BaseTransport):
         if _goes_direct(url, self.proxy, direct is not None) and direct is not None:
             return direct.handle_request(request)
         inner, flow = self.inner, self._flow
+        # run_request's first steps inline: no closure for an answer that stands.
+        lease = flow.broker.lease(target)
+        response = inner.handle_request(authorised(flow, lease, request))
+        if response.status_code not in _JUDGED:
+            return response
 
         def send(lease: Lease) -> httpx.Response:
             return inner.handle_request(authorised(flow, lease, request))
 
-        outcome, response, _ = flow.run_request(target, send, _status, httpx.Response.close,
-                                                can_replay=is_replayable(request))
+        outcome, response, _ = flow.run_answer(target, lease, response, send, _status,
+                                               httpx.Response.close,
+                                               can_replay=is_replayable(request))
         return settle(flow, target, outcome, request, response)
 
     def close(self) -> None:
@@ -107,12 +118,17 @@ class AsyncAuthTransport(httpx.AsyncBaseTransport):
 
     async def _run(self, target: Target, request: httpx.Request) -> httpx.Response:
         inner, flow = self.inner, self._flow
+        # run_request_async's first steps inline: no closure for an answer that stands.
+        lease = await current_lease(flow, target)
+        response = await inner.handle_async_request(authorised(flow, lease, request))
+        if response.status_code not in _JUDGED:
+            return response
 
         async def send(lease: Lease) -> httpx.Response:
             return await inner.handle_async_request(authorised(flow, lease, request))
 
-        outcome, response, _ = await run_request_async(
-            flow, target, send, _status, httpx.Response.aclose,
+        outcome, response, _ = await run_answer_async(
+            flow, target, lease, response, send, _status, httpx.Response.aclose,
             can_replay=is_replayable(request))
         return await settle_async(flow, target, outcome, request, response)
 

@@ -201,11 +201,18 @@ class RequestFlow:
         :func:`settled` says needs more."""
         lease = self.broker.lease(target)
         answer = send(lease)
-        code = status(answer)
-        if settled(code):
+        if settled(status(answer)):
             return Outcome.ANSWER, answer, None
-        return self.run(answer_flow(target, lease, code, can_replay=can_replay), send, status,
-                        close, answer)
+        return self.run_answer(target, lease, answer, send, status, close,
+                               can_replay=can_replay)
+
+    def run_answer(self, target: Target, sent: Lease, answer: R, send: Callable[[Lease], R],
+                   status: Callable[[R], int], close: Callable[[R], None], *,
+                   can_replay: bool) -> tuple[Outcome, R, R | None]:
+        """:meth:`run_request` from the first answer on, for a driver that took the lease
+        and the first send inline (``sent``: the lease that answer was sent with)."""
+        return self.run(answer_flow(target, sent, status(answer), can_replay=can_replay),
+                        send, status, close, answer)
 
     def refused(self, target: Target, answer: AuthAnswer) -> AuthFailed:
         """The error for :attr:`Outcome.REFUSED`; the driver attaches its own objects."""
