@@ -30,9 +30,9 @@ from unified_auth.clients.httpx_edge import (
     with_note,
     without_copied,
 )
-from unified_auth.core.async_lease import advance_async
+from unified_auth.core.async_lease import advance_async, current_lease
 from unified_auth.core.broker import Lease
-from unified_auth.core.flow import RequestFlow, Send, request_flow
+from unified_auth.core.flow import Outcome, RequestFlow, Send, answer_flow, settled
 from unified_auth.core.proxies import refuse_environment_proxy
 from unified_auth.model import Target
 
@@ -61,30 +61,49 @@ class TargetHttpxAuth(httpx.Auth):
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response,
                                                                    None]:
         request = without_copied(request)
-        if not self._owns(request):
+        url = self._owned_url(request)
+        if url is None:
             yield request
             return
-        steps = request_flow(self.target, can_replay=is_replayable(request))
-        step = self._flow.advance(steps, None)
-        while isinstance(step, Send):
-            response = yield self._send(step, request)
-            self._check_hops(response)
-            step = self._flow.advance(steps, response.status_code)
-        settle(self._flow, self.target, step, request, response)
+        flow, target = self._flow, self.target
+        # request_flow's first steps inline: the generator is made only for a 401.
+        lease = flow.broker.lease(target)
+        response = yield self._send(lease, request, url)
+        self._check_hops(response)
+        outcome = Outcome.ANSWER
+        if not settled(response.status_code):
+            steps = answer_flow(target, lease, response.status_code,
+                                can_replay=is_replayable(request))
+            step = flow.advance(steps, None)
+            while isinstance(step, Send):
+                response = yield self._send(step.lease, request, url)
+                self._check_hops(response)
+                step = flow.advance(steps, response.status_code)
+            outcome = step
+        settle(flow, target, outcome, request, response)
 
     async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request,
                                                                                httpx.Response]:
         request = without_copied(request)
-        if not self._owns(request):
+        url = self._owned_url(request)
+        if url is None:
             yield request
             return
-        steps = request_flow(self.target, can_replay=is_replayable(request))
-        step = await advance_async(self._flow, steps, None)
-        while isinstance(step, Send):
-            response = yield self._send(step, request)
-            self._check_hops(response)
-            step = await advance_async(self._flow, steps, response.status_code)
-        await settle_async(self._flow, self.target, step, request, response)
+        flow, target = self._flow, self.target
+        lease = await current_lease(flow, target)
+        response = yield self._send(lease, request, url)
+        self._check_hops(response)
+        outcome = Outcome.ANSWER
+        if not settled(response.status_code):
+            steps = answer_flow(target, lease, response.status_code,
+                                can_replay=is_replayable(request))
+            step = await advance_async(flow, steps, None)
+            while isinstance(step, Send):
+                response = yield self._send(step.lease, request, url)
+                self._check_hops(response)
+                step = await advance_async(flow, steps, response.status_code)
+            outcome = step
+        await settle_async(flow, target, outcome, request, response)
 
     def _check_hops(self, response: httpx.Response) -> None:
         """Say so, once, when httpx followed a redirect copying this Auth's headers along."""
@@ -99,17 +118,17 @@ class TargetHttpxAuth(httpx.Auth):
                     "routes every hop, or follow response.next_request yourself",
                     self.target.name, response.request.url.host)
 
-    def _owns(self, request: httpx.Request) -> bool:
+    def _owned_url(self, request: httpx.Request) -> str | None:
+        """The request's URL if it is one of the target's, else ``None`` (and a warning)."""
         url = str(request.url)
         if self._flow.owner(url) is self.target:
             refuse_environment_proxy(url)  # the client picks its proxy after the Auth ran
-            return True
+            return url
         log.warning("target %s: not authenticating %s, which is not one of its hosts",
                     self.target.name, request.url.host)
-        return False
+        return None
 
-    def _send(self, step: Send, request: httpx.Request) -> httpx.Request:
-        lease = step.lease
+    def _send(self, lease: Lease, request: httpx.Request, url: str) -> httpx.Request:
         sent = authorised(self._flow, lease, request)
         headers = self._flow.authoriser.headers_for(lease)
         if headers is None:  # a signer's headers differ per request
@@ -117,4 +136,4 @@ class TargetHttpxAuth(httpx.Auth):
         note = self._note
         if note is None or note[0] is not lease:
             note = self._note = (lease, digests(headers))
-        return with_note(sent, note[1])
+        return with_note(sent, note[1], url if sent.url is request.url else None)

@@ -15,8 +15,8 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Mapping
+from typing import NamedTuple
 
-import attrs
 import httpx
 
 from unified_auth.core.authorise import EXPLAINED_STATUSES, MAX_EXPLAINED_BODY
@@ -52,8 +52,9 @@ APPLIED = "unified_auth.applied"
 _DIGEST_KEY = secrets.token_bytes(32)
 
 
-@attrs.frozen
-class _Applied:
+class _Applied(NamedTuple):
+    """The note: the URL of the hop that carried the credentials, and their digests."""
+
     url: str
     headers: frozenset[tuple[bytes, str]]
 
@@ -129,9 +130,11 @@ def digests(headers: Mapping[str, str]) -> frozenset[tuple[bytes, str]]:
                      for name, value in headers.items())
 
 
-def with_note(sent: httpx.Request, added: frozenset[tuple[bytes, str]]) -> httpx.Request:
-    """``sent`` with the note that it carries the headers ``added`` names."""
-    sent.extensions = {**sent.extensions, APPLIED: _Applied(str(sent.url), added)}
+def with_note(sent: httpx.Request, added: frozenset[tuple[bytes, str]],
+              url: str | None = None) -> httpx.Request:
+    """``sent`` with the note that it carries the headers ``added`` names (``url``:
+    ``str(sent.url)`` when the caller has it already)."""
+    sent.extensions = {**sent.extensions, APPLIED: _Applied(url or str(sent.url), added)}
     return sent
 
 
