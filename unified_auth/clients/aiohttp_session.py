@@ -29,9 +29,8 @@ from unified_auth.clients.aiohttp_edge import (
     sign,
 )
 from unified_auth.core.async_lease import lease_async, run_answer_async
-from unified_auth.core.authorise import EXPLAINED_STATUSES
 from unified_auth.core.broker import Lease
-from unified_auth.core.flow import Outcome, RequestFlow
+from unified_auth.core.flow import JUDGED_STATUSES, Outcome, RequestFlow
 from unified_auth.core.flow import settled as settled_status
 from unified_auth.core.proxies import bypasses_proxy
 from unified_auth.core.routing import URL_CACHE_SIZE
@@ -41,10 +40,6 @@ from unified_auth.model import Target
 __all__ = ["AuthMiddleware", "session"]
 
 _CLIENT_ERRORS: dict[type[UnifiedAuthError], type[UnifiedAuthError]] = {}
-
-_JUDGED = EXPLAINED_STATUSES | {401}
-"""Statuses whose answer is more than handed back: a 401 (retried), a 403 or 404
-(explained)."""
 
 _UNKNOWN: Any = object()
 
@@ -96,7 +91,7 @@ class AuthMiddleware:
             if not authorise(flow, lease, request, saved):
                 await sign(flow, lease, request, saved)
             response = await handler(request)
-            if response.status not in _JUDGED:
+            if response.status not in JUDGED_STATUSES:
                 return response
             return await self._judge(target, lease, request, handler, saved, response)
         except UnifiedAuthError as error:

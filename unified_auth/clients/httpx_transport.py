@@ -28,17 +28,12 @@ from unified_auth.clients.httpx_edge import (
     without_copied,
 )
 from unified_auth.core.async_lease import current_lease, run_answer_async
-from unified_auth.core.authorise import EXPLAINED_STATUSES
 from unified_auth.core.broker import Lease
-from unified_auth.core.flow import RequestFlow
+from unified_auth.core.flow import JUDGED_STATUSES, RequestFlow
 from unified_auth.core.proxies import bypasses_proxy
 from unified_auth.model import Target
 
 __all__ = ["AsyncAuthTransport", "AuthTransport"]
-
-_JUDGED = EXPLAINED_STATUSES | {401}
-"""Statuses whose answer is more than handed back: a 401 (retried), a 403 or 404
-(explained)."""
 
 
 class AuthTransport(httpx.BaseTransport):
@@ -70,7 +65,7 @@ class AuthTransport(httpx.BaseTransport):
         # run_request's first steps inline: no closure for an answer that stands.
         lease = flow.broker.lease(target)
         response = inner.handle_request(authorised(flow, lease, request))
-        if response.status_code not in _JUDGED:
+        if response.status_code not in JUDGED_STATUSES:
             return response
 
         def send(lease: Lease) -> httpx.Response:
@@ -121,7 +116,7 @@ class AsyncAuthTransport(httpx.AsyncBaseTransport):
         # run_request_async's first steps inline: no closure for an answer that stands.
         lease = await current_lease(flow, target)
         response = await inner.handle_async_request(authorised(flow, lease, request))
-        if response.status_code not in _JUDGED:
+        if response.status_code not in JUDGED_STATUSES:
             return response
 
         async def send(lease: Lease) -> httpx.Response:

@@ -39,15 +39,15 @@ import logging
 from collections.abc import Callable, Generator
 from typing import TypeVar, cast
 
-from unified_auth.core.authorise import Authoriser
+from unified_auth.core.authorise import EXPLAINED_STATUSES, Authoriser
 from unified_auth.core.broker import Lease
 from unified_auth.core.messages import AuthAnswer
 from unified_auth.core.routing import Router
 from unified_auth.errors import AuthFailed
 from unified_auth.model import Target
 
-__all__ = ["Flow", "Invalidate", "NeedLease", "Outcome", "RequestFlow", "Send", "Step",
-           "answer_flow", "request_flow", "settled"]
+__all__ = ["JUDGED_STATUSES", "Flow", "Invalidate", "NeedLease", "Outcome", "RequestFlow",
+           "Send", "Step", "answer_flow", "request_flow", "settled"]
 
 log = logging.getLogger("unified_auth")
 
@@ -134,6 +134,11 @@ def answer_flow(target: Target, sent: Lease | None, status: int, *,
         return Outcome.ANSWER
     yield Invalidate(fresh)
     return Outcome.REFUSED
+
+
+JUDGED_STATUSES = frozenset({401}) | EXPLAINED_STATUSES
+"""Statuses whose answer is more than handed back: a 401 (:func:`settled` says it is
+retried), a 403 or 404 (explained). A driver hands any other answer back at once."""
 
 
 def settled(status: int) -> bool:
