@@ -29,7 +29,10 @@ edge and run the steps: :meth:`RequestFlow.run_request` (and
 :meth:`RequestFlow.advance` (:func:`~unified_auth.core.async_lease.advance_async`) for one
 that hands each request to its library, as an httpx Auth yields it. The common path, an
 answer :func:`settled` at once, takes the lease and the send inline: the generator, the
-one place the 401 policy is written, is made only for a 401.
+one place the 401 policy is written, is made only for a 401. A driver that takes those
+first steps itself (the httpx drivers, the aiohttp middleware) hands an answer in
+:data:`JUDGED_STATUSES` to :meth:`RequestFlow.run_answer`
+(:func:`~unified_auth.core.async_lease.run_answer_async`) and any other straight back.
 """
 
 from __future__ import annotations
