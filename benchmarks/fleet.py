@@ -17,6 +17,7 @@ The redis rows need ``redis-server`` (started on a free loopback port with a pas
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
 import secrets
@@ -25,15 +26,15 @@ import socket
 import subprocess
 import tempfile
 import time
-import timeit
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
 import requests
 
 import unified_auth
+from benchmarks._measure import Timings, rounds
 from benchmarks._report import Table
 from unified_auth.clients.requests_edge import authorised_copy
 from unified_auth.testing import LianaEmulator, write_secret
@@ -52,19 +53,19 @@ def run(options: Any = None) -> list[Table]:
     with _redis() as redis_url, LianaEmulator(expires_in=LIFETIME) as liana, \
             tempfile.TemporaryDirectory() as tmp:
         fleet_rows: list[tuple[str, ...]] = []
-        cost_rows: list[tuple[str, ...]] = []
+        configs: dict[str, dict[str, Any]] = {}
         for backend in BACKENDS:
             cache = _cache(backend, Path(tmp, f"cache-{backend}"), redis_url)
             if isinstance(cache, bool):
                 fleet_rows.append((backend, "skipped: no redis-server", "", "", "", ""))
-                cost_rows.append((backend, "skipped: no redis-server", ""))
                 continue
-            config = _config(liana, Path(tmp), cache)
-            fleet_rows.append(_fleet(liana, config, seconds, workers))
-            cost_rows.append(_per_request(liana, config, number=2_000 if quick else 20_000))
-    memory_cost = float(cost_rows[0][1])
-    cost_rows = [(*row[:2], f"{float(row[1]) / memory_cost:.2f}" if row[2] == "" and
-                  not row[1].startswith("skipped") else row[2]) for row in cost_rows]
+            configs[backend] = _config(liana, Path(tmp), cache)
+            fleet_rows.append(_fleet(liana, configs[backend], seconds, workers))
+        timings = _per_request(liana, configs, count=3 if quick else 31,
+                               per_round=200 if quick else 2_000)
+    cost_rows = [(backend, f"{timings.seconds(backend) * 1e6:.2f}",
+                  f"{timings.ratio(backend, 'memory'):.2f}") if backend in configs else
+                 (backend, "skipped: no redis-server", "") for backend in BACKENDS]
     return [
         Table(f"token fetches, {workers} processes for {seconds:.0f} s of {LIFETIME} s tokens",
               ("backend", "token fetches", "per lifetime", "most in flight", "requests",
@@ -74,7 +75,9 @@ def run(options: Any = None) -> list[Table]:
                f"the token endpoint takes {TOKEN_DELAY} s, so overlapping fetches show in "
                f"flight")),
         Table("per-request path with a cached token (no network)",
-              ("backend", "us per request", "vs memory"), tuple(cost_rows)),
+              ("backend", "us per request", "vs memory"), tuple(cost_rows),
+              ("interleaved rounds (the median of per-round ratios), garbage collector off "
+               "within a batch",)),
     ]
 
 
@@ -118,22 +121,26 @@ def worker(config: dict[str, Any], url: str, start: Any, seconds: float, results
         results.put((ok, failed))
 
 
-def _per_request(liana: LianaEmulator, config: dict[str, Any],
-                 number: int) -> tuple[str, ...]:
+def _per_request(liana: LianaEmulator, configs: dict[str, dict[str, Any]], *, count: int,
+                 per_round: int) -> Timings:
+    """The session adapter's route + lease + authorised copy with each backend's hub, in
+    interleaved rounds: every backend measured in the same run, its order rotating."""
     url = f"{liana.url}/v1/lists?page=2"
-    with unified_auth.load(config) as hub:
-        hub.credentials("mailer")
-        flow = hub._flow  # measuring the session adapter's private path on purpose
-        prepared = requests.Request("GET", url).prepare()
+    prepared = requests.Request("GET", url).prepare()
+    with ExitStack() as stack:
+        calls = {}
+        for backend, config in configs.items():
+            hub = stack.enter_context(unified_auth.load(config))
+            hub.credentials("mailer")
+            calls[backend] = functools.partial(_one_request, hub._flow, url, prepared)
+        return rounds(calls, count=count, per_round=per_round, collect=False)
 
-        def one_request() -> None:
-            target = flow.owner(url)
-            assert target is not None
-            authorised_copy(flow, flow.broker.lease(target), prepared)
 
-        best = min(min(timeit.repeat(one_request, number=number, repeat=3)) / number
-                   for _ in range(3))
-    return (config.get("cache", {}).get("backend", "memory"), f"{best * 1e6:.2f}", "")
+def _one_request(flow: Any, url: str, prepared: requests.PreparedRequest) -> None:
+    # The session adapter's private path, measured on purpose.
+    target = flow.owner(url)
+    assert target is not None
+    authorised_copy(flow, flow.broker.lease(target), prepared)
 
 
 def _config(liana: LianaEmulator, tmp: Path, cache: dict[str, Any] | None) -> dict[str, Any]:
