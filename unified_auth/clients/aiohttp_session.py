@@ -42,6 +42,8 @@ __all__ = ["AuthMiddleware", "session"]
 _CLIENT_ERRORS: dict[type[UnifiedAuthError], type[UnifiedAuthError]] = {}
 
 _UNKNOWN: Any = object()
+"""Not yet routed (``None`` is an owner too: nobody's)."""
+
 
 def session(flow: RequestFlow, **kwargs: Any) -> aiohttp.ClientSession:
     """An :class:`aiohttp.ClientSession` built from ``kwargs``, :class:`AuthMiddleware`
