@@ -363,3 +363,21 @@ def test_callers_joining_a_stuck_fetch_wait_a_bounded_time(
     plugin.release.set()
     leader.join(timeout=5)
     assert hub.credentials("s").value.reveal() == "stuck-token-canary"
+
+
+def test_close_lets_a_background_refresh_in_flight_end_first(
+        liana_emulator: LianaEmulator, unified_auth_clock: ManualClock,
+        config: dict[str, object]) -> None:
+    # A refresh cut short by close() would write a cache being closed (or a directory
+    # being removed): close waits for it, within its bound.
+    hub = load(config, clock=unified_auth_clock)
+    first = hub.credentials("api")
+    liana_emulator.inject_fault("delay", seconds=0.5)
+    unified_auth_clock.advance(LIFETIME * 0.8)  # past advisory: a background refresh starts
+    assert hub.credentials("api") is first
+    wait_until(lambda: liana_emulator.counters.token_requests == 2)
+    started = time.monotonic()
+    hub.close()
+    assert time.monotonic() - started < 5.0
+    stats = hub.stats("api")
+    assert (stats.fetches, stats.background_refreshes) == (2, 1)

@@ -230,8 +230,10 @@ class UnifiedAuth:
         return found
 
     def close(self) -> None:
-        """Deliver the pending events (waiting at most 5 s for the observers), then close
-        the token session and the cache."""
+        """Let the fetches in flight end (a background refresh writing the shared cache)
+        and deliver the pending events, waiting at most 5 s for each, then close the
+        token session and the cache."""
+        self.broker.wait_for_fetches(timeout=5.0)
         self._events.close(timeout=5.0)
         self._http.close()
         self._cache.close()

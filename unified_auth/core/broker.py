@@ -402,6 +402,21 @@ class Broker:
             slot.fetch_number += 1
             return slot.inflight, True
 
+    def wait_for_fetches(self, timeout: float) -> bool:
+        """Wait, at most ``timeout`` seconds in all, until no fetch is in flight (background
+        refreshes included), so that closing the token session and the caches does not cut
+        one short; ``True`` if none is left. A fetch's outcome is its callers' business."""
+        deadline = time.monotonic() + timeout
+        for slot in self._slots.values():
+            future = slot.inflight
+            if future is None:
+                continue
+            try:
+                future.exception(timeout=max(0.0, deadline - time.monotonic()))
+            except FutureTimeout:
+                return False
+        return True
+
     def _refresh_in_background(self, slot: _Slot) -> None:
         future, leader = self._join_fetch(slot)
         if leader:
