@@ -37,6 +37,7 @@ from benchmarks._servers import Endpoint
 from unified_auth.clients import requests_edge
 from unified_auth.core import proxies
 from unified_auth.core.flow import Outcome, request_flow
+from unified_auth.core.owned_urls import OwnedURLs
 
 FLOW_LABEL = "flow: `run_request` on a 200 (incl. its one lease)"
 
@@ -90,12 +91,18 @@ def _requests_steps(bench: Bench, endpoint: Endpoint, per_round: int,
     assert target is not None
     lease = flow.broker.lease(target)
     request = requests.Session().prepare_request(requests.Request("GET", url))
-    yield Step("route: `flow.owner(url)`", DRIVERS, functools.partial(flow.owner, url))
+    yield Step("route: `flow.owner(url)`", (SESSION, TRANSPORT),
+               functools.partial(flow.owner, url))
+    owned = OwnedURLs(flow, target)
+    owned.owns(url)
+    yield Step("route + proxy rule, remembered: `OwnedURLs.owns(url)`", (AUTH, HTTPX_AUTH),
+               functools.partial(owned.owns, url))
     yield Step("lease: `broker.lease(target)`", (AUTH,),
                functools.partial(flow.broker.lease, target))
     yield Step("headers: `authoriser.headers_for(lease)`", (AUTH,),
                functools.partial(flow.authoriser.headers_for, lease))
-    yield Step("proxy rule: `environment_proxy` + `bypasses_proxy`", (AUTH, HTTPX_AUTH),
+    # Inside `owns`, for a URL's first request (and after the environment changed) only.
+    yield Step("proxy rule: `environment_proxy` + `bypasses_proxy`", (),
                functools.partial(_proxy_rule, url), http_only=True)
     yield Step("proxy choice: `chosen_proxies(url, {})`", (SESSION,),
                functools.partial(proxies.chosen_proxies, url, {}, credentials=True))
@@ -318,7 +325,8 @@ def _table(steps: dict[str, dict[str, Step]], timings: Timings,
     return Table(TITLE, ("step", "runs in", *(f"{s} ns" for s in schemes)), tuple(rows), (
         f"{count} interleaved rounds x {per_round:,} calls of each row, warm lease of an "
         f"api-key target; the proxy rule runs for plain-http URLs only (its https figure, "
-        f"in brackets, is on no path)",
+        f"in brackets, is on no path), and for `ua.auth()` and `ua.httpx_auth()` on a URL's "
+        f"first request (and after the environment changed) only, inside `OwnedURLs.owns`",
         "a step inside another is not counted twice in the sums: `headers_for` is inside "
         "both copies, the lease inside the flow (the session and httpx drivers lease "
         "through the flow, `ua.auth()` directly)",

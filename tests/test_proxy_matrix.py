@@ -184,3 +184,31 @@ def test_a_changed_proxy_variable_is_seen_at_once_by_the_drivers_that_read_the_e
     finally:
         drivers.close()
     assert environment_proxy.seen == []
+
+
+@pytest.mark.parametrize("driver", BEFORE_THE_PROXY)
+def test_a_url_that_passed_the_proxy_rule_is_checked_again_once_the_environment_changes(
+        hub: unified_auth.UnifiedAuth, api: Recorder, proxy: Recorder,
+        monkeypatch: pytest.MonkeyPatch, driver: str) -> None:
+    """These drivers remember the URLs that passed the route and the proxy rule
+    (``core/owned_urls.py``): the same URL must be refused as soon as a proxy variable
+    appears or changes, and pass again once it is gone."""
+    url = f"{api.url}/keyed/same"
+    drivers = Drivers(hub)
+    try:
+        assert drivers.send(driver, "local", "GET", url).status == 200
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)  # a new variable
+        with pytest.raises(InsecureTransportError):
+            drivers.send(driver, "local", "GET", url)
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        assert drivers.send(driver, "local", "GET", url).status == 200
+        monkeypatch.setenv("NO_PROXY", "elsewhere.example.test")  # a changed value
+        with pytest.raises(InsecureTransportError):
+            drivers.send(driver, "local", "GET", url)
+        monkeypatch.delenv("HTTP_PROXY")
+        monkeypatch.delenv("NO_PROXY")
+        assert drivers.send(driver, "local", "GET", url).status == 200
+    finally:
+        drivers.close()
+    assert proxy.seen == []
+    assert [seen.target for seen in api.seen].count("/keyed/same") == 3

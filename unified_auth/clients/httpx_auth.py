@@ -33,7 +33,7 @@ from unified_auth.clients.httpx_edge import (
 from unified_auth.core.async_lease import advance_async, current_lease
 from unified_auth.core.broker import Lease
 from unified_auth.core.flow import Outcome, RequestFlow, Send, answer_flow, settled
-from unified_auth.core.proxies import refuse_environment_proxy
+from unified_auth.core.owned_urls import OwnedURLs
 from unified_auth.model import Target
 
 __all__ = ["TargetHttpxAuth"]
@@ -51,6 +51,7 @@ class TargetHttpxAuth(httpx.Auth):
     def __init__(self, target: Target, flow: RequestFlow) -> None:
         self.target = target
         self._flow = flow
+        self._owned = OwnedURLs(flow, target)
         self._warned = False
         # The digests of the current lease's headers, for the note on each request.
         self._note: tuple[Lease, frozenset[tuple[bytes, str]]] | None = None
@@ -121,8 +122,7 @@ class TargetHttpxAuth(httpx.Auth):
     def _owned_url(self, request: httpx.Request) -> str | None:
         """The request's URL if it is one of the target's, else ``None`` (and a warning)."""
         url = str(request.url)
-        if self._flow.owner(url) is self.target:
-            refuse_environment_proxy(url)  # the client picks its proxy after the Auth ran
+        if self._owned.owns(url):  # the proxy rule too: httpx picks the proxy after the Auth
             return url
         log.warning("target %s: not authenticating %s, which is not one of its hosts",
                     self.target.name, request.url.host)

@@ -10,13 +10,12 @@ its own target only. A redirect within the target arrives without credentials; i
 target answers 401 to it, the hook sends it once more with them.
 
 It cannot choose the proxy requests will use, so the proxy rule refuses instead of
-re-routing, from what the environment names (:func:`~unified_auth.core.proxies.environment_proxy`).
+re-routing, from what the environment names (:mod:`unified_auth.core.owned_urls`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Any, NoReturn
 from urllib.parse import urlsplit, urlunsplit
 
@@ -35,7 +34,8 @@ from unified_auth.clients.requests_edge import (
 from unified_auth.core.authorise import replayable
 from unified_auth.core.broker import Lease
 from unified_auth.core.flow import Outcome, RequestFlow, answer_flow, settled
-from unified_auth.core.proxies import chosen_proxies, refuse_environment_proxy
+from unified_auth.core.owned_urls import OwnedURLs
+from unified_auth.core.proxies import chosen_proxies
 from unified_auth.model import Target
 
 __all__ = ["TargetAuth"]
@@ -54,6 +54,7 @@ class TargetAuth(AuthBase):
     def __init__(self, target: Target, flow: RequestFlow) -> None:
         self.target = target
         self._flow = flow
+        self._owned = OwnedURLs(flow, target)
 
     def __repr__(self) -> str:
         return f"TargetAuth({self.target.name!r})"
@@ -65,21 +66,20 @@ class TargetAuth(AuthBase):
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         url = request.url or ""
-        owner = self._flow.owner(url)
-        if owner is not self.target:
-            log.warning("%s", self._not_ours(url, owner))
+        # The proxy rule included: requests picks the proxy after auth has run.
+        if not self._owned.owns(url):
+            log.warning("%s", self._not_ours(url, self._flow.owner(url)))
             return request
-        refuse_environment_proxy(url)  # requests picks the proxy after auth has run
         flow = self._flow
         lease = flow.broker.lease(self.target)
         headers = flow.authoriser.headers_for(lease)
         if headers is None:  # a signer: it may change anything, so everything is kept
-            sent = _Sent(self._on_response, request, lease, request.headers.copy())
+            sent = _Sent(self, request, lease, None)
+            sent.keep_all()
             apply_to(flow, lease, request)
         else:  # the same headers on every request: only what they replace is kept
             kept = request.headers
-            sent = _Sent(self._on_response, request, lease, None,
-                         [(name, kept.get(name)) for name in headers])
+            sent = _Sent(self, request, lease, [(name, kept.get(name)) for name in headers])
             for name, value in headers.items():
                 kept[name] = value
         try:
@@ -127,35 +127,37 @@ class TargetAuth(AuthBase):
 
 class _Sent:
     """The caller's request object as it was before ``TargetAuth`` applied a lease to it
-    (all its headers, for a signer; else the values of the few headers a lease sets), and
-    the response hook that puts it back."""
+    (the values of the few headers a lease sets; for a signer, all its headers, its URL and
+    its body), and the response hook that puts it back."""
 
-    __slots__ = ("body", "headers", "judge", "lease", "replaced", "request", "restored",
-                 "url")
+    __slots__ = ("auth", "body", "headers", "lease", "replaced", "request", "restored", "url")
 
-    def __init__(self, judge: Callable[..., requests.Response],
-                 request: requests.PreparedRequest, lease: Lease,
-                 headers: CaseInsensitiveDict[str] | None,
-                 replaced: list[tuple[str, str | None]] | None = None) -> None:
-        self.judge = judge
+    def __init__(self, auth: TargetAuth, request: requests.PreparedRequest, lease: Lease,
+                 replaced: list[tuple[str, str | None]] | None) -> None:
+        self.auth = auth
         self.request = request
         self.lease = lease
-        self.url = request.url  # a plugin may put its key in the query string
-        self.headers = headers
         self.replaced = replaced
-        self.body = request.body
+        self.headers: CaseInsensitiveDict[str] | None = None
         self.restored = False
 
+    def keep_all(self) -> None:
+        """Keep what a signer may change: the headers, the URL (a plugin may put its key
+        in the query string) and the body."""
+        request = self.request
+        self.headers = request.headers.copy()
+        self.url = request.url
+        self.body = request.body
+
     def __call__(self, response: requests.Response, **kwargs: Any) -> requests.Response:
-        judged: requests.Response = self.judge(self, response, **kwargs)
-        return judged
+        return self.auth._on_response(self, response, **kwargs)
 
     def restore(self) -> Lease:
         """Put the request back as the caller made it; returns the lease it carried."""
         request = self.request
-        request.url = self.url
-        request.body = self.body
         if self.headers is not None:
+            request.url = self.url
+            request.body = self.body
             request.headers = self.headers
         for name, value in self.replaced or ():
             if value is None:

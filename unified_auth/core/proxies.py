@@ -37,8 +37,8 @@ from requests.utils import get_environ_proxies, resolve_proxies, select_proxy
 from unified_auth.core.routing import is_loopback
 from unified_auth.errors import InsecureTransportError
 
-__all__ = ["UNSEEN", "bypasses_proxy", "chosen_proxies", "environment_proxy",
-           "refuse_environment_proxy", "session_proxies"]
+__all__ = ["UNSEEN", "bypasses_proxy", "chosen_proxies", "environment_generation",
+           "environment_proxy", "refuse_environment_proxy", "session_proxies"]
 
 UNSEEN = "a transport of the caller's own"
 """The proxy of a transport the caller built: whether it has one cannot be seen."""
@@ -123,6 +123,7 @@ class _EnvironmentProxies:
         self._seen: tuple[tuple[str, str], ...] = ()
         self._found: dict[str, str | None] = {}
         self._lock = threading.Lock()
+        self.generation = 0
 
     def _changed(self) -> bool:
         environ = os.environ
@@ -133,13 +134,20 @@ class _EnvironmentProxies:
                 return True
         return False
 
-    def proxy(self, url: str, origin: str) -> str | None:
+    def current(self) -> int:
+        """The generation of what is remembered, after forgetting it if the environment
+        changed."""
         if self._changed():
             with self._lock:
                 environ = os.environ
                 self._seen = tuple((name, value) for name, value in environ.items()
                                    if name.lower().endswith("_proxy"))
                 self._found, self._size = {}, len(environ)
+                self.generation += 1
+        return self.generation
+
+    def proxy(self, url: str, origin: str) -> str | None:
+        self.current()
         try:
             return self._found[origin]
         except KeyError:
@@ -153,6 +161,12 @@ class _EnvironmentProxies:
 
 
 _ENVIRONMENT = _EnvironmentProxies()
+
+
+def environment_generation() -> int:
+    """A number that changes whenever the environment's proxy variables may have: what
+    :func:`refuse_environment_proxy` found for a URL holds while it stays the same."""
+    return _ENVIRONMENT.current()
 
 
 def environment_proxy(url: str) -> str | None:
