@@ -36,6 +36,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "unified-auth" / "suites"
 SUITES = ("requests", "httpx")
+_TEST_REQUIREMENTS = {
+    "requests": ("trustme",),
+    "httpx": ("uvicorn", "trustme", "chardet", "brotli", "zstandard", "h2", "socksio", "trio"),
+}
+"""Modules the suite's tests import beyond pytest and the library itself."""
 _TIMEOUT = 1800
 """Seconds for one run of a suite (requests' takes about a minute)."""
 
@@ -75,8 +80,10 @@ def _fetch(suite: str, version: str) -> Path:
         return unpacked
     with tempfile.TemporaryDirectory() as download:
         done = subprocess.run(
+            # pip reads the sdist's metadata with its build backend (hatchling for httpx),
+            # which it installs from the same indexes in an isolated environment.
             [sys.executable, "-m", "pip", "download", "--no-binary", ":all:", "--no-deps",
-             "--no-build-isolation", "-d", download, f"{suite}=={version}"],
+             "-d", download, f"{suite}=={version}"],
             capture_output=True, text=True, timeout=300, check=False)
         archives = list(Path(download).glob("*.tar.gz"))
         if done.returncode or not archives:
@@ -97,6 +104,11 @@ def _notes(suite: str, version: str, source: Path) -> list[str]:
     if suite == "requests" and importlib.util.find_spec("pytest_httpbin") is None:
         notes.append("pytest-httpbin is not installed: httpbin fixtures from "
                      "benchmarks/_httpbin_standin.py (a subset of httpbin's endpoints)")
+    missing = [name for name in _TEST_REQUIREMENTS[suite]
+               if importlib.util.find_spec(name) is None]
+    if missing:
+        notes.append(f"not installed: {', '.join(missing)} (from {suite}'s test requirements): "
+                     f"the tests that import them fail on both sides")
     return notes
 
 
