@@ -159,11 +159,15 @@ class _Sent:
             request.url = self.url
             request.body = self.body
             request.headers = self.headers
+        headers = request.headers
         for name, value in self.replaced or ():
-            if value is None:
-                request.headers.pop(name, None)
-            else:
-                request.headers[name] = value
+            if value is not None:
+                headers[name] = value
+                continue
+            try:  # noqa: SIM105 - pop(name, None) looks it up twice, suppress() costs more
+                del headers[name]
+            except KeyError:  # a hook of the caller's took it off already
+                pass
         self.restored = True
         return self.lease
 
