@@ -118,6 +118,14 @@ def plain(bench: Bench) -> Contender:
                      "a header set on the request")
 
 
+def plain_control(bench: Bench) -> Contender:
+    """A second plain session, the A/A control: its ratio to the first is what this
+    machine makes of no difference at all."""
+    contender = plain(bench)
+    return attrs.evolve(contender, name=f"{contender.name}, a second session (A/A control)",
+                        note="the same as the first row: the noise floor")
+
+
 def unified_session(bench: Bench) -> Contender:
     session = bench.hub.session()
     flow = bench.hub._flow  # measuring the adapter's private path on purpose
@@ -169,7 +177,8 @@ def requests_auth(bench: Bench) -> Contender:
 
 
 REQUESTS_CONTENDERS: tuple[Callable[[Bench], Contender], ...] = (
-    plain, unified_session, unified_auth_form, authlib, requests_oauthlib, requests_auth)
+    plain, plain_control, unified_session, unified_auth_form, authlib, requests_oauthlib,
+    requests_auth)
 
 
 def requests_contenders(bench: Bench) -> tuple[list[Contender], list[str]]:

@@ -2,7 +2,8 @@
 
 Contenders, each sending the same ``Authorization: Bearer <key>``:
 
-- plain ``httpx.Client`` / ``AsyncClient`` with the header fixed on the client;
+- plain ``httpx.Client`` / ``AsyncClient`` with the header fixed on the client, and a
+  second one just like it (the A/A control: what this machine makes of no difference);
 - ``ua.httpx_client()`` / ``ua.httpx_async_client()`` (its transports run the flow);
 - a plain client with ``auth=ua.httpx_auth(name)``;
 - a plain client with httpx-auth's ``HeaderApiKey`` (``pip install httpx-auth``).
@@ -37,6 +38,7 @@ PEER_MARGIN = 0.02
 PLAIN, CLIENT, AUTH, PEER = ("plain httpx + fixed header", "**unified-auth** `ua.httpx_client()`",
                              "**unified-auth** `auth=ua.httpx_auth(name)`",
                              "httpx-auth `HeaderApiKey`")
+CONTROL = "plain httpx + fixed header, a second client (A/A control)"
 
 
 @attrs.frozen
@@ -59,6 +61,7 @@ def _builders(bench: Bench, asynchronous: bool) -> Iterator[tuple[str, Callable[
     kind = httpx.AsyncClient if asynchronous else httpx.Client
     ours = bench.hub.httpx_async_client if asynchronous else bench.hub.httpx_client
     yield PLAIN, lambda **kw: kind(headers={"Authorization": bench.header}, **kw)
+    yield CONTROL, lambda **kw: kind(headers={"Authorization": bench.header}, **kw)
     yield CLIENT, ours
     yield AUTH, lambda **kw: kind(auth=bench.hub.httpx_auth(TARGET), **kw)
     try:

@@ -23,7 +23,10 @@ def test_the_quick_run_prints_every_table_with_its_rows() -> None:
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "Machine: " in out and "Python " in out
-    for row in ("| plain requests + fixed header | ", "| **unified-auth** `ua.session()` | ",
+    for row in ("| plain requests + fixed header | ",
+                "| plain requests + fixed header, a second session (A/A control) | ",
+                "| plain httpx + fixed header, a second client (A/A control) | ",
+                "| **unified-auth** `ua.session()` | ",
                 "| **unified-auth** `ua.auth(name)` | ", "| plain httpx + fixed header | ",
                 "| **unified-auth** `ua.httpx_client()` | ", "| plain aiohttp + fixed header | ",
                 "| **unified-auth** `ua.aiohttp_session()` | ", "| 1 | ", "| 100 | ",
