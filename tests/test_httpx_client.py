@@ -87,6 +87,30 @@ def test_the_async_client_wraps_its_transports(hub: unified_auth.UnifiedAuth,
     assert recorder.matching("/keyed/b")[0].headers["X-API-Key"] == KEY
 
 
+def test_the_transports_built_from_options_are_httpx_own_kind(
+        hub: unified_auth.UnifiedAuth, recorder: Recorder) -> None:
+    """Code that asks ``isinstance(t, httpx.HTTPTransport)`` of a transport the hub built
+    (httpx's own tests do) sees httpx's kind; a transport of the caller's is wrapped."""
+    built = hub.httpx_transport(retries=1)
+    assert isinstance(built, httpx.HTTPTransport) and isinstance(built, AuthTransport)
+    with built as entered, httpx.Client(transport=entered, timeout=5) as client:
+        assert entered is built
+        assert client.get(f"{recorder.url}/keyed/c").status_code == 200
+    built.close()  # closed twice (the client closed it): httpx's own close, no recursion
+    assert recorder.matching("/keyed/c")[0].headers["X-API-Key"] == KEY
+    wrapped = hub.httpx_transport(httpx.MockTransport(lambda request: httpx.Response(200)))
+    assert not isinstance(wrapped, httpx.HTTPTransport)
+
+    async def main() -> bool:
+        transport = hub.httpx_async_transport()
+        async with transport, httpx.AsyncClient(transport=transport, timeout=5) as client:
+            await client.get(f"{recorder.url}/keyed/e")
+        return isinstance(transport, httpx.AsyncHTTPTransport)
+
+    assert anyio.run(main)
+    assert recorder.matching("/keyed/e")[0].headers["X-API-Key"] == KEY
+
+
 def test_httpx_auth_authenticates_only_its_own_hosts(
         hub: unified_auth.UnifiedAuth, recorder: Recorder,
         caplog: pytest.LogCaptureFixture) -> None:

@@ -7,7 +7,9 @@ builds it (:func:`proxy_map`), and each proxy's transport is one of ours that kn
 proxy. The client's own options (``verify``, ``cert``, ``trust_env``, ``http1``, ``http2``,
 ``limits``) go to every transport built here, as httpx passes them to its own.
 
-A transport the caller passes (``transport=``, a value in ``mounts=``) is wrapped as
+The transports built here are :class:`httpx.HTTPTransport` (``AsyncHTTPTransport``)
+subclasses, as httpx's own would be. A transport the caller passes (``transport=``, a
+value in ``mounts=``) is wrapped as
 :data:`~unified_auth.core.proxies.UNSEEN` unless httpx documents it as in-process
 (``MockTransport``, ``WSGITransport``, ``ASGITransport``): whether it goes through a proxy
 cannot be seen, so it carries credentials only where no proxy could read them.
@@ -23,7 +25,12 @@ from typing import Any, TypeVar
 
 import httpx
 
-from unified_auth.clients.httpx_transport import AsyncAuthTransport, AuthTransport
+from unified_auth.clients.httpx_transport import (
+    AsyncAuthHTTPTransport,
+    AsyncAuthTransport,
+    AuthHTTPTransport,
+    AuthTransport,
+)
 from unified_auth.core.flow import RequestFlow
 from unified_auth.core.proxies import UNSEEN
 
@@ -50,29 +57,29 @@ def async_client(flow: RequestFlow, **kwargs: Any) -> httpx.AsyncClient:
 def transport(flow: RequestFlow, inner: httpx.BaseTransport | None = None, *,
               proxy: Any = None, direct: AuthTransport | None = None,
               **options: Any) -> AuthTransport:
-    """An :class:`AuthTransport` around ``inner``, or around an :class:`httpx.HTTPTransport`
-    built from ``proxy`` and ``options`` (then its proxy is known)."""
-    return _ours(AuthTransport, httpx.HTTPTransport, flow, inner, proxy, direct, options)
+    """An :class:`AuthTransport` around ``inner``, or an :class:`AuthHTTPTransport` (an
+    :class:`httpx.HTTPTransport`) built from ``proxy`` and ``options``, whose proxy is then
+    known."""
+    return _ours(AuthTransport, AuthHTTPTransport, flow, inner, proxy, direct, options)
 
 
 def async_transport(flow: RequestFlow, inner: httpx.AsyncBaseTransport | None = None, *,
                     proxy: Any = None, direct: AsyncAuthTransport | None = None,
                     **options: Any) -> AsyncAuthTransport:
     """:func:`transport` for async clients."""
-    return _ours(AsyncAuthTransport, httpx.AsyncHTTPTransport, flow, inner, proxy, direct,
+    return _ours(AsyncAuthTransport, AsyncAuthHTTPTransport, flow, inner, proxy, direct,
                  options)
 
 
-def _ours(wrapper: type[T], plain: Callable[..., Any], flow: RequestFlow, inner: Any,
+def _ours(wrapper: type[T], built: Callable[..., T], flow: RequestFlow, inner: Any,
           proxy: Any, direct: T | None, options: dict[str, Any]) -> T:
     if isinstance(inner, wrapper):
         return inner
     if inner is not None:
         return wrapper(inner, flow, proxy=_seen_proxy(inner), direct=direct)
     if proxy is not None and direct is None:  # where loopback goes instead
-        direct = wrapper(plain(**options), flow)
-    return wrapper(plain(proxy=proxy, **options), flow, proxy=_proxy_url(proxy),
-                   direct=direct)
+        direct = built(flow, **options)
+    return built(flow, proxy=proxy, proxy_url=_proxy_url(proxy), direct=direct, **options)
 
 
 def _seen_proxy(inner: object) -> str | None:

@@ -1,8 +1,11 @@
 """httpx transports whose every request gets its host's credentials, sync and async.
 
-:class:`AuthTransport` and :class:`AsyncAuthTransport` wrap the transport httpx would use
-(built by :mod:`unified_auth.clients.httpx_client`, or one of the caller's), ask the flow
-(:mod:`unified_auth.core.flow`) whose each request is, and run the flow on it, sending a
+:class:`AuthTransport` and :class:`AsyncAuthTransport` wrap a transport of the caller's;
+:class:`AuthHTTPTransport` and :class:`AsyncAuthHTTPTransport` *are* the
+``httpx.HTTPTransport`` httpx would build (made by :mod:`unified_auth.clients.httpx_client`
+from the client's options), so code that asks ``isinstance(transport, httpx.HTTPTransport)``
+or looks at what httpx keeps on it sees httpx's own. Each asks the flow
+(:mod:`unified_auth.core.flow`) whose each request is, and runs the flow on it, sending a
 *copy* with the owning target's credentials. httpx builds a redirect from the caller's
 request object, which never carries them, so each hop is routed afresh: another host gets
 its own credentials or none. A request no target owns goes to the wrapped transport as it
@@ -16,7 +19,8 @@ request through ``direct`` (the client's direct transport) or refuses it.
 
 from __future__ import annotations
 
-from types import TracebackType
+from types import MethodType, TracebackType
+from typing import Any
 
 import httpx
 
@@ -33,7 +37,8 @@ from unified_auth.core.flow import JUDGED_STATUSES, RequestFlow
 from unified_auth.core.proxies import bypasses_proxy
 from unified_auth.model import Target
 
-__all__ = ["AsyncAuthTransport", "AuthTransport"]
+__all__ = ["AsyncAuthHTTPTransport", "AsyncAuthTransport", "AuthHTTPTransport",
+           "AuthTransport"]
 
 
 class AuthTransport(httpx.BaseTransport):
@@ -47,7 +52,8 @@ class AuthTransport(httpx.BaseTransport):
 
     def __init__(self, inner: httpx.BaseTransport, flow: RequestFlow, *,
                  proxy: str | None = None, direct: AuthTransport | None = None) -> None:
-        self.inner = inner
+        self._inner = inner
+        self._send_on = inner.handle_request
         self.proxy = proxy
         self._flow = flow
         self._direct = direct
@@ -57,19 +63,19 @@ class AuthTransport(httpx.BaseTransport):
         url = str(request.url)
         target = self._flow.owner(url)
         if target is None:
-            return self.inner.handle_request(request)
+            return self._send_on(request)
         direct = self._direct
         if _goes_direct(url, self.proxy, direct is not None) and direct is not None:
             return direct.handle_request(request)
-        inner, flow = self.inner, self._flow
+        send_on, flow = self._send_on, self._flow
         # run_request's first steps inline: no closure for an answer that stands.
         lease = flow.broker.lease(target)
-        response = inner.handle_request(authorised(flow, lease, request))
+        response = send_on(authorised(flow, lease, request))
         if response.status_code not in JUDGED_STATUSES:
             return response
 
         def send(lease: Lease) -> httpx.Response:
-            return inner.handle_request(authorised(flow, lease, request))
+            return send_on(authorised(flow, lease, request))
 
         outcome, response, _ = flow.run_answer(target, lease, response, send, _status,
                                                httpx.Response.close,
@@ -77,16 +83,38 @@ class AuthTransport(httpx.BaseTransport):
         return settle(flow, target, outcome, request, response)
 
     def close(self) -> None:
-        self.inner.close()
+        self._inner.close()
 
     def __enter__(self) -> AuthTransport:
-        self.inner.__enter__()
+        self._inner.__enter__()
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None = None,
                  exc_value: BaseException | None = None,
                  traceback: TracebackType | None = None) -> None:
-        self.inner.__exit__(exc_type, exc_value, traceback)
+        self._inner.__exit__(exc_type, exc_value, traceback)
+
+
+class AuthHTTPTransport(AuthTransport, httpx.HTTPTransport):
+    """An :class:`httpx.HTTPTransport` (built from ``options``, ``proxy`` included) whose
+    every request goes out with its host's credentials.
+
+    :param proxy_url: ``proxy``'s URL, for the proxy rule.
+    """
+
+    def __init__(self, flow: RequestFlow, *, proxy: httpx.Proxy | str | None = None,
+                 proxy_url: str | None = None, direct: AuthTransport | None = None,
+                 **options: Any) -> None:
+        httpx.HTTPTransport.__init__(self, proxy=proxy, **options)
+        self._inner = self
+        self._send_on = MethodType(httpx.HTTPTransport.handle_request, self)
+        self.proxy = proxy_url
+        self._flow = flow
+        self._direct = direct
+
+    close = httpx.HTTPTransport.close
+    __enter__ = httpx.HTTPTransport.__enter__
+    __exit__ = httpx.HTTPTransport.__exit__
 
 
 class AsyncAuthTransport(httpx.AsyncBaseTransport):
@@ -95,7 +123,8 @@ class AsyncAuthTransport(httpx.AsyncBaseTransport):
 
     def __init__(self, inner: httpx.AsyncBaseTransport, flow: RequestFlow, *,
                  proxy: str | None = None, direct: AsyncAuthTransport | None = None) -> None:
-        self.inner = inner
+        self._inner = inner
+        self._send_on = inner.handle_async_request
         self.proxy = proxy
         self._flow = flow
         self._direct = direct
@@ -105,22 +134,22 @@ class AsyncAuthTransport(httpx.AsyncBaseTransport):
         url = str(request.url)
         target = self._flow.owner(url)
         if target is None:
-            return await self.inner.handle_async_request(request)
+            return await self._send_on(request)
         direct = self._direct
         if _goes_direct(url, self.proxy, direct is not None) and direct is not None:
             return await direct.handle_async_request(request)
         return await self._run(target, request)
 
     async def _run(self, target: Target, request: httpx.Request) -> httpx.Response:
-        inner, flow = self.inner, self._flow
+        send_on, flow = self._send_on, self._flow
         # run_request_async's first steps inline: no closure for an answer that stands.
         lease = await current_lease(flow, target)
-        response = await inner.handle_async_request(authorised(flow, lease, request))
+        response = await send_on(authorised(flow, lease, request))
         if response.status_code not in JUDGED_STATUSES:
             return response
 
         async def send(lease: Lease) -> httpx.Response:
-            return await inner.handle_async_request(authorised(flow, lease, request))
+            return await send_on(authorised(flow, lease, request))
 
         outcome, response, _ = await run_answer_async(
             flow, target, lease, response, send, _status, httpx.Response.aclose,
@@ -128,16 +157,34 @@ class AsyncAuthTransport(httpx.AsyncBaseTransport):
         return await settle_async(flow, target, outcome, request, response)
 
     async def aclose(self) -> None:
-        await self.inner.aclose()
+        await self._inner.aclose()
 
     async def __aenter__(self) -> AsyncAuthTransport:
-        await self.inner.__aenter__()
+        await self._inner.__aenter__()
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None = None,
                         exc_value: BaseException | None = None,
                         traceback: TracebackType | None = None) -> None:
-        await self.inner.__aexit__(exc_type, exc_value, traceback)
+        await self._inner.__aexit__(exc_type, exc_value, traceback)
+
+
+class AsyncAuthHTTPTransport(AsyncAuthTransport, httpx.AsyncHTTPTransport):
+    """:class:`AuthHTTPTransport` for async clients: an :class:`httpx.AsyncHTTPTransport`."""
+
+    def __init__(self, flow: RequestFlow, *, proxy: httpx.Proxy | str | None = None,
+                 proxy_url: str | None = None, direct: AsyncAuthTransport | None = None,
+                 **options: Any) -> None:
+        httpx.AsyncHTTPTransport.__init__(self, proxy=proxy, **options)
+        self._inner = self
+        self._send_on = MethodType(httpx.AsyncHTTPTransport.handle_async_request, self)
+        self.proxy = proxy_url
+        self._flow = flow
+        self._direct = direct
+
+    aclose = httpx.AsyncHTTPTransport.aclose
+    __aenter__ = httpx.AsyncHTTPTransport.__aenter__
+    __aexit__ = httpx.AsyncHTTPTransport.__aexit__
 
 
 def _status(response: httpx.Response) -> int:
