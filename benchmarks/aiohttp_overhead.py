@@ -23,7 +23,7 @@ import aiohttp
 
 from benchmarks._clients import Bench, bench_api
 from benchmarks._measure import Timings, async_rounds
-from benchmarks._report import Options, Table, record, us
+from benchmarks._report import Options, Table, record, us, within
 from benchmarks._servers import Endpoint
 
 TITLE = "aiohttp: a whole GET, warm credentials"
@@ -81,7 +81,7 @@ def _table(endpoints: Sequence[Endpoint], timings: Timings, note: str) -> Table:
             if name == OURS:
                 verdicts.append(f"{endpoint.scheme} " + record(
                     f"aiohttp loopback, {name}", endpoint.scheme, f"{ratio:.3f}x plain",
-                    f"<= {TARGET:.2f}x plain", ratio <= TARGET))
+                    f"<= {TARGET:.2f}x plain", within(ratio, TARGET)))
         rows.append((*row, ", ".join(verdicts)))
     columns = [f"{e.scheme} {c}" for e in endpoints for c in ("us/GET", "x plain")]
     return Table("aiohttp, loopback: a whole GET", ("client", *columns, f"target <= {TARGET}x"),

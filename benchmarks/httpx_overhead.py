@@ -27,7 +27,7 @@ import httpx
 
 from benchmarks._clients import TARGET, Bench, bench_api
 from benchmarks._measure import Timings, async_rounds, rounds
-from benchmarks._report import Options, Table, record, us
+from benchmarks._report import Options, Table, record, us, within
 from benchmarks._servers import BODY, REFUSED, Endpoint
 
 TITLE = "httpx: a whole GET, warm credentials"
@@ -133,12 +133,12 @@ def _table(mode: str, flavour: str, names: Sequence[str], endpoints: Sequence[En
 
 def _verdict(mode: str, flavour: str, name: str, endpoint: Endpoint, timings: Timings,
              ratio: float, limit: float, names: Sequence[str]) -> str:
-    figure, target, met = f"{ratio:.3f}x plain", f"<= {limit:.2f}x plain", ratio <= limit
+    figure, target, met = f"{ratio:.3f}x plain", f"<= {limit:.2f}x plain", within(ratio, limit)
     if mode == "stubbed" and PEER in names:
         peer = timings.ratio(f"{endpoint.scheme} {PEER}", f"{endpoint.scheme} {PLAIN}")
         figure += f" (httpx-auth {peer:.3f}x)"
         target += f" and <= httpx-auth + {PEER_MARGIN}"
-        met = met and ratio - peer <= PEER_MARGIN
+        met = met and within(round(ratio, 3) - round(peer, 3), PEER_MARGIN)
     return record(f"httpx {flavour} {mode}, {name}", endpoint.scheme, figure, target, met)
 
 

@@ -38,7 +38,7 @@ import unified_auth
 from benchmarks._clients import TARGET, Bench, bench_api
 from benchmarks._liana import liana_api
 from benchmarks._measure import Timings, rounds
-from benchmarks._report import Options, Skipped, Table, record, us
+from benchmarks._report import Options, Skipped, Table, record, us, within
 from benchmarks._servers import Endpoint
 from benchmarks._stub import stubbed_network
 from unified_auth import CredentialsEvent, hookimpl
@@ -112,7 +112,8 @@ def _per_request_table(mode: str, endpoints: Sequence[Endpoint], timings: Timing
             limit = RATIO_TARGETS[mode]
             verdict = record(f"otel plugin installed, requests {mode}", endpoint.scheme,
                              f"{ratio:.3f}x without (A/A control {control:.3f}x)",
-                             f"<= {limit:.2f}x without", ratio <= limit) if name == WITH else ""
+                             f"<= {limit:.2f}x without",
+                             within(ratio, limit)) if name == WITH else ""
             row += [us(timings.seconds(key)), f"{ratio:.3f}", verdict]
         rows.append(tuple(row))
     columns = [f"{e.scheme} {c}" for e in endpoints for c in ("us/GET", "x without", "target")]

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 
 from benchmarks._clients import Bench, Contender, bench_api, requests_contenders
 from benchmarks._measure import Timings, rounds
-from benchmarks._report import Options, Table, record, us
+from benchmarks._report import Options, Table, record, us, within
 from benchmarks._servers import Endpoint
 from benchmarks._stub import stubbed_network
 
@@ -54,7 +54,7 @@ def _table(mode: str, chosen: Sequence[Contender], endpoints: Sequence[Endpoint]
             if contender.ours:
                 verdicts.append(f"{endpoint.scheme} " + record(
                     f"requests {mode}, {contender.name}", endpoint.scheme,
-                    f"{ratio:.3f}x plain", f"<= {limit:.2f}x plain", ratio <= limit))
+                    f"{ratio:.3f}x plain", f"<= {limit:.2f}x plain", within(ratio, limit)))
         rows.append((*row, ", ".join(verdicts)))
     columns = [f"{e.scheme} {c}" for e in endpoints for c in ("us/GET", "x plain")]
     return Table(f"requests, {mode}: a whole GET", ("client", *columns, f"target <= {limit}x"),
