@@ -106,11 +106,9 @@ class AuthHTTPTransport(AuthTransport, httpx.HTTPTransport):
                  proxy_url: str | None = None, direct: AuthTransport | None = None,
                  **options: Any) -> None:
         httpx.HTTPTransport.__init__(self, proxy=proxy, **options)
-        self._inner = self
+        AuthTransport.__init__(self, self, flow, proxy=proxy_url, direct=direct)
+        # The way out is httpx's own handle_request, not the flow's (which would recurse).
         self._send_on = MethodType(httpx.HTTPTransport.handle_request, self)
-        self.proxy = proxy_url
-        self._flow = flow
-        self._direct = direct
 
     close = httpx.HTTPTransport.close
     __enter__ = httpx.HTTPTransport.__enter__
@@ -176,11 +174,8 @@ class AsyncAuthHTTPTransport(AsyncAuthTransport, httpx.AsyncHTTPTransport):
                  proxy_url: str | None = None, direct: AsyncAuthTransport | None = None,
                  **options: Any) -> None:
         httpx.AsyncHTTPTransport.__init__(self, proxy=proxy, **options)
-        self._inner = self
+        AsyncAuthTransport.__init__(self, self, flow, proxy=proxy_url, direct=direct)
         self._send_on = MethodType(httpx.AsyncHTTPTransport.handle_async_request, self)
-        self.proxy = proxy_url
-        self._flow = flow
-        self._direct = direct
 
     aclose = httpx.AsyncHTTPTransport.aclose
     __aenter__ = httpx.AsyncHTTPTransport.__aenter__
