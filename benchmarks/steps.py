@@ -186,7 +186,8 @@ def _httpx_steps(bench: Bench, endpoint: Endpoint) -> Iterator[Step]:
                functools.partial(httpx_edge.authorised, flow, lease, request))
     note = httpx_edge.digests(flow.authoriser.headers_for(lease) or {})
     yield Step("httpx Auth notes its headers: `httpx_edge.with_note` (digests once a lease)",
-               (HTTPX_AUTH,), functools.partial(httpx_edge.with_note, sent, note))
+               (HTTPX_AUTH,), functools.partial(httpx_edge.with_note, sent, note,
+                                                str(request.url)))
     yield Step("httpx: `httpx_edge.needs_body(response)`", (TRANSPORT, HTTPX_AUTH),
                functools.partial(httpx_edge.needs_body, answer))
 
