@@ -53,8 +53,9 @@ class TargetHttpxAuth(httpx.Auth):
         self._flow = flow
         self._owned = OwnedURLs(flow, target)
         self._warned = False
-        # The digests of the current lease's headers, for the note on each request.
-        self._note: tuple[Lease, frozenset[tuple[bytes, str]]] | None = None
+        # The digests of the current lease's headers, for the note on each request
+        # (``None`` for a signer's lease, whose headers differ per request).
+        self._note: tuple[Lease, frozenset[tuple[bytes, str]] | None] | None = None
 
     def __repr__(self) -> str:
         return f"TargetHttpxAuth({self.target.name!r})"
@@ -130,10 +131,10 @@ class TargetHttpxAuth(httpx.Auth):
 
     def _send(self, lease: Lease, request: httpx.Request, url: str) -> httpx.Request:
         sent = authorised(self._flow, lease, request)
-        headers = self._flow.authoriser.headers_for(lease)
-        if headers is None:  # a signer's headers differ per request
-            return marked(request, sent)
         note = self._note
-        if note is None or note[0] is not lease:
-            note = self._note = (lease, digests(headers))
+        if note is None or note[0] is not lease:  # once a lease, not once a request
+            headers = self._flow.authoriser.headers_for(lease)
+            note = self._note = (lease, None if headers is None else digests(headers))
+        if note[1] is None:  # a signer's headers differ per request
+            return marked(request, sent)
         return with_note(sent, note[1], url if sent.url is request.url else None)
